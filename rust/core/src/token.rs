@@ -188,19 +188,32 @@ pub fn sha256_hex(data: &[u8]) -> String {
     out
 }
 
-/// Append the big-endian number in `bytes` as exactly `width` base62 digits.
-fn push_base62<const N: usize>(out: &mut String, mut bytes: [u8; N], width: usize) {
-    let mut digits = [0u8; PAYLOAD_LEN];
-    for slot in digits.iter_mut().take(width) {
-        // Long division of the whole number by 62; the remainder is the next digit.
-        let mut remainder: u32 = 0;
-        for byte in &mut bytes {
-            let accumulator = (remainder << 8) | u32::from(*byte);
-            *byte = u8::try_from(accumulator / 62)
-                .expect("quotient of a 14-bit value by 62 fits a byte");
-            remainder = accumulator % 62;
+/// 62^5, the largest power of 62 that fits a `u32`: dividing by it yields five digits per pass.
+const BASE62_CHUNK: u64 = 62 * 62 * 62 * 62 * 62;
+
+/// Append the big-endian number in `bytes` as exactly `width` base62 digits
+/// (`width` must cover the number: 43 digits for 256 bits, 6 for 32 bits).
+fn push_base62<const N: usize>(out: &mut String, bytes: [u8; N], width: usize) {
+    // Big-endian 32-bit limbs; N is 4 or 32 here, always a multiple of 4.
+    let mut limbs: Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    let mut digits = [0u8; PAYLOAD_LEN + 5];
+    let mut produced = 0;
+    while produced < width {
+        // Long division of the whole number by 62^5; the remainder holds five digits.
+        let mut remainder: u64 = 0;
+        for limb in &mut limbs {
+            let accumulator = (remainder << 32) | u64::from(*limb);
+            *limb = u32::try_from(accumulator / BASE62_CHUNK).expect("quotient fits a limb");
+            remainder = accumulator % BASE62_CHUNK;
         }
-        *slot = ALPHABET[remainder as usize];
+        for _ in 0..5 {
+            digits[produced] = ALPHABET[usize::try_from(remainder % 62).expect("digit < 62")];
+            remainder /= 62;
+            produced += 1;
+        }
     }
     out.extend(digits[..width].iter().rev().map(|&d| char::from(d)));
 }
@@ -244,6 +257,21 @@ mod tests {
         let mut out = String::new();
         push_base62(&mut out, 3_843u32.to_be_bytes(), 6); // 3843 = 61*62 + 61
         assert_eq!(out, "0000zz");
+    }
+
+    fn base62_reference(bytes: &[u8], width: usize) -> String {
+        let mut number = bytes.to_vec();
+        let mut digits = Vec::new();
+        for _ in 0..width {
+            let mut remainder = 0u32;
+            for byte in &mut number {
+                let accumulator = (remainder << 8) | u32::from(*byte);
+                *byte = u8::try_from(accumulator / 62).unwrap();
+                remainder = accumulator % 62;
+            }
+            digits.push(ALPHABET[remainder as usize]);
+        }
+        digits.iter().rev().map(|&d| char::from(d)).collect()
     }
 
     #[test]
@@ -312,6 +340,16 @@ mod tests {
             let kind = TokenKind::ALL[index];
             let minted = mint_from_bytes(kind, bytes);
             prop_assert_eq!(parse(&minted.token).unwrap(), (kind, minted.digest.clone()));
+        }
+
+        #[test]
+        fn base62_matches_bytewise_reference(bytes in any::<[u8; 32]>(), word in any::<u32>()) {
+            let mut fast = String::new();
+            push_base62(&mut fast, bytes, PAYLOAD_LEN);
+            prop_assert_eq!(fast, base62_reference(&bytes, PAYLOAD_LEN));
+            let mut fast = String::new();
+            push_base62(&mut fast, word.to_be_bytes(), CHECKSUM_LEN);
+            prop_assert_eq!(fast, base62_reference(&word.to_be_bytes(), CHECKSUM_LEN));
         }
 
         #[test]
