@@ -470,7 +470,7 @@ impl Policy {
 }
 
 #[pymodule]
-#[pyo3(name = "mcp_connect_core")]
+#[pyo3(name = "_native")]
 fn init_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
     for ((name, _, _), class) in EXCEPTIONS.iter().zip(exception_types(py)?) {
