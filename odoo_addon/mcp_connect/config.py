@@ -1,0 +1,94 @@
+"""The MCP Connect settings: one table of keys, defaults and limits.
+
+Values live in ``ir.config_parameter`` under ``mcp_connect.*`` as JSON (``60``,
+``false``, ``""``), so that a zero, an unchecked box or an empty list is stored as
+such: Odoo deletes a parameter set to a falsy value, which would read back as the
+default.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+
+PREFIX = "mcp_connect."
+HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its field on ``res.config.settings`` and its parameter key."""
+
+    name: str
+    kind: type
+    default: object
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def key(self):
+        return PREFIX + self.name
+
+
+SETTINGS = (
+    Setting("access_token_minutes", int, 60, 1, 24 * 60),
+    Setting("refresh_token_days", int, 90, 1, 3650),
+    Setting("refresh_grace_seconds", int, 60, 0, 3600),
+    Setting("family_max_days", int, 365, 1, 3650),
+    Setting("code_seconds", int, 300, 30, 600),
+    Setting("registration_enabled", bool, True),
+    Setting("metadata_documents_enabled", bool, True),
+    Setting("pkce_exempt_hosts", str, "chatgpt.com"),
+    Setting("unused_client_days", int, 30, 1, 3650),
+    Setting("default_rate_limit", int, 120, 0, 100000),
+    Setting("audit_retention_days", int, 90, 1, 3650),
+)
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def parse(setting, raw):
+    """Turn a stored text into a value, falling back to the default for missing or damaged values."""
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        value = None
+    if setting.kind is int and type(value) is int:
+        in_range = setting.minimum <= value <= setting.maximum
+        return value if in_range else setting.default
+    if setting.kind is bool and type(value) is bool:
+        return value
+    if setting.kind is str and type(value) is str:
+        return value
+    return setting.default
+
+
+def serialize(setting, value):
+    if setting.kind is str:
+        return json.dumps(value or "")
+    return json.dumps(setting.kind(value))
+
+
+def get(env, name):
+    """Read one setting (get_param is cached per worker; Odoo invalidates the cache in every worker)."""
+    setting = BY_NAME[name]
+    return parse(setting, env["ir.config_parameter"].sudo().get_param(setting.key))
+
+
+def set_value(env, name, value):
+    setting = BY_NAME[name]
+    env["ir.config_parameter"].sudo().set_param(setting.key, serialize(setting, value))
+
+
+def split_hosts(text):
+    """Normalise a list of host names typed one per line or separated by commas or spaces."""
+    return [host.strip().lower().rstrip(".") for host in re.split(r"[\s,]+", text or "") if host.strip()]
+
+
+def invalid_hosts(hosts):
+    """Hosts that are not fully qualified names (``chatgpt.com``: letters, digits, dots, hyphens)."""
+    return [host for host in hosts if "." not in host or not HOSTNAME.match(host)]
+
+
+def pkce_exempt_hosts(env):
+    return split_hosts(get(env, "pkce_exempt_hosts"))

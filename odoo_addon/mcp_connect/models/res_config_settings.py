@@ -1,0 +1,119 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from .. import config
+
+LIMIT_LABELS = {
+    "access_token_minutes": "Access token lifetime (minutes)",
+    "refresh_token_days": "Refresh token lifetime (days)",
+    "refresh_grace_seconds": "Refresh grace window (seconds)",
+    "family_max_days": "Maximum sign-in lifetime (days)",
+    "code_seconds": "Authorization code lifetime (seconds)",
+    "unused_client_days": "Remove unused self-registered tools after (days)",
+    "default_rate_limit": "Default rate limit (calls per minute)",
+    "audit_retention_days": "Keep the audit log for (days)",
+}
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    mcp_access_token_minutes = fields.Integer(
+        string="Access token lifetime",
+        help="How long an access token works before the AI tool must refresh it, in minutes.",
+    )
+    mcp_refresh_token_days = fields.Integer(
+        string="Refresh token lifetime",
+        help="How long an AI tool stays signed in without being used, in days. "
+        "Some hosted tools rarely refresh, so a long lifetime avoids surprise sign-outs.",
+    )
+    mcp_refresh_grace_seconds = fields.Integer(
+        string="Refresh grace window",
+        help="After a refresh token is used, the previous one keeps working for this many seconds, "
+        "because AI tools sometimes retry a refresh whose answer they lost. "
+        "A reuse after the window signs the tool out everywhere.",
+    )
+    mcp_family_max_days = fields.Integer(
+        string="Maximum sign-in lifetime",
+        help="However often a tool refreshes, it must sign in again after this many days.",
+    )
+    mcp_code_seconds = fields.Integer(
+        string="Authorization code lifetime",
+        help="How long the one-time code handed to the tool after consent stays valid (at most 600 seconds).",
+    )
+    mcp_registration_enabled = fields.Boolean(
+        string="Let AI tools register themselves",
+        help="Tools such as claude.ai and ChatGPT register themselves the first time a user connects them "
+        "(OAuth dynamic client registration). Turn this off to allow only connections an administrator "
+        "created with Custom OAuth.",
+    )
+    mcp_metadata_documents_enabled = fields.Boolean(
+        string="Accept client metadata documents",
+        help="Tools such as Claude Code identify themselves with a web address that describes them "
+        "(a client ID metadata document) instead of registering.",
+    )
+    mcp_pkce_exempt_hosts = fields.Char(
+        string="Hosts that may skip PKCE",
+        help="Redirect hosts whose tools are allowed to omit PKCE (ChatGPT connectors do). "
+        "Separate several hosts with commas. Leave empty to require PKCE from every tool.",
+    )
+    mcp_unused_client_days = fields.Integer(
+        string="Remove unused self-registered tools after",
+        help="Tools that registered themselves but were never used are removed after this many days.",
+    )
+    mcp_default_rate_limit = fields.Integer(
+        string="Default rate limit",
+        help="Calls per minute allowed for each connection unless the connection sets its own limit. "
+        "0 means no limit.",
+    )
+    mcp_audit_retention_days = fields.Integer(
+        string="Keep the audit log for",
+        help="Audit log entries older than this many days are deleted every night.",
+    )
+
+    @api.model
+    def _mcp_fields(self):
+        return {f"mcp_{setting.name}": setting for setting in config.SETTINGS}
+
+    @api.constrains(*[f"mcp_{s.name}" for s in config.SETTINGS])
+    def _check_mcp_settings(self):
+        for record in self:
+            for field_name, setting in record._mcp_fields().items():
+                if setting.kind is int:
+                    value = record[field_name]
+                    if value < setting.minimum or value > setting.maximum:
+                        label = LIMIT_LABELS[setting.name]
+                        if setting.minimum > 0 and value <= 0:
+                            raise ValidationError(_("%(label)s must be greater than zero.", label=label))
+                        raise ValidationError(
+                            _(
+                                "%(label)s must be between %(minimum)s and %(maximum)s.",
+                                label=label,
+                                minimum=setting.minimum,
+                                maximum=setting.maximum,
+                            )
+                        )
+            bad_hosts = config.invalid_hosts(config.split_hosts(record.mcp_pkce_exempt_hosts))
+            if bad_hosts:
+                raise ValidationError(
+                    _(
+                        "Hosts that may skip PKCE must be host names such as chatgpt.com; "
+                        "these are not: %(hosts)s",
+                        hosts=", ".join(bad_hosts),
+                    )
+                )
+
+    @api.model
+    def get_values(self):
+        values = super().get_values()
+        for field_name, setting in self._mcp_fields().items():
+            values[field_name] = config.get(self.env, setting.name)
+        return values
+
+    def set_values(self):
+        super().set_values()
+        for field_name, setting in self._mcp_fields().items():
+            value = self[field_name]
+            if setting.name == "pkce_exempt_hosts":
+                value = ", ".join(config.split_hosts(value))
+            config.set_value(self.env, setting.name, value)
