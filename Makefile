@@ -1,0 +1,83 @@
+# MCP Connect for Odoo: set-up, tests, demo and benchmarks.
+# `make help` lists the targets. Every server these targets start listens on 127.0.0.1.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+RUN := .run
+RESULTS := $(RUN)/results
+HARNESS := $(VPY) tools/harness.py
+FUZZ_SECONDS ?= 30
+
+.PHONY: help setup wheel lint rust-test binding-test odoo-check odoo-test e2e test demo demo-stop bench fuzz clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+
+$(VENV)/.installed: tests/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r tests/requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed wheel ## create the project virtualenv and build the core wheel
+
+wheel: $(VENV)/.installed ## build the mcp_connect_core wheel into dist/
+	@rm -f dist/mcp_connect_core-*.whl
+	$(VENV)/bin/maturin build --release --quiet -o dist
+	$(VENV)/bin/pip install --quiet --no-deps --force-reinstall dist/mcp_connect_core-*.whl
+
+lint: $(VENV)/.installed ## rustfmt, clippy (pedantic, warnings are errors), ruff
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	$(VENV)/bin/ruff check odoo_addon tests tools
+	$(VENV)/bin/ruff format --check odoo_addon tests tools
+
+rust-test: ## cargo test (unit and property tests of the core)
+	@mkdir -p $(RESULTS)
+	cargo test --workspace 2>&1 | tee $(RESULTS)/rust.log
+
+binding-test: wheel ## Python tests of the binding (warnings are errors)
+	@mkdir -p $(RESULTS)
+	$(VPY) -m pytest -q tests/test_binding.py --junitxml=$(RESULTS)/binding.xml
+
+odoo-check: $(VENV)/.installed ## locate Odoo 18.0 and 19.0 (ODOO18_PATH, ODOO19_PATH, ...)
+	$(HARNESS) check
+
+odoo-test: wheel ## the addon's Odoo test suite on Odoo 18.0 and 19.0, each in a fresh database
+	$(HARNESS) odoo-test
+
+e2e: wheel ## end-to-end tests against live Odoo servers with real MCP/OAuth clients
+	@mkdir -p $(RESULTS)
+	$(VPY) -m pytest -q tests/e2e --junitxml=$(RESULTS)/e2e.xml
+
+test: ## everything CI runs: lint, Rust, binding, Odoo 18.0 + 19.0, end-to-end
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	$(MAKE) --no-print-directory odoo-check
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory rust-test
+	$(MAKE) --no-print-directory binding-test
+	$(MAKE) --no-print-directory odoo-test
+	$(MAKE) --no-print-directory e2e
+	@$(HARNESS) summary
+
+demo: wheel ## run Odoo (ODOO_VERSION=18.0|19.0) with the addon on 127.0.0.1:$$PORT (default 8069)
+	$(HARNESS) demo
+
+demo-stop: ## stop a running demo
+	$(HARNESS) demo-stop
+
+bench: wheel ## benchmarks: criterion (core) and binding vs pure Python, as ratios measured in one run
+	cargo bench -p mcp-connect-core --bench core -- --noplot
+	$(VPY) tools/bench_core.py
+
+fuzz: ## run every cargo-fuzz target for FUZZ_SECONDS seconds each
+	tools/fuzz.sh $(FUZZ_SECONDS)
+
+clean: ## remove build outputs, the virtualenv and the local PostgreSQL cluster
+	-$(HARNESS) pg stop
+	rm -rf target dist $(VENV) $(RUN) rust/fuzz/target

@@ -1,0 +1,695 @@
+"""Test and demo harness: a PostgreSQL cluster under the checkout, and Odoo 18.0/19.0 runners.
+
+Used by the Makefile (``python tools/harness.py <command>``) and imported by the
+end-to-end tests. Standard library only, so it runs before any virtualenv exists.
+
+Every server it starts listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / ".run"
+ADDONS = ROOT / "odoo_addon"
+MODULE = "mcp_connect"
+PG_BIN_CANDIDATES = [
+    Path("/usr/lib/postgresql/15/bin"),
+    Path("/usr/lib/postgresql/16/bin"),
+    Path("/usr/lib/postgresql/17/bin"),
+]
+DB_USER = "odoo"
+VERSIONS = ("18.0", "19.0")
+LOG_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) (?P<db>\S+) (?P<logger>\S+): (?P<msg>.*)"
+)
+REPORT = re.compile(
+    r"(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<tests>\d+) tests when loading database"
+)
+
+
+class HarnessError(RuntimeError):
+    """A set-up problem with a message that says what to do."""
+
+
+def say(message: str) -> None:
+    print(f"[harness] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+# --- PostgreSQL ---------------------------------------------------------------------
+
+
+def pg_bin() -> Path:
+    configured = os.environ.get("PG_BIN")
+    candidates = [Path(configured)] if configured else PG_BIN_CANDIDATES
+    for candidate in candidates:
+        if (candidate / "initdb").exists():
+            return candidate
+    raise HarnessError(
+        "PostgreSQL server binaries (initdb, pg_ctl) were not found in "
+        + ", ".join(str(c) for c in candidates)
+        + ". Install Debian's postgresql-15 or set PG_BIN to the directory holding initdb."
+    )
+
+
+class PgCluster:
+    """A throw-away cluster in .run/pg, owned by the postgres user when run as root."""
+
+    def __init__(self, base: Path | None = None):
+        self.base = base or RUN / "pg"
+        self.data = self.base / "data"
+        self.socket_dir = self.base / "socket"
+        self.port_file = self.base / "port"
+        self.log = self.base / "postgres.log"
+
+    def _as_owner(self, argv: list[str]) -> list[str]:
+        # PostgreSQL refuses to run as root.
+        if is_root():
+            return ["runuser", "-u", "postgres", "--", *argv]
+        return argv
+
+    def _run(self, argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run(self._as_owner(argv), check=True, capture_output=True, text=True, **kwargs)
+
+    @property
+    def port(self) -> int:
+        return int(self.port_file.read_text())
+
+    def running(self) -> bool:
+        if not (self.data / "postmaster.pid").exists() or not self.port_file.exists():
+            return False
+        result = subprocess.run(
+            [str(pg_bin() / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"], check=False
+        )
+        return result.returncode == 0
+
+    def start(self) -> int:
+        binaries = pg_bin()
+        if self.running():
+            return self.port
+        self.base.mkdir(parents=True, exist_ok=True)
+        self.socket_dir.mkdir(exist_ok=True)
+        if is_root():
+            shutil.chown(self.base, "postgres", "postgres")
+            shutil.chown(self.socket_dir, "postgres", "postgres")
+            probe = subprocess.run(
+                ["runuser", "-u", "postgres", "--", "test", "-w", str(self.base)], check=False
+            )
+            if probe.returncode != 0:
+                raise HarnessError(
+                    f"the postgres user cannot write to {self.base}; every parent directory of the "
+                    "checkout must be traversable by it (chmod o+x)."
+                )
+        if not (self.data / "PG_VERSION").exists():
+            say(f"initdb {self.data}")
+            self._run(
+                [
+                    str(binaries / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            )
+        port = free_port()
+        self.port_file.write_text(str(port))
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {self.socket_dir} "
+            "-c fsync=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            [
+                str(binaries / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-o",
+                options,
+                "-w",
+                "start",
+            ]
+        )
+        self._ensure_role()
+        say(f"PostgreSQL on 127.0.0.1:{port}")
+        return port
+
+    def _ensure_role(self) -> None:
+        exists = self.psql("SELECT 1 FROM pg_roles WHERE rolname = :'role'", user="postgres", role=DB_USER)
+        if exists.strip() != "1":
+            # Odoo refuses to connect as 'postgres'; trust authentication is limited to 127.0.0.1.
+            self.psql('CREATE ROLE :"role" LOGIN CREATEDB', user="postgres", role=DB_USER)
+
+    def psql(self, sql: str, database: str = "postgres", user: str = DB_USER, **variables: str) -> str:
+        """Run one statement; ``:'name'`` and ``:"name"`` in it are quoted by psql from ``variables``."""
+        argv = [
+            str(pg_bin() / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            user,
+            "-d",
+            database,
+            "-X",
+            "-tAq",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ]
+        for name, value in variables.items():
+            argv += ["-v", f"{name}={value}"]
+        result = subprocess.run(argv, input=sql + ";\n", check=True, capture_output=True, text=True)
+        return result.stdout
+
+    def drop_database(self, name: str) -> None:
+        self.psql('DROP DATABASE IF EXISTS :"name" WITH (FORCE)', name=name)
+
+    def database_exists(self, name: str) -> bool:
+        return self.psql("SELECT 1 FROM pg_database WHERE datname = :'name'", name=name).strip() == "1"
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._run([str(pg_bin() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+            say("PostgreSQL stopped")
+
+
+# --- Odoo ---------------------------------------------------------------------------
+
+
+@dataclass
+class OdooInstall:
+    version: str
+    path: Path
+    python: Path
+
+    @property
+    def major(self) -> str:
+        return self.version.split(".")[0]
+
+    @classmethod
+    def locate(cls, version: str) -> OdooInstall:
+        major = version.split(".")[0]
+        path_var, python_var = f"ODOO{major}_PATH", f"ODOO{major}_PYTHON"
+        path = Path(os.environ.get(path_var) or f"/opt/odoo/{version}")
+        python = Path(os.environ.get(python_var) or f"/opt/odoo/venv{major}/bin/python")
+        release = path / "odoo" / "release.py"
+        if not release.exists():
+            raise HarnessError(
+                f"Odoo {version} was not found: {release} does not exist. Set {path_var} to an Odoo "
+                f"{version} source tree (the directory that contains the 'odoo' package) and {python_var} "
+                f"to a Python that has its requirements installed (see README.rst, Prerequisites)."
+            )
+        found = re.search(r"^version_info = \((\d+), (\d+)", release.read_text(), re.M)
+        if not found or f"{found.group(1)}.{found.group(2)}" != version:
+            raise HarnessError(
+                f"{path} is not Odoo {version} (its odoo/release.py says otherwise); fix {path_var}."
+            )
+        if not os.access(python, os.X_OK):
+            raise HarnessError(
+                f"No Python for Odoo {version} at {python}. Set {python_var} to the interpreter of a "
+                f"virtualenv that has Odoo {version}'s requirements installed."
+            )
+        return cls(version, path, python)
+
+    def launcher(self) -> list[str]:
+        odoo_bin = self.path / "odoo-bin"
+        if odoo_bin.exists():
+            return [str(self.python), str(odoo_bin)]
+        # Source distributions (19.0 here) ship setup/odoo, which imports odoo from sys.path.
+        return [str(self.python), str(self.path / "setup" / "odoo")]
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.path), env.get("PYTHONPATH")]))
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def addons_path(self) -> str:
+        paths = [self.path / "addons", self.path / "odoo" / "addons", ADDONS]
+        return ",".join(str(p) for p in paths if p.is_dir())
+
+    def demo_flags(self, with_demo: bool) -> list[str]:
+        # 18.0 loads demo data unless told not to; 19.0 only when asked.
+        if self.major == "18":
+            return [] if with_demo else ["--without-demo=all"]
+        return ["--with-demo"] if with_demo else []
+
+    def base_args(self, pg: PgCluster, database: str, http_port: int) -> list[str]:
+        return [
+            *self.launcher(),
+            f"--addons-path={self.addons_path()}",
+            "--db_host=127.0.0.1",
+            f"--db_port={pg.port}",
+            f"--db_user={DB_USER}",
+            f"--database={database}",
+            f"--db-filter=^{re.escape(database)}$",
+            "--http-interface=127.0.0.1",
+            f"--http-port={http_port}",
+            f"--data-dir={RUN / 'filestore'}",
+            "--no-database-list",
+        ]
+
+
+def wheel_path() -> Path:
+    wheels = sorted((ROOT / "dist").glob("mcp_connect_core-*.whl"), key=lambda p: p.stat().st_mtime)
+    if not wheels:
+        raise HarnessError("no wheel in dist/: run 'make wheel' first")
+    return wheels[-1]
+
+
+def install_wheel(odoo: OdooInstall) -> None:
+    """Install the freshly built wheel into Odoo's Python (skipped when unchanged)."""
+    wheel = wheel_path()
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    stamp = RUN / f"wheel-installed-{odoo.version}"
+    if stamp.exists() and stamp.read_text() == f"{odoo.python}:{digest}":
+        return
+    say(f"installing {wheel.name} into {odoo.python}")
+    subprocess.run(
+        [str(odoo.python), "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall", str(wheel)],
+        check=True,
+    )
+    RUN.mkdir(exist_ok=True)
+    stamp.write_text(f"{odoo.python}:{digest}")
+
+
+@dataclass
+class TestReport:
+    version: str
+    tests: int
+    failed: int
+    errors: int
+    error_lines: list[str]
+    returncode: int
+    log: Path
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.returncode == 0
+            and not self.failed
+            and not self.errors
+            and not self.error_lines
+            and self.tests > 0
+        )
+
+
+def run_odoo_tests(odoo: OdooInstall, pg: PgCluster, test_tags: str | None = None) -> TestReport:
+    """Install the addon in a fresh database with --test-enable and collect the verdict."""
+    database = f"mcp_test_{odoo.major}"
+    pg.drop_database(database)
+    (RUN / "logs").mkdir(parents=True, exist_ok=True)
+    log_path = RUN / "logs" / f"odoo-test-{odoo.version}.log"
+    tags = test_tags or f"/{MODULE}"
+    argv = [
+        *odoo.base_args(pg, database, free_port()),
+        "-i",
+        MODULE,
+        "--test-enable",
+        f"--test-tags={tags}",
+        "--stop-after-init",
+        "--log-level=test",
+        "--max-cron-threads=0",
+        *odoo.demo_flags(with_demo=False),
+    ]
+    say(f"Odoo {odoo.version}: installing {MODULE} and running its tests (log: {log_path.relative_to(ROOT)})")
+    error_lines: list[str] = []
+    tests = failed = errors = 0
+    with (
+        log_path.open("w") as log,
+        subprocess.Popen(
+            argv, env=odoo.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=RUN
+        ) as proc,
+    ):
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            match = LOG_LINE.match(line)
+            if match and match.group("level") in ("ERROR", "CRITICAL"):
+                error_lines.append(line.rstrip())
+                print(line.rstrip(), flush=True)
+            elif (
+                match
+                and match.group("logger").startswith("odoo.addons." + MODULE)
+                and match.group("level") == "INFO"
+            ):
+                print(f"  [{odoo.version}] {match.group('msg')}", flush=True)
+            elif not match and error_lines and line.strip():
+                # continuation of an error (traceback)
+                print(line.rstrip(), flush=True)
+            report = REPORT.search(line)
+            if report:
+                tests, failed, errors = (int(report.group(k)) for k in ("tests", "failed", "errors"))
+        returncode = proc.wait()
+    pg.drop_database(database)
+    return TestReport(odoo.version, tests, failed, errors, error_lines, returncode, log_path)
+
+
+class OdooServer:
+    """A running Odoo on 127.0.0.1 with the addon installed in its own database."""
+
+    def __init__(
+        self,
+        odoo: OdooInstall,
+        pg: PgCluster,
+        database: str,
+        port: int | None = None,
+        extra_args: list[str] | None = None,
+        with_demo: bool = False,
+    ):
+        self.odoo = odoo
+        self.pg = pg
+        self.database = database
+        self.port = port or free_port()
+        self.extra_args = extra_args or []
+        self.with_demo = with_demo
+        self.proc: subprocess.Popen | None = None
+        self.log_path = RUN / "logs" / f"odoo-{database}-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def init_database(self, fresh: bool = True, config_parameters: dict[str, str] | None = None) -> None:
+        """Create the database with the addon installed (no server left running)."""
+        if fresh:
+            self.pg.drop_database(self.database)
+        elif self.pg.database_exists(self.database):
+            return
+        (RUN / "logs").mkdir(parents=True, exist_ok=True)
+        argv = [
+            *self.odoo.base_args(self.pg, self.database, free_port()),
+            "-i",
+            MODULE,
+            "--stop-after-init",
+            "--max-cron-threads=0",
+            *self.odoo.demo_flags(self.with_demo),
+        ]
+        init_log = RUN / "logs" / f"odoo-init-{self.database}.log"
+        with init_log.open("w") as log:
+            result = subprocess.run(
+                argv, env=self.odoo.env(), stdout=log, stderr=subprocess.STDOUT, check=False, cwd=RUN
+            )
+        if result.returncode != 0 or _has_errors(init_log):
+            raise HarnessError(f"installing {MODULE} in {self.database} failed; see {init_log}")
+        parameters = {"web.base.url": self.url, "web.base.url.freeze": "True", **(config_parameters or {})}
+        for key, value in parameters.items():
+            self.set_parameter(key, value)
+
+    def set_parameter(self, key: str, value: str) -> None:
+        self.pg.psql(
+            "INSERT INTO ir_config_parameter (key, value, create_uid, write_uid, create_date, write_date) "
+            "VALUES (:'key', :'value', 1, 1, now() at time zone 'UTC', now() at time zone 'UTC') "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            database=self.database,
+            key=key,
+            value=value,
+        )
+
+    def start(self, timeout: float = 120) -> None:
+        (RUN / "logs").mkdir(parents=True, exist_ok=True)
+        argv = [
+            *self.odoo.base_args(self.pg, self.database, self.port),
+            "--max-cron-threads=0",
+            *self.extra_args,
+        ]
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            argv,
+            env=self.odoo.env(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=RUN,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise HarnessError(f"Odoo exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/web/login", timeout=5) as response:  # noqa: S310 (loopback)
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise HarnessError(f"Odoo did not answer on {self.url} within {timeout:.0f}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def error_lines(self) -> list[str]:
+        return _error_lines(self.log_path)
+
+
+def _error_lines(log: Path) -> list[str]:
+    if not log.exists():
+        return []
+    lines = []
+    for line in log.read_text(errors="replace").splitlines():
+        match = LOG_LINE.match(line)
+        if match and match.group("level") in ("ERROR", "CRITICAL"):
+            lines.append(line)
+    return lines
+
+
+def _has_errors(log: Path) -> bool:
+    return bool(_error_lines(log))
+
+
+# --- commands -----------------------------------------------------------------------
+
+
+def selected_versions() -> list[str]:
+    chosen = os.environ.get("ODOO_VERSIONS", " ".join(VERSIONS)).split()
+    unknown = [v for v in chosen if v not in VERSIONS]
+    if unknown:
+        raise HarnessError(f"ODOO_VERSIONS may name {', '.join(VERSIONS)}; got {', '.join(unknown)}")
+    return chosen
+
+
+def cmd_check(_args) -> int:
+    for version in selected_versions():
+        odoo = OdooInstall.locate(version)
+        say(f"Odoo {version}: {odoo.path} with {odoo.python}")
+    return 0
+
+
+def cmd_odoo_test(args) -> int:
+    installs = [OdooInstall.locate(v) for v in selected_versions()]
+    pg = PgCluster()
+    reports: list[TestReport] = []
+    pg.start()
+    try:
+        for odoo in installs:
+            install_wheel(odoo)
+            reports.append(run_odoo_tests(odoo, pg, args.test_tags))
+    finally:
+        if not args.keep_pg:
+            pg.stop()
+    RUN.mkdir(exist_ok=True)
+    summary = {
+        r.version: {
+            "tests": r.tests,
+            "failed": r.failed,
+            "errors": r.errors,
+            "error_lines": len(r.error_lines),
+            "ok": r.ok,
+        }
+        for r in reports
+    }
+    (RUN / "odoo-test-summary.json").write_text(json.dumps(summary, indent=2))
+    ok = True
+    for report in reports:
+        verdict = "ok" if report.ok else "FAILED"
+        say(
+            f"Odoo {report.version}: {report.tests} tests, {report.failed} failed, {report.errors} errors, "
+            f"{len(report.error_lines)} ERROR/CRITICAL log lines: {verdict}"
+        )
+        if report.tests == 0:
+            say(f"Odoo {report.version}: no test ran; see {report.log}")
+        ok = ok and report.ok
+    return 0 if ok else 1
+
+
+def _junit_counts(path: Path) -> tuple[int, int, int] | None:
+    if not path.exists():
+        return None
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root)
+    tests = sum(int(s.get("tests", 0)) for s in suites)
+    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+    skipped = sum(int(s.get("skipped", 0)) for s in suites)
+    return tests, failed, skipped
+
+
+def cmd_summary(_args) -> int:
+    """Print what ran, with counts; fail if any suite did not run or ran nothing."""
+    results = RUN / "results"
+    rows: list[tuple[str, str]] = []
+    ok = True
+    rust_log = results / "rust.log"
+    if rust_log.exists():
+        text = rust_log.read_text()
+        passed = sum(int(n) for n in re.findall(r"test result: \w+\. (\d+) passed", text))
+        failed = sum(int(n) for n in re.findall(r"(\d+) failed", text))
+        rows.append(("Rust (cargo test)", f"{passed} passed, {failed} failed"))
+        ok = ok and passed > 0 and failed == 0
+    else:
+        rows.append(("Rust (cargo test)", "did not run"))
+        ok = False
+    for label, name in (("Python binding", "binding.xml"), ("End-to-end", "e2e.xml")):
+        counts = _junit_counts(results / name)
+        if counts is None:
+            rows.append((label, "did not run"))
+            ok = False
+            continue
+        tests, failed, skipped = counts
+        rows.append((label, f"{tests - failed - skipped} passed, {failed} failed, {skipped} skipped"))
+        ok = ok and tests > 0 and failed == 0 and skipped == 0
+    summary_file = RUN / "odoo-test-summary.json"
+    odoo = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+    for version in selected_versions():
+        entry = odoo.get(version)
+        if not entry:
+            rows.append((f"Odoo {version}", "did not run"))
+            ok = False
+            continue
+        rows.append(
+            (f"Odoo {version}", f"{entry['tests']} tests, {entry['failed']} failed, {entry['errors']} errors")
+        )
+        ok = ok and entry["ok"]
+    width = max(len(label) for label, _ in rows)
+    print("\n=== make test summary ===")
+    for label, text in rows:
+        print(f"  {label:<{width}}  {text}")
+    print(f"=== {'all suites passed' if ok else 'FAILED'} ===\n")
+    return 0 if ok else 1
+
+
+def cmd_pg(args) -> int:
+    pg = PgCluster()
+    if args.action == "start":
+        pg.start()
+    elif args.action == "stop":
+        pg.stop()
+    return 0
+
+
+def cmd_demo(args) -> int:
+    version = os.environ.get("ODOO_VERSION", "18.0")
+    if version not in VERSIONS:
+        raise HarnessError(f"ODOO_VERSION must be one of {', '.join(VERSIONS)}")
+    odoo = OdooInstall.locate(version)
+    install_wheel(odoo)
+    pg = PgCluster()
+    pg.start()
+    port = int(os.environ.get("PORT", "8069"))
+    server = OdooServer(odoo, pg, "mcp_demo", port=port, with_demo=True)
+    pid_file = RUN / "demo.pid"
+    try:
+        if not pg.database_exists("mcp_demo"):
+            say(f"creating database mcp_demo with {MODULE} and demo data (Odoo {version})")
+            server.init_database(fresh=True)
+        else:
+            say("updating mcp_connect in mcp_demo")
+            server.extra_args = ["-u", MODULE]
+        server.set_parameter("web.base.url", server.url)
+        server.set_parameter("web.base.url.freeze", "True")
+        server.start()
+        pid_file.write_text(str(server.proc.pid))
+        print(flush=True)
+        print(
+            f"  Odoo {version} with MCP Connect is running at {server.url}  (login admin / admin)", flush=True
+        )
+        print(f"  MCP endpoint URL: {server.url}/api/mcp", flush=True)
+        print("  Stop with Ctrl-C or 'make demo-stop'.", flush=True)
+        print(flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.proc.wait()
+    finally:
+        server.stop()
+        pid_file.unlink(missing_ok=True)
+        pg.stop()
+    return 0
+
+
+def cmd_demo_stop(_args) -> int:
+    pid_file = RUN / "demo.pid"
+    if pid_file.exists():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+        say("demo stopped")
+    else:
+        PgCluster().stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="locate the Odoo installations").set_defaults(func=cmd_check)
+    test = sub.add_parser("odoo-test", help="run the addon's Odoo test suite on each Odoo version")
+    test.add_argument("--test-tags", help="override Odoo's --test-tags")
+    test.add_argument("--keep-pg", action="store_true", help="leave PostgreSQL running afterwards")
+    test.set_defaults(func=cmd_odoo_test)
+    pg = sub.add_parser("pg", help="start or stop the project's PostgreSQL cluster")
+    pg.add_argument("action", choices=["start", "stop"])
+    pg.set_defaults(func=cmd_pg)
+    sub.add_parser("demo", help="run Odoo with the addon on 127.0.0.1:$PORT").set_defaults(func=cmd_demo)
+    sub.add_parser("demo-stop", help="stop a running demo").set_defaults(func=cmd_demo_stop)
+    sub.add_parser("summary", help="print the counts of every suite make test ran").set_defaults(
+        func=cmd_summary
+    )
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except HarnessError as error:
+        print(f"\nERROR: {error}\n", file=sys.stderr, flush=True)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
