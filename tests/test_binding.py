@@ -261,9 +261,7 @@ def test_redirect_matching():
     assert core.match_redirect_uri(registered[0], registered=registered) == registered[0]
     assert core.match_redirect_uri("http://127.0.0.1:5555/callback", registered=registered) == registered[1]
     assert (
-        core.match_redirect_uri(
-            "https://chatgpt.com/connector/oauth/x1", registered=registered, prefixes=prefixes
-        )
+        core.match_redirect_uri("https://chatgpt.com/connector/oauth/x1", registered=registered, prefixes=prefixes)
         == prefixes[0]
     )
     for bad in [

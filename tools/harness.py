@@ -39,9 +39,7 @@ VERSIONS = ("18.0", "19.0")
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) (?P<db>\S+) (?P<logger>\S+): (?P<msg>.*)"
 )
-REPORT = re.compile(
-    r"(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<tests>\d+) tests when loading database"
-)
+REPORT = re.compile(r"(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<tests>\d+) tests when loading database")
 
 
 class HarnessError(RuntimeError):
@@ -118,9 +116,7 @@ class PgCluster:
         if is_root():
             shutil.chown(self.base, "postgres", "postgres")
             shutil.chown(self.socket_dir, "postgres", "postgres")
-            probe = subprocess.run(
-                ["runuser", "-u", "postgres", "--", "test", "-w", str(self.base)], check=False
-            )
+            probe = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-w", str(self.base)], check=False)
             if probe.returncode != 0:
                 raise HarnessError(
                     f"the postgres user cannot write to {self.base}; every parent directory of the "
@@ -231,9 +227,7 @@ class OdooInstall:
             )
         found = re.search(r"^version_info = \((\d+), (\d+)", release.read_text(), re.M)
         if not found or f"{found.group(1)}.{found.group(2)}" != version:
-            raise HarnessError(
-                f"{path} is not Odoo {version} (its odoo/release.py says otherwise); fix {path_var}."
-            )
+            raise HarnessError(f"{path} is not Odoo {version} (its odoo/release.py says otherwise); fix {path_var}.")
         if not os.access(python, os.X_OK):
             raise HarnessError(
                 f"No Python for Odoo {version} at {python}. Set {python_var} to the interpreter of a "
@@ -315,13 +309,7 @@ class TestReport:
 
     @property
     def ok(self) -> bool:
-        return (
-            self.returncode == 0
-            and not self.failed
-            and not self.errors
-            and not self.error_lines
-            and self.tests > 0
-        )
+        return self.returncode == 0 and not self.failed and not self.errors and not self.error_lines and self.tests > 0
 
 
 def run_odoo_tests(odoo: OdooInstall, pg: PgCluster, test_tags: str | None = None) -> TestReport:
@@ -344,7 +332,7 @@ def run_odoo_tests(odoo: OdooInstall, pg: PgCluster, test_tags: str | None = Non
     ]
     say(f"Odoo {odoo.version}: installing {MODULE} and running its tests (log: {log_path.relative_to(ROOT)})")
     error_lines: list[str] = []
-    tests = failed = errors = 0
+    tests = failed = errors = started = 0
     with (
         log_path.open("w") as log,
         subprocess.Popen(
@@ -358,12 +346,10 @@ def run_odoo_tests(odoo: OdooInstall, pg: PgCluster, test_tags: str | None = Non
             if match and match.group("level") in ("ERROR", "CRITICAL"):
                 error_lines.append(line.rstrip())
                 print(line.rstrip(), flush=True)
-            elif (
-                match
-                and match.group("logger").startswith("odoo.addons." + MODULE)
-                and match.group("level") == "INFO"
-            ):
-                print(f"  [{odoo.version}] {match.group('msg')}", flush=True)
+            elif match and match.group("msg").startswith("Starting ") and ".tests." in match.group("logger"):
+                started += 1
+                if started % 50 == 0:
+                    print(f"  [{odoo.version}] {started} tests started", flush=True)
             elif not match and error_lines and line.strip():
                 # continuation of an error (traceback)
                 print(line.rstrip(), flush=True)
@@ -597,9 +583,7 @@ def cmd_summary(_args) -> int:
             rows.append((f"Odoo {version}", "did not run"))
             ok = False
             continue
-        rows.append(
-            (f"Odoo {version}", f"{entry['tests']} tests, {entry['failed']} failed, {entry['errors']} errors")
-        )
+        rows.append((f"Odoo {version}", f"{entry['tests']} tests, {entry['failed']} failed, {entry['errors']} errors"))
         ok = ok and entry["ok"]
     width = max(len(label) for label, _ in rows)
     print("\n=== make test summary ===")
@@ -641,9 +625,7 @@ def cmd_demo(args) -> int:
         server.start()
         pid_file.write_text(str(server.proc.pid))
         print(flush=True)
-        print(
-            f"  Odoo {version} with MCP Connect is running at {server.url}  (login admin / admin)", flush=True
-        )
+        print(f"  Odoo {version} with MCP Connect is running at {server.url}  (login admin / admin)", flush=True)
         print(f"  MCP endpoint URL: {server.url}/api/mcp", flush=True)
         print("  Stop with Ctrl-C or 'make demo-stop'.", flush=True)
         print(flush=True)
@@ -680,9 +662,7 @@ def main(argv: list[str] | None = None) -> int:
     pg.set_defaults(func=cmd_pg)
     sub.add_parser("demo", help="run Odoo with the addon on 127.0.0.1:$PORT").set_defaults(func=cmd_demo)
     sub.add_parser("demo-stop", help="stop a running demo").set_defaults(func=cmd_demo_stop)
-    sub.add_parser("summary", help="print the counts of every suite make test ran").set_defaults(
-        func=cmd_summary
-    )
+    sub.add_parser("summary", help="print the counts of every suite make test ran").set_defaults(func=cmd_summary)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -12,6 +12,11 @@
     "external_dependencies": {"python": ["mcp_connect_core"]},
     "data": [
         "security/mcp_connect_groups.xml",
+        "security/ir.model.access.csv",
+        "security/mcp_connect_rules.xml",
+        "views/mcp_connection.xml",
+        "views/mcp_consent.xml",
+        "views/oauth_templates.xml",
         "views/mcp_connect_menus.xml",
         "views/res_config_settings_views.xml",
     ],

@@ -11,7 +11,5 @@ def test_login_page_is_served_on_loopback(odoo):
 
 
 def test_addon_is_installed(odoo):
-    state = odoo.pg.psql(
-        "SELECT state FROM ir_module_module WHERE name = 'mcp_connect'", database=odoo.database
-    )
+    state = odoo.pg.psql("SELECT state FROM ir_module_module WHERE name = 'mcp_connect'", database=odoo.database)
     assert state.strip() == "installed"

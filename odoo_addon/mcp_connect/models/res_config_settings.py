@@ -63,8 +63,7 @@ class ResConfigSettings(models.TransientModel):
     )
     mcp_default_rate_limit = fields.Integer(
         string="Default rate limit",
-        help="Calls per minute allowed for each connection unless the connection sets its own limit. "
-        "0 means no limit.",
+        help="Calls per minute allowed for each connection unless the connection sets its own limit. 0 means no limit.",
     )
     mcp_audit_retention_days = fields.Integer(
         string="Keep the audit log for",
@@ -97,8 +96,7 @@ class ResConfigSettings(models.TransientModel):
             if bad_hosts:
                 raise ValidationError(
                     _(
-                        "Hosts that may skip PKCE must be host names such as chatgpt.com; "
-                        "these are not: %(hosts)s",
+                        "Hosts that may skip PKCE must be host names such as chatgpt.com; these are not: %(hosts)s",
                         hosts=", ".join(bad_hosts),
                     )
                 )

@@ -1,1 +1,10 @@
-from . import test_groups, test_settings
+from . import (
+    test_authorize,
+    test_connection,
+    test_groups,
+    test_metadata,
+    test_register,
+    test_revoke_introspect,
+    test_settings,
+    test_token,
+)

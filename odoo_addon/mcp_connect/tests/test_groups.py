@@ -33,9 +33,7 @@ class TestGroups(TransactionCase):
         for xmlid in ("mcp_connect.group_mcp_user", "mcp_connect.group_mcp_manager"):
             group = self.env.ref(xmlid)
             if "privilege_id" in group._fields:
-                self.assertEqual(
-                    group.privilege_id, self.env.ref("mcp_connect.res_groups_privilege_mcp_connect")
-                )
+                self.assertEqual(group.privilege_id, self.env.ref("mcp_connect.res_groups_privilege_mcp_connect"))
                 self.assertEqual(group.privilege_id.category_id, category)
             else:
                 self.assertEqual(group.category_id, category)

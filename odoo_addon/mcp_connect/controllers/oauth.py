@@ -1,0 +1,219 @@
+"""OAuth 2.1 endpoints: thin adapters over ``mcp_connect.oauth``.
+
+Each route parses the HTTP request, calls one protocol function or model method and
+serializes the answer. Errors are mapped in one place per kind of answer: JSON for
+the machine endpoints, a page for people on the authorization endpoint.
+"""
+
+import json
+import logging
+from urllib.parse import quote
+
+import mcp_connect_core as core
+from odoo import http
+from odoo.addons.web.controllers.home import Home
+from odoo.http import request
+
+from ..oauth import authorize, introspection, registration, revocation, token
+from ..oauth.errors import InvalidRequest, OAuthError, PageError
+from ..storage import ClientLookupError, OdooStorage, server_urls
+
+_logger = logging.getLogger(__name__)
+
+FORM_LIMIT = 64 * 1024
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Every page of the authorization flow: never framed, never cached, no referrer leak.
+PAGE_HEADERS = {
+    **NO_STORE,
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def client_ip():
+    """The peer address (Odoo applies the forwarded one only in proxy mode), IPv4-mapped unwrapped."""
+    address = request.httprequest.remote_addr or ""
+    try:
+        return core.normalize_ip(address)
+    except core.McpCoreError:
+        return address
+
+
+def form_parameters():
+    """Form-encoded body parameters and the names that appear more than once."""
+    mimetype = request.httprequest.mimetype
+    if mimetype != "application/x-www-form-urlencoded":
+        raise InvalidRequest("Send the parameters form-encoded (application/x-www-form-urlencoded).")
+    return authorize.single_values(request.httprequest.form.items(multi=True))
+
+
+def json_answer(body, status=200, headers=None):
+    return request.make_json_response(body, status=status, headers={**NO_STORE, **(headers or {})})
+
+
+def oauth_error(error):
+    """The one mapping of protocol errors to JSON answers (RFC 6749 §5.2)."""
+    _logger.info("OAuth %s on %s: %s", error.error, request.httprequest.path, error.log_detail or error.description)
+    return json_answer(error.to_dict(), status=error.status, headers=error.headers)
+
+
+def machine_endpoint(handler):
+    """Run ``handler(storage, urls, form, repeated)`` and map every outcome to JSON."""
+    try:
+        form, repeated = form_parameters()
+        storage = OdooStorage(request.env)
+        return handler(storage, server_urls(request.env), form, repeated)
+    except OAuthError as error:
+        return oauth_error(error)
+    except ClientLookupError as error:
+        return oauth_error(InvalidRequest(str(error)))
+
+
+def secure_page(response):
+    response.headers.update(PAGE_HEADERS)
+    return response
+
+
+class OAuthController(http.Controller):
+    # -- authorization endpoint (people) ----------------------------------------------
+
+    @http.route("/oauth/authorize", type="http", auth="public", methods=["GET"], readonly=False, sitemap=False)
+    def authorize_get(self, **_kwargs):
+        pairs = request.httprequest.args.items(multi=True)
+        try:
+            outcome = request.env["mcp.authorization.request"].sudo()._begin(pairs, request.env.user)
+        except PageError as error:
+            return self._error_page(error)
+        return self._answer(outcome)
+
+    @http.route("/oauth/authorize", type="http", auth="user", methods=["POST"], readonly=False, sitemap=False)
+    def authorize_post(self, request_handle=None, decision=None, **_kwargs):
+        if decision not in ("allow", "deny"):
+            return self._error_page(PageError("Invalid request", "Choose Allow or Deny."))
+        try:
+            outcome = (
+                request.env["mcp.authorization.request"]
+                .sudo()
+                ._decide(request_handle, request.env.user, decision == "allow")
+            )
+        except PageError as error:
+            return self._error_page(error)
+        return self._answer(outcome)
+
+    def _answer(self, outcome):
+        if isinstance(outcome, authorize.Redirect):
+            # 302, never 307: claude.ai fails on 307 (and a POST must not be replayed).
+            return secure_page(request.redirect(outcome.url, code=302, local=False))
+        if isinstance(outcome, authorize.Login):
+            target = request.httprequest.full_path
+            return secure_page(request.redirect("/web/login?redirect=" + quote(target, safe=""), code=302))
+        if isinstance(outcome, authorize.NotAllowed):
+            values = {"client_name": outcome.client_name, "return_url": outcome.return_url}
+            return secure_page(request.render("mcp_connect.oauth_not_allowed_page", values, status=403))
+        values = {
+            "consent": outcome,
+            "user": request.env.user,
+            "company": request.env.user.company_id,
+        }
+        return secure_page(request.render("mcp_connect.oauth_consent_page", values))
+
+    def _error_page(self, error):
+        _logger.info("authorization page error: %s (%s)", error.title, error.log_detail or error.message)
+        values = {"title": error.title, "message": error.message}
+        return secure_page(request.render("mcp_connect.oauth_error_page", values, status=error.status))
+
+    # -- machine endpoints ------------------------------------------------------------
+
+    @http.route(
+        "/oauth/token",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        cors="*",
+        save_session=False,
+        readonly=False,
+        max_content_length=FORM_LIMIT,
+    )
+    def token(self, **_kwargs):
+        header = request.httprequest.headers.get("Authorization")
+
+        def handler(storage, urls, form, repeated):
+            body = token.handle(storage, urls, form, repeated, header, client_ip())
+            return json_answer(body)
+
+        return machine_endpoint(handler)
+
+    @http.route(
+        "/oauth/revoke",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        cors="*",
+        save_session=False,
+        readonly=False,
+        max_content_length=FORM_LIMIT,
+    )
+    def revoke(self, **_kwargs):
+        header = request.httprequest.headers.get("Authorization")
+
+        def handler(storage, urls, form, repeated):
+            revocation.revoke(storage, form, repeated, header, client_ip())
+            return json_answer({})
+
+        return machine_endpoint(handler)
+
+    @http.route(
+        "/oauth/introspect",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+        max_content_length=FORM_LIMIT,
+    )
+    def introspect(self, **_kwargs):
+        header = request.httprequest.headers.get("Authorization")
+
+        def handler(storage, urls, form, repeated):
+            return json_answer(introspection.introspect(storage, urls, form, repeated, header, client_ip()))
+
+        return machine_endpoint(handler)
+
+    @http.route(
+        "/oauth/register",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        cors="*",
+        save_session=False,
+        readonly=False,
+        max_content_length=FORM_LIMIT,
+    )
+    def register(self, **_kwargs):
+        try:
+            if request.httprequest.mimetype != "application/json":
+                raise InvalidRequest("Send the client metadata as JSON (application/json).")
+            try:
+                metadata = json.loads(request.httprequest.get_data(as_text=True) or "null")
+            except ValueError as error:
+                raise InvalidRequest("The body is not valid JSON.") from error
+            body = registration.register(OdooStorage(request.env), metadata, client_ip())
+        except OAuthError as error:
+            return oauth_error(error)
+        return json_answer(body, status=201)
+
+
+class OAuthLogin(Home):
+    @http.route()
+    def web_login(self, redirect=None, **kw):
+        """Odoo's login page, hardened like the rest of the flow when it leads to a consent page."""
+        response = super().web_login(redirect=redirect, **kw)
+        if redirect and redirect.startswith("/oauth/authorize"):
+            secure_page(response)
+        return response

@@ -1,0 +1,38 @@
+import werkzeug.exceptions
+from odoo import models
+from odoo.http import request
+
+from ..oauth import bearer
+from ..oauth.errors import OAuthError
+from ..storage import server_urls
+
+
+class IrHttp(models.AbstractModel):
+    _inherit = "ir.http"
+
+    @classmethod
+    def _auth_method_mcp(cls):
+        """``auth='mcp'``: a bearer token of this server, for this resource (RFC 6750, RFC 8707).
+
+        On success the request runs as the token's user in the token's company; the
+        token is in the context as ``mcp_token_id``. On failure the request stops here
+        with 401 (400 for a token in the URL) and a ``WWW-Authenticate`` challenge.
+        """
+        env = request.env
+        urls = server_urls(env)
+        try:
+            presented = bearer.extract(
+                request.httprequest.headers.get("Authorization"), request.httprequest.args.keys()
+            )
+            token = env["mcp.token"].sudo()._authenticate_bearer(presented, urls)
+        except OAuthError as error:
+            response = request.make_json_response(
+                error.to_dict(), status=error.status, headers=bearer.error_headers(urls, error)
+            )
+            raise werkzeug.exceptions.Unauthorized(response=response) from None
+        user = token.user_id
+        company = token.company_id if token.company_id in user.company_ids else user.company_id
+        request.update_env(
+            user=user.id,
+            context=dict(env.context, allowed_company_ids=[company.id], mcp_token_id=token.id),
+        )

@@ -1,0 +1,62 @@
+from datetime import datetime, timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .. import compat
+from ..transactions import independent_cursor
+
+
+class McpRateCounter(models.Model):
+    """Fixed-window counters kept in the database, so limits hold across workers and servers.
+
+    Counting runs in its own READ COMMITTED transaction: concurrent increments of one
+    counter then wait for each other instead of failing with serialization errors,
+    and an attempt stays counted even when the request that made it fails.
+    """
+
+    _name = "mcp.rate.counter"
+    _description = "Rate limit counter"
+    _log_access = False
+
+    key = fields.Char(required=True)
+    window_start = fields.Datetime(required=True)
+    count = fields.Integer(required=True, default=0)
+
+    def init(self):
+        compat.ensure_unique_index(
+            self.env.cr, "mcp_rate_counter_key_window_uniq", self._table, ["key", "window_start"]
+        )
+
+    @api.model
+    def _hit(self, key, limit, window_seconds, count=True):
+        """Count one event (unless ``count`` is False); return seconds to wait when over ``limit``, else None."""
+        now = datetime.utcnow().replace(microsecond=0)
+        epoch = int((now - datetime(1970, 1, 1)).total_seconds())
+        window_start = datetime(1970, 1, 1) + timedelta(seconds=epoch - epoch % window_seconds)
+        if count:
+            query = SQL(
+                "INSERT INTO mcp_rate_counter (key, window_start, count) VALUES (%s, %s, 1) "
+                "ON CONFLICT (key, window_start) DO UPDATE SET count = mcp_rate_counter.count + 1 "
+                "RETURNING count",
+                key,
+                window_start,
+            )
+        else:
+            query = SQL("SELECT count FROM mcp_rate_counter WHERE key = %s AND window_start = %s", key, window_start)
+        with independent_cursor(self.env) as cr:
+            cr.execute(query)
+            row = cr.fetchone()
+        current = row[0] if row else 0
+        if current > limit or (not count and current >= limit):
+            return max(1, int((window_start + timedelta(seconds=window_seconds) - now).total_seconds()))
+        return None
+
+    @api.autovacuum
+    def _gc_old_windows(self):
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM mcp_rate_counter WHERE window_start < %s",
+                fields.Datetime.now() - timedelta(days=2),
+            )
+        )

@@ -1,0 +1,111 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from .. import compat
+from ..oauth.errors import InvalidToken
+
+
+class McpToken(models.Model):
+    """Access, refresh and personal tokens. Only the SHA-256 digest of a token is stored."""
+
+    _name = "mcp.token"
+    _description = "AI tool access token"
+    _order = "create_date desc, id desc"
+    _rec_name = "display_label"
+
+    name = fields.Char(help="A label for personal access tokens.")
+    digest = fields.Char(required=True, groups=fields.NO_ACCESS, copy=False)
+    hint = fields.Char(
+        readonly=True,
+        help="The last characters of a personal access token, to recognise it (never the token).",
+    )
+    kind = fields.Selection(
+        [("access", "Access token"), ("refresh", "Refresh token"), ("personal", "Personal access token")],
+        required=True,
+        readonly=True,
+    )
+    connection_id = fields.Many2one("mcp.connection", required=True, ondelete="cascade", index=True, readonly=True)
+    user_id = fields.Many2one("res.users", required=True, ondelete="cascade", index=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, ondelete="cascade", readonly=True)
+    scopes = fields.Char(required=True, readonly=True)
+    resource = fields.Char(required=True, readonly=True, string="Audience")
+    expires_at = fields.Datetime(required=True, readonly=True, string="Expires")
+    family = fields.Char(required=True, index=True, readonly=True, copy=False)
+    family_expires_at = fields.Datetime(required=True, readonly=True)
+    parent_id = fields.Many2one("mcp.token", readonly=True, ondelete="set null", string="Rotated from")
+    rotated_at = fields.Datetime(readonly=True)
+    revoked = fields.Boolean(readonly=True, index=True)
+    revoked_at = fields.Datetime(readonly=True)
+    last_used_at = fields.Datetime(readonly=True, string="Last used")
+    active_token = fields.Boolean(compute="_compute_active_token", string="Valid")
+    display_label = fields.Char(compute="_compute_display_label")
+
+    def init(self):
+        compat.ensure_unique_index(self.env.cr, "mcp_token_digest_uniq", self._table, ["digest"])
+
+    @api.depends("revoked", "expires_at", "family_expires_at")
+    def _compute_active_token(self):
+        now = fields.Datetime.now()
+        for token in self:
+            token.active_token = not token.revoked and token.expires_at > now and token.family_expires_at > now
+
+    @api.depends("name", "kind", "hint", "connection_id")
+    def _compute_display_label(self):
+        kinds = dict(self._fields["kind"].selection)
+        for token in self:
+            label = token.name or f"{kinds.get(token.kind, '')} ({token.connection_id.name})"
+            token.display_label = f"{label} …{token.hint}" if token.hint else label
+
+    def _revoke(self):
+        self.filtered(lambda t: not t.revoked).write({"revoked": True, "revoked_at": fields.Datetime.now()})
+
+    def action_revoke(self):
+        """Revoke one token; a refresh token takes its whole grant family with it."""
+        families = self.filtered(lambda t: t.kind == "refresh").mapped("family")
+        siblings = self.sudo().search([("family", "in", families)]) if families else self.browse()
+        (self.sudo() | siblings)._revoke()
+        return True
+
+    @api.model
+    def _authenticate_bearer(self, presented, urls):
+        """The token a bearer request presents, if it may be used now; raise ``InvalidToken`` otherwise."""
+        token = self.sudo().search([("digest", "=", presented.digest)], limit=1)
+        now = fields.Datetime.now()
+        if not token or token.kind != presented.kind:
+            raise InvalidToken(log_detail="unknown token")
+        if token.revoked:
+            raise InvalidToken("The access token was revoked.")
+        if token.expires_at <= now or token.family_expires_at <= now:
+            raise InvalidToken("The access token has expired.")
+        if token.connection_id.state != "active":
+            raise InvalidToken("An administrator revoked this connection.")
+        if token.resource != urls.resource:
+            raise InvalidToken("The access token was issued for another resource.", log_detail=token.resource)
+        user = token.user_id
+        if not user.active or not user.has_group("mcp_connect.group_mcp_user"):
+            raise InvalidToken("This Odoo user may no longer use AI tools.")
+        token._touch()
+        token.connection_id._touch()
+        return token
+
+    def _touch(self):
+        threshold = fields.Datetime.now() - timedelta(seconds=60)
+        stale = self.filtered(lambda t: not t.last_used_at or t.last_used_at < threshold)
+        if stale:
+            stale.sudo().write({"last_used_at": fields.Datetime.now()})
+
+    @api.autovacuum
+    def _gc_expired_tokens(self):
+        """Expired and revoked tokens, a week after they stopped working (kept briefly for the audit trail)."""
+        limit = fields.Datetime.now() - timedelta(days=7)
+        expired = self.search(
+            [
+                "|",
+                "|",
+                ("expires_at", "<", limit),
+                ("family_expires_at", "<", limit),
+                ("revoked_at", "<", limit),
+            ]
+        )
+        expired.unlink()

@@ -1,0 +1,237 @@
+"""Authorization endpoint: RFC 6749 §4.1.1, OAuth 2.1 §4.1, RFC 7636, RFC 8707, RFC 9207.
+
+Validation happens in two phases. Until the client and the redirect URI are
+known to be good, errors are ``PageError``: shown to the person, never
+redirected (no open redirector). After that, errors are ``OAuthError`` and go
+back to the client's redirect URI with ``state`` and ``iss``.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import mcp_connect_core as core
+
+from . import scopes as scope_rules
+from .errors import (
+    InvalidRequest,
+    InvalidTarget,
+    OAuthError,
+    PageError,
+    UnsupportedResponseType,
+)
+from .storage import CodeGrant
+
+SINGLE_VALUED = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "resource",
+    "prompt",
+)
+MAX_STATE_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """Send the browser to ``url`` (the client's redirect URI) with a 302."""
+
+    url: str
+
+
+@dataclass(frozen=True)
+class Login:
+    """The user must sign in to Odoo first, then come back to the same request."""
+
+
+@dataclass(frozen=True)
+class Consent:
+    """Show the consent page for a pending request."""
+
+    handle: str
+    client_name: str
+    verified: bool
+    redirect_host: str
+    scope_descriptions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NotAllowed:
+    """The signed-in user may not connect AI tools; explain, and offer the way back."""
+
+    client_name: str
+    return_url: str
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    client: object
+    redirect_uri: str
+    state: str | None
+    scopes: tuple[str, ...]
+    offline_access: bool
+    code_challenge: str | None
+    code_challenge_method: str | None
+    resource: str
+    prompt: str | None
+    redirect_uri_sent: bool = True
+
+
+def single_values(pairs):
+    """Turn request parameters into a dict; a repeated parameter is an error (RFC 6749 §3.1)."""
+    values, repeated = {}, set()
+    for key, value in pairs:
+        if key in values:
+            repeated.add(key)
+        values[key] = value
+    return values, repeated
+
+
+def resolve_client(params, repeated, find_client):
+    """Phase 1: the client and the redirect URI, or a ``PageError``."""
+    if "client_id" in repeated or "redirect_uri" in repeated:
+        raise PageError("Invalid request", "The client_id and redirect_uri parameters may appear only once.")
+    client_id = params.get("client_id")
+    if not client_id:
+        raise PageError("Invalid request", "The request does not say which application is asking (client_id).")
+    client = find_client(client_id)
+    if client is None:
+        raise PageError(
+            "Unknown application",
+            "This application is not registered with this Odoo database, or its registration was removed. "
+            "Connect it again from the application.",
+            log_detail=f"unknown client_id {client_id[:80]!r}",
+        )
+    if not client.active:
+        raise PageError(
+            "Connection revoked",
+            "An administrator revoked this connection. Ask them to reactivate it, or connect the application again.",
+            status=403,
+        )
+    return client, matched_redirect_uri(client, params.get("redirect_uri"))
+
+
+def matched_redirect_uri(client, presented):
+    if presented is None:
+        # OAuth 2.1 §4.1.1: may be omitted only when exactly one URI is registered.
+        if len(client.redirect_uris) == 1 and not client.redirect_prefixes:
+            return client.redirect_uris[0]
+        raise PageError("Invalid request", "The request does not say where to return (redirect_uri).")
+    try:
+        core.match_redirect_uri(
+            presented, registered=list(client.redirect_uris), prefixes=list(client.redirect_prefixes)
+        )
+    except core.RedirectUriError as error:
+        raise PageError(
+            "Redirect address not allowed",
+            "The application asked to return to an address it did not register. "
+            "For your safety the sign-in stops here.",
+            log_detail=f"redirect_uri mismatch for {client.client_id}",
+        ) from error
+    return presented
+
+
+def validate(params, repeated, client, redirect_uri, urls, settings):
+    """Phase 2: everything else; errors are redirected to the client."""
+    state = params.get("state")
+    if state is not None and len(state) > MAX_STATE_LENGTH:
+        raise InvalidRequest("The state parameter is too long.")
+    if repeated:
+        raise InvalidRequest(f"Parameters may appear only once: {', '.join(sorted(repeated))}.")
+    response_type = params.get("response_type")
+    if response_type != "code":
+        raise UnsupportedResponseType("Only response_type=code is supported.")
+    challenge = params.get("code_challenge")
+    method = params.get("code_challenge_method")
+    if challenge is None:
+        if method is not None:
+            raise InvalidRequest("code_challenge_method was sent without code_challenge.")
+        if not pkce_exempt(redirect_uri, settings.pkce_exempt_hosts):
+            raise InvalidRequest("PKCE is required: send code_challenge with code_challenge_method=S256.")
+    else:
+        try:
+            core.check_pkce_challenge(challenge=challenge, method=method or "plain")
+        except core.UnsupportedChallengeMethodError as error:
+            raise InvalidRequest("code_challenge_method must be S256.") from error
+        except core.InvalidChallengeError as error:
+            raise InvalidRequest(str(error)) from error
+    granted, offline = scope_rules.resolve(params.get("scope"), client.allowed_scopes)
+    resource = params.get("resource")
+    if resource is not None and not urls.accepts_resource(resource):
+        raise InvalidTarget("This server only issues tokens for its MCP endpoint " + urls.resource + ".")
+    prompt = params.get("prompt")
+    return AuthorizationRequest(
+        client=client,
+        redirect_uri=redirect_uri,
+        state=state,
+        scopes=tuple(granted),
+        offline_access=offline,
+        code_challenge=challenge,
+        code_challenge_method="S256" if challenge else None,
+        resource=urls.resource,
+        prompt=prompt,
+        redirect_uri_sent=params.get("redirect_uri") is not None,
+    )
+
+
+def safe_state(params):
+    """The state to echo in an error redirect (dropped when it is absurdly long)."""
+    state = params.get("state")
+    return state if state is not None and len(state) <= MAX_STATE_LENGTH else None
+
+
+def pkce_exempt(redirect_uri, exempt_hosts):
+    """Only the administrator's list of redirect hosts may omit PKCE (ChatGPT's connectors)."""
+    parts = urlsplit(redirect_uri)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and host in exempt_hosts
+
+
+def issue_code(storage, request, user_id, company_id):
+    """Mint an authorization code for a consented request; only its digest is stored."""
+    code, digest = core.mint_token(kind="code")
+    settings = storage.settings()
+    storage.save_code(
+        CodeGrant(
+            digest=digest,
+            client_id=request.client.client_id,
+            user_id=user_id,
+            company_id=company_id,
+            # OAuth 2.1 §4.1.3: the token request repeats redirect_uri only if the
+            # authorization request carried it; "" records that it did not.
+            redirect_uri=request.redirect_uri if request.redirect_uri_sent else "",
+            scopes=request.scopes,
+            resource=request.resource,
+            expires_at=storage.now() + timedelta(seconds=settings.code_seconds),
+            code_challenge=request.code_challenge,
+            code_challenge_method=request.code_challenge_method,
+        )
+    )
+    return code
+
+
+def redirect_with(redirect_uri, values):
+    """Add parameters to the redirect URI's query, keeping the query it already has (RFC 6749 §3.1.2)."""
+    parts = urlsplit(redirect_uri)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query += [(key, value) for key, value in values.items() if value is not None]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def success_redirect(request, code, issuer):
+    return redirect_with(request.redirect_uri, {"code": code, "state": request.state, "iss": issuer})
+
+
+def error_redirect(redirect_uri, error: OAuthError, state, issuer):
+    """RFC 6749 §4.1.2.1 plus RFC 9207 ``iss`` on errors too."""
+    values = {
+        "error": error.error,
+        "error_description": error.description or None,
+        "state": state,
+        "iss": issuer,
+    }
+    return redirect_with(redirect_uri, values)

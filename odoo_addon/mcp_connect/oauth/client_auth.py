@@ -1,0 +1,103 @@
+"""Client authentication at the token, revocation and introspection endpoints.
+
+RFC 6749 §2.3.1 (``client_secret_basic``, ``client_secret_post``), OAuth 2.1 §2.4
+(``none`` for public clients). A request uses exactly one method. Secrets are
+verified by the Rust core (argon2id, constant time), at most once per request, and
+repeated failures per client and per address are throttled before any hashing so
+the endpoint cannot be used to burn CPU.
+"""
+
+import base64
+import binascii
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+import mcp_connect_core as core
+
+from .errors import InvalidClient, InvalidRequest, SlowDown
+
+FAILURE_LIMIT = 10
+FAILURE_WINDOW_SECONDS = 300
+BASIC = "client_secret_basic"
+POST = "client_secret_post"
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    client_id: str
+    secret: str | None
+    method: str
+
+
+def parse_credentials(form, authorization_header):
+    """Find the client id, the secret and the method used; refuse ambiguous requests."""
+    body_id = form.get("client_id")
+    body_secret = form.get("client_secret")
+    basic = _parse_basic(authorization_header)
+    if basic is not None:
+        if body_secret is not None:
+            raise InvalidRequest("Use exactly one client authentication method.")
+        client_id, secret = basic
+        if body_id is not None and body_id != client_id:
+            raise InvalidClient("The client_id does not match the authenticated client.", headers=_basic_challenge())
+        return Credentials(client_id, secret, BASIC)
+    if not body_id:
+        raise InvalidClient("Missing client_id.")
+    if body_secret is not None:
+        return Credentials(body_id, body_secret, POST)
+    return Credentials(body_id, None, NONE)
+
+
+def _parse_basic(header):
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as error:
+        raise InvalidClient("Malformed Basic authorization header.", headers=_basic_challenge()) from error
+    client_id, separator, secret = decoded.partition(":")
+    if not separator or not client_id:
+        raise InvalidClient("Malformed Basic authorization header.", headers=_basic_challenge())
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def _basic_challenge():
+    return {"WWW-Authenticate": 'Basic realm="mcp_connect"'}
+
+
+def authenticate(storage, form, authorization_header, client_ip, *, confidential_only=False):
+    """Return the authenticated ``Client`` or raise ``InvalidClient`` / ``SlowDown``."""
+    credentials = parse_credentials(form, authorization_header)
+    challenge = _basic_challenge() if credentials.method == BASIC else None
+    keys = (f"client-auth-failure:client:{credentials.client_id}", f"client-auth-failure:ip:{client_ip}")
+    for key in keys:
+        retry_after = storage.rate_limited(key, FAILURE_LIMIT, FAILURE_WINDOW_SECONDS, count=False)
+        if retry_after:
+            raise SlowDown(retry_after, "Too many failed client authentications; retry later.")
+    client = storage.find_client(credentials.client_id)
+
+    def fail(description, detail):
+        for key in keys:
+            storage.rate_limited(key, FAILURE_LIMIT, FAILURE_WINDOW_SECONDS)
+        return InvalidClient(description, log_detail=detail, headers=challenge)
+
+    if client is None or not client.active:
+        raise fail(None, "unknown or revoked client")
+    if client.confidential:
+        if credentials.method == NONE or not client.secret_hash:
+            raise fail("This client must authenticate with its client secret.", "missing secret")
+        try:
+            core.verify_secret(secret=credentials.secret, phc=client.secret_hash)
+        except core.SecretError as error:
+            raise fail(None, f"secret verification failed: {type(error).__name__}") from error
+    else:
+        if confidential_only:
+            raise fail("Only confidential clients may use this endpoint.", "public client")
+        if credentials.method != NONE:
+            raise fail("This public client has no secret; send only its client_id.", "secret sent by public client")
+    return client

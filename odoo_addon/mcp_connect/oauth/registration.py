@@ -1,0 +1,117 @@
+"""Dynamic client registration, RFC 7591 (deprecated by MCP 2026-07-28, still used by deployed clients).
+
+Accepts the bodies real clients send (CLIENTS.md): ``token_endpoint_auth_method``
+absent means the RFC default ``client_secret_basic`` (a confidential client that gets
+a secret), ``none`` a public client. Redirect URIs follow the Rust rules for
+self-registered clients: https, or http on loopback only; no custom schemes.
+"""
+
+import mcp_connect_core as core
+
+from . import scopes as scope_rules
+from .errors import AccessDenied, InvalidClientMetadata, InvalidRedirectUri, SlowDown
+from .storage import DYNAMIC, Registration, epoch
+
+AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
+ALLOWED_GRANT_TYPES = ("authorization_code", "refresh_token")
+MAX_REDIRECT_URIS = 20
+MAX_NAME_LENGTH = 200
+REGISTRATIONS_PER_HOUR_PER_ADDRESS = 30
+
+
+def _string(metadata, key, *, max_length=2000):
+    value = metadata.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > max_length:
+        raise InvalidClientMetadata(f"{key} must be a string of at most {max_length} characters.")
+    return value
+
+
+def _string_list(metadata, key, default):
+    value = metadata.get(key, default)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidClientMetadata(f"{key} must be a list of strings.")
+    return value
+
+
+def validate(metadata):
+    """Check a registration request body; return a ``Registration`` or raise."""
+    if not isinstance(metadata, dict):
+        raise InvalidClientMetadata("The registration request must be a JSON object.")
+    redirect_uris = _string_list(metadata, "redirect_uris", None) if "redirect_uris" in metadata else None
+    if not redirect_uris:
+        raise InvalidRedirectUri("redirect_uris must list at least one redirect URI.")
+    if len(redirect_uris) > MAX_REDIRECT_URIS:
+        raise InvalidRedirectUri(f"At most {MAX_REDIRECT_URIS} redirect URIs may be registered.")
+    for uri in redirect_uris:
+        try:
+            core.validate_redirect_uri(uri, client_kind=DYNAMIC)
+        except core.InvalidRedirectUriError as error:
+            raise InvalidRedirectUri(f"{uri[:200]}: {error}") from error
+    grant_types = _string_list(metadata, "grant_types", ["authorization_code"])
+    unsupported = [g for g in grant_types if g not in ALLOWED_GRANT_TYPES]
+    if unsupported or "authorization_code" not in grant_types:
+        raise InvalidClientMetadata(
+            "grant_types may only contain authorization_code and refresh_token, and must contain authorization_code."
+        )
+    response_types = _string_list(metadata, "response_types", ["code"])
+    if response_types != ["code"]:
+        raise InvalidClientMetadata('response_types must be ["code"].')
+    method = _string(metadata, "token_endpoint_auth_method") or "client_secret_basic"
+    if method not in AUTH_METHODS:
+        raise InvalidClientMetadata(f"token_endpoint_auth_method must be one of {', '.join(AUTH_METHODS)}.")
+    application_type = _string(metadata, "application_type") or "web"
+    if application_type not in ("web", "native"):
+        raise InvalidClientMetadata("application_type must be web or native.")
+    name = (_string(metadata, "client_name", max_length=MAX_NAME_LENGTH) or "").strip() or "Unnamed AI tool"
+    requested_scopes = _string(metadata, "scope")
+    granted, _offline = scope_rules.resolve(requested_scopes, scope_rules.KNOWN)
+    return Registration(
+        client_name=name,
+        redirect_uris=tuple(redirect_uris),
+        grant_types=tuple(dict.fromkeys(grant_types)),
+        confidential=method != "none",
+        token_endpoint_auth_method=method,
+        application_type=application_type,
+        scopes=tuple(granted),
+        client_uri=_string(metadata, "client_uri"),
+        logo_uri=_string(metadata, "logo_uri"),
+        software_id=_string(metadata, "software_id", max_length=200),
+        software_version=_string(metadata, "software_version", max_length=200),
+    )
+
+
+def register(storage, metadata, client_ip):
+    """Register a client; returns the RFC 7591 §3.2.1 response body."""
+    settings = storage.settings()
+    if not settings.registration_enabled:
+        raise AccessDenied(
+            "Dynamic client registration is turned off on this Odoo. Ask an administrator to create a "
+            "Custom OAuth connection for this tool."
+        )
+    retry_after = storage.rate_limited(f"register:ip:{client_ip}", REGISTRATIONS_PER_HOUR_PER_ADDRESS, 3600)
+    if retry_after:
+        raise SlowDown(retry_after, "Too many registrations from this address; retry later.")
+    registration = validate(metadata)
+    client_id, _ = core.mint_token(kind="client_id")
+    secret = secret_hash = None
+    if registration.confidential:
+        secret, _ = core.mint_token(kind="client_secret")
+        secret_hash = core.hash_secret(secret)
+    client = storage.register_client(registration, client_id, secret_hash)
+    body = {
+        "client_id": client.client_id,
+        "client_id_issued_at": epoch(storage.now()),
+        "client_name": registration.client_name,
+        "redirect_uris": list(registration.redirect_uris),
+        "grant_types": list(registration.grant_types),
+        "response_types": ["code"],
+        "token_endpoint_auth_method": registration.token_endpoint_auth_method,
+        "application_type": registration.application_type,
+        "scope": scope_rules.join(registration.scopes),
+    }
+    if secret:
+        body["client_secret"] = secret
+        body["client_secret_expires_at"] = 0
+    return body

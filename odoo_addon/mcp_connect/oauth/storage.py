@@ -1,0 +1,154 @@
+"""What the OAuth protocol code needs from storage, and the records it exchanges.
+
+The protocol modules of this package never import the ORM: they work on these
+plain records and call a ``Storage`` (implemented over Odoo models by
+``mcp_connect.storage.OdooStorage``). Secrets never cross this boundary in clear:
+codes and tokens are passed as their SHA-256 digests, client secrets as argon2id
+PHC strings.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Protocol
+
+# Client kinds, as the Rust redirect rules name them, plus personal-token connections.
+CUSTOM = "custom"
+DYNAMIC = "dynamic"
+METADATA_DOCUMENT = "metadata_document"
+PERSONAL = "personal"
+
+
+def epoch(moment):
+    """Seconds since the epoch of a naive UTC datetime (as Odoo stores them)."""
+    return int(moment.replace(tzinfo=timezone.utc).timestamp())
+
+
+@dataclass(frozen=True)
+class Client:
+    """An OAuth client as the protocol sees it (one ``mcp.connection``)."""
+
+    client_id: str
+    name: str
+    kind: str
+    confidential: bool
+    active: bool
+    redirect_uris: tuple[str, ...] = ()
+    redirect_prefixes: tuple[str, ...] = ()
+    grant_types: tuple[str, ...] = ("authorization_code", "refresh_token")
+    allowed_scopes: tuple[str, ...] = ("mcp:read", "mcp:write")
+    secret_hash: str | None = field(default=None, repr=False)
+    skip_consent: bool = False
+    owner_user_id: int | None = None
+    owner_company_id: int | None = None
+    record_id: int | None = None
+
+    @property
+    def verified(self):
+        """Created by an administrator, as opposed to registered by the tool itself."""
+        return self.kind == CUSTOM
+
+
+@dataclass(frozen=True)
+class CodeGrant:
+    """An authorization code (RFC 6749 §4.1.2), stored by digest."""
+
+    digest: str
+    client_id: str
+    user_id: int
+    company_id: int
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    resource: str
+    expires_at: datetime
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    family: str | None = None
+    consumed: bool = False
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """An access, refresh or personal token, stored by digest."""
+
+    digest: str
+    kind: str
+    client_id: str
+    user_id: int
+    company_id: int
+    scopes: tuple[str, ...]
+    resource: str
+    expires_at: datetime
+    family: str
+    family_expires_at: datetime
+    parent_digest: str | None = None
+    rotated_at: datetime | None = None
+    revoked: bool = False
+    issued_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    access_token_seconds: int
+    refresh_token_seconds: int
+    refresh_grace_seconds: int
+    family_max_seconds: int
+    code_seconds: int
+    registration_enabled: bool
+    metadata_documents_enabled: bool
+    pkce_exempt_hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A validated RFC 7591 registration request."""
+
+    client_name: str
+    redirect_uris: tuple[str, ...]
+    grant_types: tuple[str, ...]
+    confidential: bool
+    token_endpoint_auth_method: str
+    application_type: str
+    scopes: tuple[str, ...]
+    client_uri: str | None = None
+    logo_uri: str | None = None
+    software_id: str | None = None
+    software_version: str | None = None
+
+
+class Storage(Protocol):
+    """Implemented by ``mcp_connect.storage.OdooStorage``."""
+
+    def now(self) -> datetime: ...
+
+    def settings(self) -> Settings: ...
+
+    def find_client(self, client_id: str) -> Client | None: ...
+
+    def rate_limited(self, key: str, limit: int, window_seconds: int, *, count: bool = True) -> int | None:
+        """Count one event for ``key``; return seconds to wait if over ``limit`` in the window, else None."""
+
+    def save_code(self, code: CodeGrant) -> None: ...
+
+    def lock_code(self, digest: str) -> CodeGrant | None:
+        """The code with that digest, locked for this transaction, or None."""
+
+    def consume_code(self, digest: str, family: str) -> None:
+        """Mark the code used and remember the token family issued for it."""
+
+    def save_token(self, token: TokenRecord) -> None: ...
+
+    def lock_token(self, digest: str) -> TokenRecord | None:
+        """The token with that digest, locked for this transaction, or None."""
+
+    def find_token(self, digest: str) -> TokenRecord | None: ...
+
+    def mark_rotated(self, digest: str, when: datetime) -> None: ...
+
+    def revoke_token(self, digest: str) -> None: ...
+
+    def revoke_family(self, family: str) -> None: ...
+
+    def register_client(self, registration: Registration, client_id: str, secret_hash: str | None) -> Client: ...
+
+    def token_subject(self, token: TokenRecord) -> dict:
+        """``sub`` and ``username`` of the token's user, for introspection."""

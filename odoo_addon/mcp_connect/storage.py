@@ -1,0 +1,307 @@
+"""The OAuth storage protocol (``oauth.storage.Storage``) implemented over the Odoo models.
+
+All access is done with a superuser environment: the protocol layer decides, this
+class only stores and loads. Codes and tokens are looked up by digest under a unique
+index; rows that must change atomically are locked with ``SELECT ... FOR UPDATE``.
+"""
+
+import hashlib
+import json
+from datetime import timedelta
+
+from odoo import SUPERUSER_ID, fields
+from odoo.tools import SQL
+
+from . import config
+from .oauth import client_metadata_document as cimd
+from .oauth import scopes as scope_rules
+from .oauth.storage import Client, CodeGrant, Settings, TokenRecord
+from .oauth.urls import ServerUrls
+
+KINDS = {"browser": "dynamic", "custom": "custom", "metadata": "metadata_document", "personal": "personal"}
+TEST_METADATA_ORIGINS = "mcp_connect.test_insecure_metadata_origins"
+
+
+class ClientLookupError(Exception):
+    """A client that exists only as a URL whose document cannot be used; the message is safe to show."""
+
+
+def server_urls(env):
+    """Issuer and resource from the configured base URL, never from request headers."""
+    return ServerUrls.from_base_url(env["ir.config_parameter"].sudo().get_param("web.base.url"))
+
+
+def subject(env, user_id):
+    """A stable, opaque ``sub`` per database and user."""
+    database_uuid = env["ir.config_parameter"].sudo().get_param("database.uuid", "")
+    return hashlib.sha256(f"{database_uuid}:{user_id}".encode()).hexdigest()[:32]
+
+
+class OdooStorage:
+    def __init__(self, env):
+        self.env = env(user=SUPERUSER_ID, su=True)
+        self._settings = None
+
+    # -- settings and time ------------------------------------------------------------
+
+    def now(self):
+        return fields.Datetime.now()
+
+    def settings(self):
+        if self._settings is None:
+            get = config.get
+            self._settings = Settings(
+                access_token_seconds=get(self.env, "access_token_minutes") * 60,
+                refresh_token_seconds=get(self.env, "refresh_token_days") * 86400,
+                refresh_grace_seconds=get(self.env, "refresh_grace_seconds"),
+                family_max_seconds=get(self.env, "family_max_days") * 86400,
+                code_seconds=get(self.env, "code_seconds"),
+                registration_enabled=get(self.env, "registration_enabled"),
+                metadata_documents_enabled=get(self.env, "metadata_documents_enabled"),
+                pkce_exempt_hosts=tuple(config.pkce_exempt_hosts(self.env)),
+            )
+        return self._settings
+
+    def rate_limited(self, key, limit, window_seconds, *, count=True):
+        return self.env["mcp.rate.counter"]._hit(key, limit, window_seconds, count=count)
+
+    # -- clients ------------------------------------------------------------------------
+
+    def connection_for(self, client_id):
+        return self.env["mcp.connection"].search([("client_id", "=", client_id)], limit=1)
+
+    def find_client(self, client_id):
+        if not isinstance(client_id, str) or not client_id or len(client_id) > 500:
+            return None
+        connection = self.connection_for(client_id)
+        if cimd.is_document_url(client_id):
+            if not self.settings().metadata_documents_enabled:
+                return None
+            if not connection or not connection.metadata_expires_at or connection.metadata_expires_at <= self.now():
+                document = self._fetch_document(client_id)
+                if connection:
+                    self._refresh_connection(connection, document)
+                else:
+                    return self._document_client(document)
+        if not connection or connection.connection_type == "personal":
+            return None
+        return self.client_from_connection(connection)
+
+    def _fetch_document(self, url):
+        origins = self.env["ir.config_parameter"].get_param(TEST_METADATA_ORIGINS) or "[]"
+        try:
+            test_origins = tuple(json.loads(origins))
+        except ValueError:
+            test_origins = ()
+        try:
+            return cimd.fetch(url, insecure_test_origins=test_origins)
+        except cimd.MetadataDocumentError as error:
+            raise ClientLookupError(str(error)) from error
+
+    def _document_client(self, document):
+        return Client(
+            client_id=document.client_id,
+            name=document.client_name,
+            kind="metadata_document",
+            confidential=False,
+            active=True,
+            redirect_uris=document.redirect_uris,
+            grant_types=document.grant_types,
+            allowed_scopes=scope_rules.KNOWN,
+        )
+
+    def _refresh_connection(self, connection, document):
+        connection.with_context(mcp_registration_update=True).write(
+            {
+                "name": document.client_name,
+                "redirect_uris": "\n".join(document.redirect_uris),
+                "grant_types": " ".join(document.grant_types),
+                "client_uri": document.client_uri,
+                "logo_uri": document.logo_uri,
+                "metadata_expires_at": self.now() + timedelta(seconds=document.max_age),
+            }
+        )
+
+    def ensure_connection(self, client):
+        """The connection record of a client, created on first consent for metadata-document clients."""
+        connection = self.connection_for(client.client_id)
+        if connection:
+            return connection
+        document = self._fetch_document(client.client_id)
+        return self.env["mcp.connection"].create(
+            {
+                "name": document.client_name,
+                "connection_type": "metadata",
+                "client_id": document.client_id,
+                "client_type": "public",
+                "redirect_uris": "\n".join(document.redirect_uris),
+                "grant_types": " ".join(document.grant_types),
+                "client_uri": document.client_uri,
+                "logo_uri": document.logo_uri,
+                "owner_user_id": False,
+                "company_id": self._default_company().id,
+                "metadata_expires_at": self.now() + timedelta(seconds=document.max_age),
+            }
+        )
+
+    @staticmethod
+    def client_from_connection(connection):
+        registered, prefixes = connection._redirect_rules()
+        return Client(
+            client_id=connection.client_id,
+            name=connection.name,
+            kind=KINDS[connection.connection_type],
+            confidential=connection.client_type == "confidential",
+            active=connection.state == "active",
+            redirect_uris=tuple(registered),
+            redirect_prefixes=tuple(prefixes),
+            grant_types=tuple((connection.grant_types or "").split()),
+            allowed_scopes=connection._allowed_scopes(),
+            secret_hash=connection.secret_hash or None,
+            skip_consent=connection.skip_consent,
+            owner_user_id=connection.owner_user_id.id or None,
+            owner_company_id=(connection.owner_user_id.company_id or connection.company_id).id,
+            record_id=connection.id,
+        )
+
+    def _default_company(self):
+        return self.env["res.company"].search([], order="id", limit=1)
+
+    def register_client(self, registration, client_id, secret_hash):
+        connection = self.env["mcp.connection"].create(
+            {
+                "name": registration.client_name,
+                "connection_type": "browser",
+                "client_id": client_id,
+                "client_type": "confidential" if registration.confidential else "public",
+                "secret_hash": secret_hash,
+                "redirect_uris": "\n".join(registration.redirect_uris),
+                "grant_types": " ".join(registration.grant_types),
+                "application_type": registration.application_type,
+                "client_uri": registration.client_uri,
+                "logo_uri": registration.logo_uri,
+                "software_id": registration.software_id,
+                "software_version": registration.software_version,
+                "owner_user_id": False,
+                "company_id": self._default_company().id,
+            }
+        )
+        return self.client_from_connection(connection)
+
+    # -- codes ------------------------------------------------------------------------
+
+    def save_code(self, code):
+        connection = self.connection_for(code.client_id)
+        self.env["mcp.authorization.code"].create(
+            {
+                "digest": code.digest,
+                "connection_id": connection.id,
+                "user_id": code.user_id,
+                "company_id": code.company_id,
+                "redirect_uri": code.redirect_uri,
+                "code_challenge": code.code_challenge,
+                "code_challenge_method": code.code_challenge_method,
+                "scopes": " ".join(code.scopes),
+                "resource": code.resource,
+                "expires_at": code.expires_at,
+            }
+        )
+
+    def _lock(self, model, digest):
+        table = self.env[model]._table
+        self.env.cr.execute(SQL("SELECT id FROM %s WHERE digest = %s FOR UPDATE", SQL.identifier(table), digest))
+        row = self.env.cr.fetchone()
+        if not row:
+            return self.env[model]
+        record = self.env[model].browse(row[0])
+        record.invalidate_recordset()
+        return record
+
+    def lock_code(self, digest):
+        code = self._lock("mcp.authorization.code", digest)
+        if not code:
+            return None
+        return CodeGrant(
+            digest=digest,
+            client_id=code.connection_id.client_id,
+            user_id=code.user_id.id,
+            company_id=code.company_id.id,
+            redirect_uri=code.redirect_uri or "",
+            scopes=tuple(code.scopes.split()),
+            resource=code.resource,
+            expires_at=code.expires_at,
+            code_challenge=code.code_challenge or None,
+            code_challenge_method=code.code_challenge_method or None,
+            family=code.family or None,
+            consumed=code.consumed,
+        )
+
+    def consume_code(self, digest, family):
+        code = self.env["mcp.authorization.code"].search([("digest", "=", digest)])
+        code.write({"consumed": True, "consumed_at": self.now(), "family": family})
+
+    # -- tokens -------------------------------------------------------------------------
+
+    def save_token(self, token):
+        connection = self.connection_for(token.client_id)
+        parent = (
+            self.env["mcp.token"].search([("digest", "=", token.parent_digest)], limit=1)
+            if token.parent_digest
+            else self.env["mcp.token"]
+        )
+        self.env["mcp.token"].create(
+            {
+                "digest": token.digest,
+                "kind": token.kind,
+                "connection_id": connection.id,
+                "user_id": token.user_id,
+                "company_id": token.company_id,
+                "scopes": " ".join(token.scopes),
+                "resource": token.resource,
+                "expires_at": token.expires_at,
+                "family": token.family,
+                "family_expires_at": token.family_expires_at,
+                "parent_id": parent.id,
+            }
+        )
+        connection._touch()
+
+    def _token_record(self, token, digest):
+        user_usable = token.user_id.active
+        return TokenRecord(
+            digest=digest,
+            kind=token.kind,
+            client_id=token.connection_id.client_id,
+            user_id=token.user_id.id,
+            company_id=token.company_id.id,
+            scopes=tuple(token.scopes.split()),
+            resource=token.resource,
+            expires_at=token.expires_at,
+            family=token.family,
+            family_expires_at=token.family_expires_at,
+            parent_digest=token.parent_id.digest or None,
+            rotated_at=token.rotated_at or None,
+            revoked=token.revoked or not user_usable or token.connection_id.state != "active",
+            issued_at=token.create_date,
+        )
+
+    def lock_token(self, digest):
+        token = self._lock("mcp.token", digest)
+        return self._token_record(token, digest) if token else None
+
+    def find_token(self, digest):
+        token = self.env["mcp.token"].search([("digest", "=", digest)], limit=1)
+        return self._token_record(token, digest) if token else None
+
+    def mark_rotated(self, digest, when):
+        self.env["mcp.token"].search([("digest", "=", digest)]).write({"rotated_at": when})
+
+    def revoke_token(self, digest):
+        self.env["mcp.token"].search([("digest", "=", digest)])._revoke()
+
+    def revoke_family(self, family):
+        self.env["mcp.token"].search([("family", "=", family)])._revoke()
+
+    def token_subject(self, token):
+        user = self.env["res.users"].browse(token.user_id)
+        return {"sub": subject(self.env, user.id), "username": user.login}

@@ -1,0 +1,152 @@
+"""Shared set-up for the HTTP tests: clients, users, and a browser-like authorization flow."""
+
+import base64
+import json
+import re
+import secrets
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import mcp_connect_core as core
+from odoo.tests import HttpCase, new_test_user
+
+CALLBACK = "https://client.example.com/callback"
+PUBLIC_CALLBACK = "http://127.0.0.1/callback"
+
+
+def pkce_pair():
+    verifier = secrets.token_urlsafe(48)
+    return verifier, core.s256_challenge(verifier)
+
+
+class McpHttpCase(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.password = "mcp-user-password"
+        cls.user = new_test_user(
+            cls.env,
+            login="mcp_oauth_user",
+            groups="base.group_user,mcp_connect.group_mcp_user",
+            password=cls.password,
+            name="Ada Lovelace",
+        )
+        cls.other_user = new_test_user(
+            cls.env,
+            login="mcp_oauth_other",
+            groups="base.group_user,mcp_connect.group_mcp_user",
+            password=cls.password,
+        )
+        cls.employee = new_test_user(
+            cls.env, login="mcp_oauth_employee", groups="base.group_user", password=cls.password
+        )
+        cls.secret, _ = core.mint_token(kind="client_secret")
+        cls.confidential = cls._make_client("Test confidential", CALLBACK, confidential=True)
+        cls.public = cls._make_client("Test public", PUBLIC_CALLBACK, confidential=False)
+
+    @classmethod
+    def _make_client(cls, name, redirect_uris, confidential=True, **values):
+        client_id, _ = core.mint_token(kind="client_id")
+        vals = {
+            "name": name,
+            "connection_type": "custom",
+            "client_id": client_id,
+            "client_type": "confidential" if confidential else "public",
+            "redirect_uris": redirect_uris,
+            "grant_types": "authorization_code refresh_token" + (" client_credentials" if confidential else ""),
+            "owner_user_id": cls.env.ref("base.user_admin").id,
+        }
+        vals.update(values)
+        connection = cls.env["mcp.connection"].create(vals)
+        if confidential:
+            connection.sudo().secret_hash = core.hash_secret(cls.secret)
+        return connection
+
+    def setUp(self):
+        super().setUp()
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", self.base_url())
+        self.issuer = self.base_url()
+        self.resource = self.base_url() + "/api/mcp"
+
+    # -- HTTP helpers ---------------------------------------------------------------
+
+    def get(self, path, params=None, **kwargs):
+        url = path + ("?" + urlencode(params, doseq=True) if params else "")
+        return self.url_open(url, allow_redirects=False, **kwargs)
+
+    def post_form(self, path, data, headers=None):
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+        return self.url_open(path, data=urlencode(data, doseq=True), headers=headers, allow_redirects=False)
+
+    def post_json(self, path, payload, headers=None):
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        return self.url_open(path, data=json.dumps(payload), headers=headers, allow_redirects=False)
+
+    @staticmethod
+    def basic(client_id, secret):
+        return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+    @staticmethod
+    def query(response):
+        return {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
+
+    # -- the authorization flow -------------------------------------------------------
+
+    def authorize_params(self, client, redirect_uri=None, **overrides):
+        verifier, challenge = pkce_pair()
+        params = {
+            "response_type": "code",
+            "client_id": client.client_id,
+            "redirect_uri": redirect_uri or client._redirect_rules()[0][0],
+            "state": secrets.token_urlsafe(8),
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+        params.update(overrides)
+        return verifier, {k: v for k, v in params.items() if v is not None}
+
+    def consent_page(self, params):
+        response = self.get("/oauth/authorize", params)
+        self.assertEqual(response.status_code, 200, response.text[:500])
+        handle = re.search(r'name="request_handle" value="([^"]+)"', response.text).group(1)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
+        return response, handle, csrf
+
+    def decide(self, handle, csrf, decision="allow"):
+        return self.post_form("/oauth/authorize", {"request_handle": handle, "csrf_token": csrf, "decision": decision})
+
+    def obtain_code(self, client, login=None, **overrides):
+        """Sign in, consent if asked, and return (verifier, params, code)."""
+        self.authenticate(login or self.user.login, self.password)
+        verifier, params = self.authorize_params(client, **overrides)
+        response = self.get("/oauth/authorize", params)
+        if response.status_code == 200:
+            _page, handle, csrf = self.consent_page(params)
+            response = self.decide(handle, csrf)
+        self.assertEqual(response.status_code, 302, response.text[:500])
+        answer = self.query(response)
+        self.assertEqual(answer.get("state"), params["state"])
+        return verifier, params, answer["code"]
+
+    def exchange(self, client, code, verifier, params, secret=None, **extra):
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": params["redirect_uri"],
+            "code_verifier": verifier,
+            **extra,
+        }
+        headers = None
+        if client.client_type == "confidential":
+            headers = self.basic(client.client_id, secret or self.secret)
+        else:
+            data["client_id"] = client.client_id
+        return self.post_form("/oauth/token", data, headers)
+
+    def tokens_for(self, client, **overrides):
+        verifier, params, code = self.obtain_code(client, **overrides)
+        response = self.exchange(client, code, verifier, params)
+        self.assertEqual(response.status_code, 200, response.text)
+        return response.json()
+
+    def token_record(self, token):
+        return self.env["mcp.token"].sudo().search([("digest", "=", core.parse_token(token)[1])])
