@@ -48,3 +48,43 @@ def ensure_unique_index(cr, index_name, table, columns):
             SQL(", ").join(SQL.identifier(column) for column in columns),
         )
     )
+
+
+def validate_domain(model, domain):
+    """Check a domain against a model without running it; raise on unknown fields or operators.
+
+    19.0 has ``Domain(...).validate(model)``; 18.0 validates while building the query.
+    """
+    try:
+        from odoo.fields import Domain
+    except ImportError:
+        from odoo.osv import expression
+
+        expression.expression(domain, model)
+        return
+    Domain(domain).validate(model)
+
+
+def public_method(records, name):
+    """The public method ``name`` as RPC would allow it, or raise ``AccessError``/``AttributeError``."""
+    try:
+        from odoo.service.model import get_public_method
+    except ImportError:
+        from odoo.models import check_method_name
+
+        check_method_name(name)
+        method = getattr(type(records), name, None)
+        if not callable(method):
+            raise AttributeError(f"The method '{records._name}.{name}' does not exist") from None
+        return method
+    return get_public_method(records, name)
+
+
+def is_model_method(method):
+    """Whether a method is decorated ``@api.model`` (called without record ids)."""
+    return getattr(method, "_api", None) in ("model", "model_create") or getattr(method, "_api_model", False)
+
+
+def read_group(records, domain, groupby, aggregates, limit=None, order=None):
+    """``_read_group`` (the public ``read_group`` is deprecated in 19.0): rows of tuples."""
+    return records._read_group(domain, groupby, aggregates, limit=limit, order=order)

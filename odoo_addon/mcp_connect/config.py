@@ -41,6 +41,7 @@ SETTINGS = (
     Setting("unused_client_days", int, 30, 1, 3650),
     Setting("default_rate_limit", int, 120, 0, 100000),
     Setting("audit_retention_days", int, 90, 1, 3650),
+    Setting("allowed_origins", str, ""),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -90,3 +91,19 @@ def invalid_hosts(hosts):
 
 def pkce_exempt_hosts(env):
     return split_hosts(get(env, "pkce_exempt_hosts"))
+
+
+ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9a-f:]+\](:\d{1,5})?$")
+
+
+def split_origins(text):
+    return [origin.strip().lower().rstrip("/") for origin in re.split(r"[\s,]+", text or "") if origin.strip()]
+
+
+def invalid_origins(origins):
+    """Origins that are not ``scheme://host[:port]``."""
+    return [origin for origin in origins if not ORIGIN.match(origin)]
+
+
+def allowed_origins(env):
+    return split_origins(get(env, "allowed_origins"))

@@ -1,1 +1,1 @@
-from . import oauth, well_known
+from . import mcp, oauth, well_known

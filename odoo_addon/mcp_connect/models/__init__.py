@@ -1,11 +1,16 @@
 from . import (
     ir_http,
+    mcp_approval_request,
+    mcp_audit_log,
     mcp_authorization_code,
     mcp_authorization_request,
     mcp_connection,
+    mcp_connection_model,
     mcp_consent,
     mcp_rate_counter,
+    mcp_session,
     mcp_token,
+    mcp_tool,
     res_config_settings,
     res_groups,
 )

@@ -18,6 +18,13 @@ class IrHttp(models.AbstractModel):
         token is in the context as ``mcp_token_id``. On failure the request stops here
         with 401 (400 for a token in the URL) and a ``WWW-Authenticate`` challenge.
         """
+        # Start from an anonymous environment (on 19.0 this also sets the transaction's
+        # default environment, which the ORM needs before any user is chosen).
+        cls._auth_method_none()
+        if request.httprequest.method == "OPTIONS":
+            # A CORS preflight never carries credentials (Fetch standard); Odoo routes it to
+            # the same endpoint, which answers it before doing anything else.
+            return
         env = request.env
         urls = server_urls(env)
         try:

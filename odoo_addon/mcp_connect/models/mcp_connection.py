@@ -1,7 +1,8 @@
+import json
 from datetime import timedelta
 
 import mcp_connect_core as core
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from .. import compat, config
@@ -96,6 +97,37 @@ class McpConnection(models.Model):
     software_id = fields.Char(readonly=True)
     software_version = fields.Char(readonly=True)
     metadata_expires_at = fields.Datetime(readonly=True, copy=False)
+    allowed_tool_ids = fields.Many2many(
+        "mcp.tool",
+        "mcp_connection_allowed_tool_rel",
+        string="Allowed tools",
+        help="Leave empty to allow every tool of the granted scopes.",
+    )
+    model_rule_ids = fields.One2many(
+        "mcp.connection.model",
+        "connection_id",
+        string="Allowed models",
+        help="Leave empty to allow every model the user can access in Odoo.",
+    )
+    approval_tool_ids = fields.Many2many(
+        "mcp.tool",
+        "mcp_connection_approval_tool_rel",
+        string="Tools that need approval",
+        help="Calls to these tools wait until the approver accepts them in Odoo.",
+    )
+    approver_id = fields.Many2one(
+        "res.users", string="Approver", help="Who approves risky calls; the connection's owner when empty."
+    )
+    ip_allowlist = fields.Text(
+        string="IP allowlist",
+        help="Addresses or networks (CIDR) allowed to call, one per line; empty allows any address. "
+        "claude.ai and ChatGPT call from their vendors' clouds, so for them this identifies the vendor, "
+        "not the person.",
+    )
+    rate_limit = fields.Integer(
+        string="Rate limit (calls per minute)",
+        help="0 uses the default from Settings.",
+    )
     token_ids = fields.One2many("mcp.token", "connection_id", string="Tokens")
     consent_ids = fields.One2many("mcp.consent", "connection_id", string="Users who allowed it")
 
@@ -169,6 +201,31 @@ class McpConnection(models.Model):
             if connection.skip_consent and connection.connection_type != "custom":
                 raise ValidationError(_("Only Custom OAuth connections created by an administrator may skip consent."))
 
+    @api.constrains("ip_allowlist")
+    def _check_ip_allowlist(self):
+        for connection in self:
+            try:
+                core.parse_ip_allowlist((connection.ip_allowlist or "").splitlines())
+            except core.InvalidCidrError as error:
+                raise ValidationError(
+                    _(
+                        "IP allowlist, line %(line)s: %(entry)r is not an address or a network such as 10.0.0.0/8.",
+                        line=error.line,
+                        entry=error.entry,
+                    )
+                ) from error
+
+    @api.constrains("rate_limit")
+    def _check_rate_limit(self):
+        if any(connection.rate_limit < 0 for connection in self):
+            raise ValidationError(_("The rate limit cannot be negative (0 uses the default)."))
+
+    @api.constrains("approval_tool_ids", "approver_id", "owner_user_id")
+    def _check_approver(self):
+        for connection in self:
+            if connection.approval_tool_ids and not (connection.approver_id or connection.owner_user_id):
+                raise ValidationError(_("Choose who approves the calls that need approval."))
+
     def write(self, vals):
         if "redirect_uris" in vals and not self.env.context.get("mcp_registration_update"):
             if any(c.connection_type in SELF_REGISTERED for c in self):
@@ -193,6 +250,55 @@ class McpConnection(models.Model):
             else:
                 registered.append(line)
         return registered, prefixes
+
+    def _policy_document(self):
+        self.ensure_one()
+        document = {
+            "approval_tools": self.approval_tool_ids.mapped("name"),
+            "ip_allowlist": (self.ip_allowlist or "").splitlines(),
+            "allowed_scopes": list(self._allowed_scopes()),
+        }
+        if self.allowed_tool_ids:
+            document["allowed_tools"] = self.allowed_tool_ids.mapped("name")
+        if self.model_rule_ids:
+            document["allowed_models"] = {rule.model_id.model: rule._operations() for rule in self.model_rule_ids}
+        return json.dumps(document)
+
+    def _compiled_policy(self):
+        """The Rust policy for this connection.
+
+        The document is read from the database on every request (so a change made in any
+        worker applies to the next request everywhere) and compiled once per distinct
+        document and worker.
+        """
+        self.ensure_one()
+        return self.env["mcp.connection"]._policy_for(self.sudo()._policy_document())
+
+    @api.model
+    @tools.ormcache("document")
+    def _policy_for(self, document):
+        return core.Policy(document)
+
+    def _effective_rate_limit(self):
+        self.ensure_one()
+        return self.rate_limit or config.get(self.env, "default_rate_limit")
+
+    def _limits(self):
+        """What the connection restricts, as whoami shows it."""
+        self.ensure_one()
+        return {
+            "id": self.id,
+            "name": self.name,
+            "access": self.allowed_scope,
+            "allowed_tools": self.allowed_tool_ids.mapped("name") or "all tools of the granted scopes",
+            "allowed_models": (
+                {rule.model_id.model: rule._operations() for rule in self.model_rule_ids}
+                or "every model your Odoo access rights allow"
+            ),
+            "tools_needing_approval": self.approval_tool_ids.mapped("name"),
+            "rate_limit_per_minute": self._effective_rate_limit() or None,
+            "ip_allowlist": bool(self.ip_allowlist),
+        }
 
     def _allowed_scopes(self):
         self.ensure_one()

@@ -65,6 +65,11 @@ class ResConfigSettings(models.TransientModel):
         string="Default rate limit",
         help="Calls per minute allowed for each connection unless the connection sets its own limit. 0 means no limit.",
     )
+    mcp_allowed_origins = fields.Char(
+        string="Browser origins allowed to call",
+        help="Web pages that may call the MCP endpoint from a browser (scheme://host[:port], separated by commas). "
+        "Tools that call from a server (claude.ai, ChatGPT) or a desktop application need no entry.",
+    )
     mcp_audit_retention_days = fields.Integer(
         string="Keep the audit log for",
         help="Audit log entries older than this many days are deleted every night.",
@@ -100,6 +105,14 @@ class ResConfigSettings(models.TransientModel):
                         hosts=", ".join(bad_hosts),
                     )
                 )
+            bad_origins = config.invalid_origins(config.split_origins(record.mcp_allowed_origins))
+            if bad_origins:
+                raise ValidationError(
+                    _(
+                        "Allowed origins must look like https://app.example.com; these do not: %(origins)s",
+                        origins=", ".join(bad_origins),
+                    )
+                )
 
     @api.model
     def get_values(self):
@@ -114,4 +127,6 @@ class ResConfigSettings(models.TransientModel):
             value = self[field_name]
             if setting.name == "pkce_exempt_hosts":
                 value = ", ".join(config.split_hosts(value))
+            elif setting.name == "allowed_origins":
+                value = ", ".join(config.split_origins(value))
             config.set_value(self.env, setting.name, value)

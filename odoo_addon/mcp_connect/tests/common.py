@@ -26,7 +26,7 @@ class McpHttpCase(HttpCase):
         cls.user = new_test_user(
             cls.env,
             login="mcp_oauth_user",
-            groups="base.group_user,mcp_connect.group_mcp_user",
+            groups="base.group_user,base.group_partner_manager,mcp_connect.group_mcp_user",
             password=cls.password,
             name="Ada Lovelace",
         )
@@ -150,3 +150,118 @@ class McpHttpCase(HttpCase):
 
     def token_record(self, token):
         return self.env["mcp.token"].sudo().search([("digest", "=", core.parse_token(token)[1])])
+
+
+MODERN = "2026-07-28"
+LEGACY = "2025-11-25"
+
+
+class McpCase(McpHttpCase):
+    """Calls to /api/mcp with tokens made directly (the OAuth flow has its own tests)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.connection = cls.confidential
+        cls.env["mcp.consent"]._remember(cls.user, cls.connection, ["mcp:write"])
+
+    def setUp(self):
+        super().setUp()
+        self.token = self.make_token()
+        self.read_token = self.make_token(scopes="mcp:read")
+
+    def make_token(self, user=None, connection=None, scopes="mcp:read mcp:write", kind="access", **values):
+        from datetime import timedelta
+
+        from odoo import fields
+
+        user = user or self.user
+        token, digest = core.mint_token(kind=kind)
+        now = fields.Datetime.now()
+        self.env["mcp.token"].sudo().create(
+            {
+                "digest": digest,
+                "kind": kind,
+                "connection_id": (connection or self.connection).id,
+                "user_id": user.id,
+                "company_id": user.company_id.id,
+                "scopes": scopes,
+                "resource": values.pop("resource", self.resource),
+                "expires_at": now + timedelta(hours=1),
+                "family": secrets.token_hex(16),
+                "family_expires_at": now + timedelta(days=1),
+                **values,
+            }
+        )
+        return token
+
+    def post_mcp(self, payload, token=None, headers=None, raw=None):
+        all_headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        all_headers.update(headers or {})
+        data = raw if raw is not None else json.dumps(payload)
+        return self.url_open("/api/mcp", data=data, headers=all_headers, allow_redirects=False)
+
+    def modern(self, method, params=None, token=None, headers=None, request_id=1, meta=None):
+        params = dict(params or {})
+        params["_meta"] = (
+            meta
+            if meta is not None
+            else {
+                "io.modelcontextprotocol/protocolVersion": MODERN,
+                "io.modelcontextprotocol/clientCapabilities": {},
+                "io.modelcontextprotocol/clientInfo": {"name": "odoo-test", "version": "1"},
+            }
+        )
+        all_headers = {"MCP-Protocol-Version": MODERN, "Mcp-Method": method}
+        if method in ("tools/call", "prompts/get"):
+            all_headers["Mcp-Name"] = str(params.get("name"))
+        if method == "resources/read":
+            all_headers["Mcp-Name"] = str(params.get("uri"))
+        all_headers.update(headers or {})
+        body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+        return self.post_mcp(body, token or self.token, all_headers)
+
+    def initialize(self, token=None, version=LEGACY):
+        response = self.post_mcp(
+            {
+                "jsonrpc": "2.0",
+                "id": 0,
+                "method": "initialize",
+                "params": {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+            },
+            token or self.token,
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        return response.headers["Mcp-Session-Id"], response.json()
+
+    def legacy(self, method, params=None, token=None, session=None, version=LEGACY, request_id=1):
+        token = token or self.token
+        session = session or self.initialize(token, version)[0]
+        headers = {"Mcp-Session-Id": session, "MCP-Protocol-Version": version}
+        body = {"jsonrpc": "2.0", "id": request_id, "method": method}
+        if params is not None:
+            body["params"] = params
+        return self.post_mcp(body, token, headers)
+
+    def call_tool(self, name, arguments=None, token=None):
+        response = self.modern("tools/call", {"name": name, "arguments": arguments or {}}, token=token)
+        self.assertEqual(response.status_code, 200, response.text)
+        body = response.json()
+        self.assertNotIn("error", body, body)
+        return body["result"]
+
+    def tool_ok(self, name, arguments=None, token=None):
+        result = self.call_tool(name, arguments, token)
+        self.assertFalse(result.get("isError"), result)
+        self.assertEqual(json.loads(result["content"][0]["text"]), result["structuredContent"])
+        return result["structuredContent"]
+
+    def tool_error(self, name, arguments=None, token=None, contains=None):
+        result = self.call_tool(name, arguments, token)
+        self.assertTrue(result.get("isError"), result)
+        text = result["content"][0]["text"]
+        if contains:
+            self.assertIn(contains, text)
+        return text

@@ -1,0 +1,84 @@
+"""The MCP endpoint, ``/api/mcp`` (``/mcp`` belongs to Odoo Enterprise's own AI app)."""
+
+import logging
+
+from odoo import http
+from odoo.http import request
+
+from .. import config
+from ..mcp import jsonrpc
+from ..mcp.jsonrpc import JsonRpcError
+from ..mcp_backend import OdooBackend
+from ..oauth.bearer import EXPOSE_HEADERS
+from ..storage import server_urls
+from .oauth import client_ip
+
+_logger = logging.getLogger(__name__)
+
+BODY_LIMIT = 1024 * 1024
+ALLOWED_HEADERS = "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name"
+
+
+def cors_headers(origin):
+    """CORS for browser-based clients: only for origins this server accepts (Settings)."""
+    if not origin:
+        return {}
+    urls = server_urls(request.env)
+    allowed = origin.strip().lower().rstrip("/") in (urls.issuer.lower(), *config.allowed_origins(request.env))
+    if not allowed:
+        return {}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Expose-Headers": EXPOSE_HEADERS,
+        "Vary": "Origin",
+    }
+
+
+def json_reply(reply, extra_headers):
+    headers = {"Cache-Control": "no-store", **extra_headers, **reply.headers}
+    if reply.body is None:
+        return request.make_response(b"", headers=list(headers.items()), status=reply.status)
+    return request.make_json_response(reply.body, status=reply.status, headers=headers)
+
+
+class McpController(http.Controller):
+    @http.route(
+        "/api/mcp",
+        type="http",
+        auth="mcp",
+        methods=["POST", "DELETE", "OPTIONS"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+        max_content_length=BODY_LIMIT,
+        sitemap=False,
+    )
+    def endpoint(self, **_kwargs):
+        httprequest = request.httprequest
+        origin = httprequest.headers.get("Origin")
+        if httprequest.method == "OPTIONS":
+            return self._preflight(origin)
+        if httprequest.method == "POST" and httprequest.mimetype != "application/json":
+            error = JsonRpcError(jsonrpc.PARSE_ERROR, "Content-Type must be application/json", http_status=415)
+            return request.make_json_response(jsonrpc.error_response(None, error), status=415)
+        backend = OdooBackend(request.env, server_urls(request.env), client_ip())
+        reply = backend.serve(httprequest.method, httprequest.headers, httprequest.get_data(), origin)
+        return json_reply(reply, cors_headers(origin))
+
+    @http.route("/api/mcp", type="http", auth="none", methods=["GET"], csrf=False, save_session=False, sitemap=False)
+    def no_stream(self, **_kwargs):
+        """No server-initiated SSE stream (each would hold an Odoo worker): 405 in every revision."""
+        return request.make_response(b"", headers=[("Allow", "POST, DELETE, OPTIONS")], status=405)
+
+    def _preflight(self, origin):
+        headers = cors_headers(origin)
+        if not headers:
+            return request.make_response(b"", status=403)
+        headers.update(
+            {
+                "Access-Control-Allow-Methods": "POST, DELETE, OPTIONS",
+                "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+                "Access-Control-Max-Age": "600",
+            }
+        )
+        return request.make_response(b"", headers=list(headers.items()), status=204)

@@ -1,0 +1,74 @@
+"""JSON-RPC 2.0 framing and the error codes MCP uses.
+
+Standard codes (JSON-RPC 2.0 §5.1) plus MCP's: -32002 "resource not found" in the
+initialize-era revisions (replaced by -32602 in 2026-07-28), and the 2026-07-28
+transport codes -32020 (header mismatch), -32021 (missing client capability),
+-32022 (unsupported protocol version).
+"""
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+SERVER_ERROR = -32000
+RESOURCE_NOT_FOUND_LEGACY = -32002
+HEADER_MISMATCH = -32020
+MISSING_CLIENT_CAPABILITY = -32021
+UNSUPPORTED_PROTOCOL_VERSION = -32022
+
+
+class JsonRpcError(Exception):
+    """An error answered as a JSON-RPC error object, with the HTTP status to use."""
+
+    def __init__(self, code, message, data=None, *, http_status=200, headers=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+        self.http_status = http_status
+        self.headers = dict(headers or {})
+
+    def to_dict(self):
+        error = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+def response(request_id, result):
+    return {"jsonrpc": "2.0", "id": request_id, "result": result}
+
+
+def error_response(request_id, error):
+    body = {"jsonrpc": "2.0", "error": error.to_dict()}
+    # JSON-RPC 2.0 §5: id is null when it could not be read; omitted is also accepted by MCP.
+    body["id"] = request_id
+    return body
+
+
+def valid_id(value):
+    """MCP: request ids are strings or integers, never null (and never booleans)."""
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def classify(message):
+    """Return ``"request"``, ``"notification"``, ``"response"`` or raise ``JsonRpcError``."""
+    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        raise JsonRpcError(INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 message", http_status=400)
+    if "method" in message:
+        if not isinstance(message["method"], str) or not message["method"]:
+            raise JsonRpcError(INVALID_REQUEST, "Invalid Request: method must be a string", http_status=400)
+        params = message.get("params")
+        if params is not None and not isinstance(params, dict):
+            raise JsonRpcError(INVALID_REQUEST, "Invalid Request: params must be an object", http_status=400)
+        if "id" not in message:
+            return "notification"
+        if not valid_id(message["id"]):
+            raise JsonRpcError(INVALID_REQUEST, "Invalid Request: id must be a string or an integer", http_status=400)
+        return "request"
+    if "id" in message and ("result" in message or "error" in message):
+        return "response"
+    raise JsonRpcError(
+        INVALID_REQUEST, "Invalid Request: neither a request, a notification nor a response", http_status=400
+    )

@@ -1,0 +1,38 @@
+"""Following a call that waits for a human approval."""
+
+from .context import ToolError
+from .registry import tool
+from .schemas import inputs, outputs
+
+
+@tool(
+    "get_approval_status",
+    title="Get approval status",
+    description="The state of a call that needed a human approval (pending, approved and done, rejected, expired or "
+    "failed) and, once it ran, its result.",
+    input_schema=inputs({"approval_id": {"type": "integer"}}, required=["approval_id"]),
+    output_schema=outputs(
+        {
+            "approval_id": {"type": "integer"},
+            "state": {"type": "string"},
+            "tool": {"type": "string"},
+            "result": {},
+            "error": {"type": ["string", "null"]},
+        }
+    ),
+)
+def get_approval_status(ctx, arguments):
+    request = (
+        ctx.env["mcp.approval.request"]
+        .sudo()
+        .search(
+            [
+                ("id", "=", arguments["approval_id"]),
+                ("user_id", "=", ctx.env.uid),
+                ("connection_id", "=", ctx.connection.get("id")),
+            ]
+        )
+    )
+    if not request:
+        raise ToolError(f"No approval request {arguments['approval_id']} of yours on this connection.")
+    return request._status()

@@ -1,0 +1,132 @@
+"""Creating, updating and deleting records (mcp:write)."""
+
+from ..oauth import scopes as scope_rules
+from .context import ToolError
+from .registry import tool
+from .schemas import IDS, MODEL, VALUES, inputs, outputs
+from .values import readable_fields
+
+MAX_CREATE = 100
+
+
+def checked_values(model, values, described):
+    if not isinstance(values, dict) or not values:
+        raise ToolError("values must be a non-empty object of field values.")
+    unknown = [name for name in values if name not in described or name.startswith("_")]
+    if unknown:
+        raise ToolError(
+            f"Unknown or unreadable fields on {model._name}: {', '.join(unknown[:20])}. "
+            "Use describe_model to see the fields."
+        )
+    computed = [name for name in values if described[name].get("readonly") and not described[name].get("store")]
+    if computed:
+        raise ToolError(f"These fields of {model._name} are computed and cannot be set: {', '.join(computed)}")
+    return values
+
+
+def summary(records):
+    return [{"id": record.id, "display_name": record.display_name} for record in records]
+
+
+@tool(
+    "create_records",
+    title="Create records",
+    description="Create one record or several (up to 100) with the given field values. Many2one fields take an id; "
+    "many2many fields take a list of ids. The new records land in your current company.",
+    input_schema=inputs(
+        {
+            "model": MODEL,
+            "values": {
+                "type": ["object", "array"],
+                "description": "Field values, or a list of them.",
+                "items": VALUES,
+                "maxItems": MAX_CREATE,
+            },
+        },
+        required=["model", "values"],
+    ),
+    output_schema=outputs(
+        {
+            "model": {"type": "string"},
+            "ids": {"type": "array", "items": {"type": "integer"}},
+            "records": {"type": "array", "items": {"type": "object"}},
+        }
+    ),
+    scope=scope_rules.WRITE,
+    operation="create",
+    risk="medium",
+    read_only=False,
+    idempotent=False,
+)
+def create_records(ctx, arguments):
+    model = ctx.model(arguments["model"], "create")
+    described = readable_fields(model)
+    values = arguments["values"]
+    batch = values if isinstance(values, list) else [values]
+    if not batch:
+        raise ToolError("values must not be empty.")
+    vals_list = [checked_values(model, item, described) for item in batch]
+    records = model.create([_commands(item, described) for item in vals_list])
+    return {"model": model._name, "ids": records.ids, "records": summary(records)}
+
+
+def _commands(values, described):
+    """A plain list of ids on an x2many field means "exactly these records"."""
+    converted = dict(values)
+    for name, value in values.items():
+        if (
+            described[name]["type"] in ("many2many", "one2many")
+            and isinstance(value, list)
+            and all(isinstance(item, int) and not isinstance(item, bool) for item in value)
+        ):
+            converted[name] = [(6, 0, value)]
+    return converted
+
+
+@tool(
+    "update_records",
+    title="Update records",
+    description="Write the same field values on records given by id.",
+    input_schema=inputs({"model": MODEL, "ids": IDS, "values": VALUES}, required=["model", "ids", "values"]),
+    output_schema=outputs(
+        {
+            "model": {"type": "string"},
+            "ids": {"type": "array", "items": {"type": "integer"}},
+            "records": {"type": "array", "items": {"type": "object"}},
+        }
+    ),
+    scope=scope_rules.WRITE,
+    operation="write",
+    risk="medium",
+    read_only=False,
+)
+def update_records(ctx, arguments):
+    model = ctx.model(arguments["model"], "write")
+    described = readable_fields(model)
+    records = ctx.records(model, arguments["ids"])
+    values = checked_values(model, arguments["values"], described)
+    records.write(_commands(values, described))
+    return {"model": model._name, "ids": records.ids, "records": summary(records)}
+
+
+@tool(
+    "delete_records",
+    title="Delete records",
+    description="Delete records given by id. This cannot be undone; prefer archiving (update active=false) when the "
+    "model supports it.",
+    input_schema=inputs({"model": MODEL, "ids": IDS}, required=["model", "ids"]),
+    output_schema=outputs(
+        {"model": {"type": "string"}, "deleted_ids": {"type": "array", "items": {"type": "integer"}}}
+    ),
+    scope=scope_rules.WRITE,
+    operation="delete",
+    risk="high",
+    read_only=False,
+    destructive=True,
+)
+def delete_records(ctx, arguments):
+    model = ctx.model(arguments["model"], "delete")
+    records = ctx.records(model, arguments["ids"])
+    ids = records.ids
+    records.unlink()
+    return {"model": model._name, "deleted_ids": ids}

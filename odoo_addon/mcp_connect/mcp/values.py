@@ -1,0 +1,140 @@
+"""Turning records into JSON a model can read, within a size budget.
+
+A tool result stays well under 25k tokens: long texts are cut, relations are shown
+as ids with names, binary fields are left out unless asked for, and a page of
+records is shortened (with the offset of the next page) when it would not fit.
+"""
+
+import base64
+import datetime
+import json
+
+from lxml import etree
+from odoo.tools import html2plaintext
+
+MAX_TEXT = 2000
+MAX_RELATED_IDS = 50
+MAX_RESULT_CHARS = 40_000
+MAX_BINARY_BYTES = 64 * 1024
+MAX_SUMMARY = 500
+DEFAULT_FIELD_COUNT = 12
+SKIPPED_BY_DEFAULT = ("binary", "image", "html", "properties", "properties_definition", "json")
+NAME_LIKE = ("name", "display_name", "email", "phone", "state", "date", "ref", "partner_id", "user_id", "amount_total")
+
+
+def _text(value):
+    if len(value) > MAX_TEXT:
+        return value[:MAX_TEXT] + f"… [{len(value) - MAX_TEXT} more characters]"
+    return value
+
+
+def convert(value, field_type):
+    """One value from ``read()`` as JSON."""
+    if value is False and field_type != "boolean":
+        return None
+    if field_type == "many2one" and isinstance(value, (tuple, list)):
+        return {"id": value[0], "display_name": value[1]}
+    if field_type in ("one2many", "many2many") and isinstance(value, list):
+        shown = value[:MAX_RELATED_IDS]
+        return shown if len(value) <= MAX_RELATED_IDS else {"ids": shown, "count": len(value)}
+    if field_type == "html":
+        return _text(html2plaintext(value or ""))
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if field_type in ("binary", "image"):
+        raw = value.encode() if isinstance(value, str) else value
+        size = len(base64.b64decode(raw)) if raw else 0
+        if size > MAX_BINARY_BYTES:
+            return {"omitted": f"{size} bytes; larger than {MAX_BINARY_BYTES} bytes"}
+        return raw.decode() if isinstance(raw, bytes) else raw
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, bytes):
+        return _text(value.decode(errors="replace"))
+    return value
+
+
+def readable_fields(model):
+    """Field name -> description for the fields the user may read (fields_get drops the rest)."""
+    return model.fields_get(
+        attributes=[
+            "type",
+            "string",
+            "relation",
+            "required",
+            "readonly",
+            "selection",
+            "store",
+            "help",
+            "groupable",
+            "sortable",
+            "aggregator",
+            "group_operator",
+        ]
+    )
+
+
+def default_fields(model, described):
+    """A readable choice of fields: the model's list view, or fields with telling names."""
+    names = []
+    try:
+        arch = model.get_view(view_type="list")["arch"]
+        root = etree.fromstring(arch.encode() if isinstance(arch, str) else arch)
+        names = [node.get("name") for node in root.findall("field")]
+    except Exception:  # noqa: BLE001 (no usable list view: fall back to names)
+        names = []
+    chosen = [n for n in names if n in described and described[n]["type"] not in SKIPPED_BY_DEFAULT]
+    if not chosen:
+        chosen = [n for n in NAME_LIKE if n in described and described[n]["type"] not in SKIPPED_BY_DEFAULT]
+    result = ["display_name"] if "display_name" in described else []
+    for name in chosen:
+        if name not in result:
+            result.append(name)
+    return result[:DEFAULT_FIELD_COUNT]
+
+
+def serialize_records(records, field_names, described):
+    rows = records.read(field_names)
+    result = []
+    for row in rows:
+        item = {"id": row["id"]}
+        for name in field_names:
+            if name in row:
+                item[name] = convert(row[name], described[name]["type"])
+        result.append(item)
+    return result
+
+
+def size(value):
+    return len(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def fit(rows, overhead=0):
+    """Keep as many leading rows as fit in the budget; return (rows, truncated)."""
+    budget = MAX_RESULT_CHARS - overhead
+    total, kept = 2, []
+    for row in rows:
+        row_size = size(row) + 1
+        if total + row_size > budget and kept:
+            return kept, True
+        kept.append(row)
+        total += row_size
+    return kept, False
+
+
+def summarize_arguments(arguments):
+    """What a call asked for, without its values: model, ids count, domain size, field names, limits."""
+    if not isinstance(arguments, dict):
+        return None
+    summary = {}
+    for key, value in arguments.items():
+        if key in ("model", "method", "limit", "offset", "order", "internal") and isinstance(value, (str, int)):
+            summary[key] = value
+        elif isinstance(value, list):
+            summary[key] = f"<{len(value)} items>"
+        elif isinstance(value, dict):
+            summary[key] = "<" + ", ".join(sorted(map(str, value))[:20]) + ">"
+        else:
+            summary[key] = f"<{type(value).__name__}>"
+    text = json.dumps(summary, ensure_ascii=False)
+    return text if len(text) <= MAX_SUMMARY else text[:MAX_SUMMARY] + "…"

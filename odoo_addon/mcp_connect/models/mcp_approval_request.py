@@ -1,0 +1,166 @@
+import json
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..mcp import registry, runner
+from ..mcp.context import ToolContext
+from ..oauth import scopes as scope_rules
+
+EXPIRY_HOURS = 24
+
+
+class McpApprovalRequest(models.Model):
+    """A risky tool call held until a person approves it; it then runs as the user who asked."""
+
+    _name = "mcp.approval.request"
+    _description = "MCP approval request"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+
+    name = fields.Char(compute="_compute_name")
+    connection_id = fields.Many2one("mcp.connection", required=True, ondelete="cascade", readonly=True, index=True)
+    user_id = fields.Many2one("res.users", string="Requested by", required=True, ondelete="cascade", readonly=True)
+    company_id = fields.Many2one("res.company", required=True, ondelete="cascade", readonly=True)
+    tool = fields.Char(required=True, readonly=True)
+    model_name = fields.Char(string="Model", readonly=True)
+    arguments = fields.Text(readonly=True)
+    scopes = fields.Char(readonly=True)
+    client_ip = fields.Char(readonly=True)
+    approver_id = fields.Many2one("res.users", readonly=True)
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("done", "Approved and done"),
+            ("failed", "Approved but failed"),
+            ("rejected", "Rejected"),
+            ("expired", "Expired"),
+        ],
+        required=True,
+        default="pending",
+        readonly=True,
+        tracking=True,
+    )
+    result = fields.Text(readonly=True)
+    error = fields.Char(readonly=True)
+    expires_at = fields.Datetime(required=True, readonly=True)
+    decided_by_id = fields.Many2one("res.users", readonly=True)
+    decided_at = fields.Datetime(readonly=True)
+
+    @api.depends("tool", "model_name")
+    def _compute_name(self):
+        for request in self:
+            request.name = _(
+                "Approval #%(id)s: %(tool)s %(model)s", id=request.id, tool=request.tool, model=request.model_name or ""
+            )
+
+    @api.model
+    def _open(self, connection, user, company, tool, arguments, scopes, client_ip):
+        approver = connection.approver_id or connection.owner_user_id or self.env.ref("base.user_admin")
+        request = self.sudo().create(
+            {
+                "connection_id": connection.id,
+                "user_id": user.id,
+                "company_id": company.id,
+                "tool": tool.name,
+                "model_name": arguments.get("model") if isinstance(arguments.get("model"), str) else False,
+                "arguments": json.dumps(arguments, ensure_ascii=False, default=str),
+                "scopes": " ".join(scopes),
+                "client_ip": client_ip,
+                "approver_id": approver.id,
+                "expires_at": fields.Datetime.now() + timedelta(hours=EXPIRY_HOURS),
+            }
+        )
+        request.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("Approve an AI tool call: %(tool)s", tool=tool.title),
+            note=_(
+                "%(user)s's AI tool %(connection)s asks to run %(tool)s. Approve or reject it.",
+                user=user.name,
+                connection=connection.name,
+                tool=tool.name,
+            ),
+            user_id=approver.id,
+        )
+        return request
+
+    def _status(self):
+        self.ensure_one()
+        return {
+            "approval_id": self.id,
+            "state": self.state,
+            "tool": self.tool,
+            "result": json.loads(self.result) if self.result else None,
+            "error": self.error or None,
+        }
+
+    def _check_decider(self):
+        user = self.env.user
+        for request in self:
+            if request.state != "pending":
+                raise UserError(_("This request was already decided."))
+            if request.expires_at <= fields.Datetime.now():
+                raise UserError(_("This request expired."))
+            if user != request.approver_id and not user.has_group("mcp_connect.group_mcp_manager"):
+                raise UserError(_("Only %(name)s or an MCP Connect manager can decide.", name=request.approver_id.name))
+
+    def action_approve(self):
+        self._check_decider()
+        for request in self:
+            request.sudo().write({"decided_by_id": self.env.uid, "decided_at": fields.Datetime.now()})
+            result, error = request.sudo()._execute()
+            values = (
+                {"state": "done", "result": json.dumps(result, default=str)}
+                if error is None
+                else {"state": "failed", "error": error[:500]}
+            )
+            request.sudo().write(values)
+            request.sudo().activity_ids.action_feedback(feedback=_("Approved"))
+        return True
+
+    def action_reject(self):
+        self._check_decider()
+        for request in self:
+            request.sudo().write(
+                {"state": "rejected", "decided_by_id": self.env.uid, "decided_at": fields.Datetime.now()}
+            )
+            request.sudo().activity_ids.action_feedback(feedback=_("Rejected"))
+        return True
+
+    def _execute(self):
+        """Run the call as the user who asked, re-checked against the connection's current policy."""
+        self.ensure_one()
+        connection = self.connection_id
+        tool = registry.TOOLS.get(self.tool)
+        if connection.state != "active":
+            return None, "The connection was revoked before the approval."
+        if tool is None:
+            return None, f"The tool {self.tool} no longer exists."
+        scopes = tuple(scope_rules.expand(self.scopes.split()))
+        arguments = json.loads(self.arguments or "{}")
+        policy = connection._compiled_policy()
+        decision = policy.evaluate(
+            tool=tool.name,
+            required_scope=tool.scope,
+            granted_scopes=list(scopes),
+            model=arguments.get("model") if tool.operation else None,
+            operation=tool.operation,
+            client_ip=self.client_ip or None,
+        )
+        if decision.outcome == "deny":
+            return None, f"The connection's policy changed since the request: {decision.message}."
+        user = self.user_id
+        if not user.active or not user.has_group("mcp_connect.group_mcp_user"):
+            return None, "The user who asked may no longer use AI tools."
+        env = self.env(user=user.id, su=False, context=dict(self.env.context, allowed_company_ids=[self.company_id.id]))
+        ctx = ToolContext(
+            env=env, policy=policy, scopes=scopes, client_ip=self.client_ip, connection=connection._limits()
+        )
+        return runner.run(tool, ctx, arguments)
+
+    @api.autovacuum
+    def _gc_expire(self):
+        stale = self.search([("state", "=", "pending"), ("expires_at", "<", fields.Datetime.now())])
+        stale.write({"state": "expired"})
+        stale.activity_ids.unlink()

@@ -1,0 +1,302 @@
+import json
+
+from odoo.tests import tagged
+
+from .common import McpCase
+
+WRITE_TOOLS = {"create_records", "update_records", "delete_records", "call_method", "post_message", "schedule_activity"}
+
+
+@tagged("post_install", "-at_install")
+class TestToolCatalogue(McpCase):
+    def test_tools_list_shape_and_order(self):
+        tools = self.modern("tools/list").json()["result"]["tools"]
+        names = [tool["name"] for tool in tools]
+        self.assertEqual(names, sorted(names))
+        self.assertTrue(WRITE_TOOLS <= set(names))
+        for tool in tools:
+            self.assertRegex(tool["name"], r"^[A-Za-z0-9_.-]{1,128}$")
+            self.assertTrue(tool["description"])
+            self.assertEqual(tool["inputSchema"]["type"], "object")
+            self.assertEqual(tool["outputSchema"]["type"], "object")
+            hints = tool["annotations"]
+            for hint in ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"):
+                self.assertIsInstance(hints[hint], bool, f"{tool['name']}.{hint}")
+        by_name = {tool["name"]: tool for tool in tools}
+        self.assertTrue(by_name["search_records"]["annotations"]["readOnlyHint"])
+        self.assertTrue(by_name["delete_records"]["annotations"]["destructiveHint"])
+
+    def test_read_token_sees_no_write_tools(self):
+        tools = self.modern("tools/list", token=self.read_token).json()["result"]["tools"]
+        self.assertFalse(WRITE_TOOLS & {tool["name"] for tool in tools})
+
+    def test_catalogue_is_synchronised(self):
+        catalogue = self.env["mcp.tool"].search([])
+        self.assertIn("search_records", catalogue.mapped("name"))
+        self.assertEqual(catalogue.filtered(lambda t: t.name == "delete_records").risk, "high")
+
+    def test_write_tool_with_read_token_is_a_scope_challenge(self):
+        response = self.modern(
+            "tools/call",
+            {"name": "create_records", "arguments": {"model": "res.partner", "values": {"name": "X"}}},
+            token=self.read_token,
+        )
+        self.assertEqual(response.status_code, 403)
+        challenge = response.headers["WWW-Authenticate"]
+        self.assertIn('error="insufficient_scope"', challenge)
+        self.assertIn('scope="mcp:write"', challenge)
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "X")]))
+
+    def test_unknown_tool_is_a_protocol_error(self):
+        response = self.modern("tools/call", {"name": "drop_database", "arguments": {}})
+        self.assertEqual(response.json()["error"]["code"], -32602)
+
+    def test_schema_errors_are_is_error_results(self):
+        text = self.tool_error("search_records", {"model": "res.partner", "limit": 5000})
+        self.assertIn("limit", text)
+        self.tool_error("search_records", {}, contains="model is required")
+        self.tool_error("search_records", {"model": "res.partner", "bogus": 1}, contains="bogus")
+
+
+@tagged("post_install", "-at_install")
+class TestReadTools(McpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.acme = cls.env["res.partner"].create(
+            {
+                "name": "Acme Zyx",
+                "email": "info@acme.example",
+                "is_company": True,
+                "comment": "<p>Big <b>client</b></p>",
+            }
+        )
+        cls.bob = cls.env["res.partner"].create({"name": "Bob Zyx", "parent_id": cls.acme.id})
+
+    def test_whoami(self):
+        data = self.tool_ok("whoami")
+        self.assertEqual(data["user"]["login"], self.user.login)
+        self.assertEqual(data["company"]["id"], self.user.company_id.id)
+        self.assertEqual(data["scopes"], ["mcp:read", "mcp:write"])
+        self.assertEqual(data["connection"]["name"], self.connection.name)
+
+    def test_list_and_describe_models(self):
+        data = self.tool_ok("list_models", {"search": "partner"})
+        names = [m["model"] for m in data["models"]]
+        self.assertIn("res.partner", names)
+        self.assertFalse([n for n in names if n.startswith("mcp.")])
+        everything = self.tool_ok("list_models", {"limit": 500})
+        self.assertNotIn("ir.config_parameter", [m["model"] for m in everything["models"]])
+        described = self.tool_ok("describe_model", {"model": "res.partner", "fields": ["name", "parent_id", "type"]})
+        self.assertEqual(described["fields"]["parent_id"]["relation"], "res.partner")
+        self.assertEqual(described["fields"]["name"]["type"], "char")
+        self.assertTrue(described["fields"]["type"]["selection"])
+        self.tool_error("describe_model", {"model": "res.partner", "fields": ["nope"]}, contains="nope")
+        self.tool_error("describe_model", {"model": "no.such.model"}, contains="Unknown model")
+
+    def test_search_records(self):
+        data = self.tool_ok(
+            "search_records",
+            {
+                "model": "res.partner",
+                "domain": [["name", "ilike", "Zyx"]],
+                "fields": ["name", "parent_id", "comment"],
+                "order": "name asc",
+            },
+        )
+        self.assertEqual(data["total"], 2)
+        self.assertEqual([r["name"] for r in data["records"]], ["Acme Zyx", "Bob Zyx"])
+        self.assertEqual(data["records"][1]["parent_id"], {"id": self.acme.id, "display_name": "Acme Zyx"})
+        self.assertEqual(data["records"][0]["comment"].strip(), "Big *client*")
+        self.assertIsNone(data["next_offset"])
+
+    def test_search_default_fields_and_paging(self):
+        first = self.tool_ok(
+            "search_records", {"model": "res.partner", "domain": [["name", "ilike", "Zyx"]], "limit": 1, "order": "id"}
+        )
+        self.assertEqual(first["next_offset"], 1)
+        self.assertIn("display_name", first["records"][0])
+        second = self.tool_ok(
+            "search_records",
+            {"model": "res.partner", "domain": [["name", "ilike", "Zyx"]], "limit": 1, "offset": 1, "order": "id"},
+        )
+        self.assertEqual(second["records"][0]["id"], self.bob.id)
+
+    def test_search_refuses_bad_domains_fields_and_orders(self):
+        for domain, fragment in (
+            ("name = x", "domain must be of type array"),
+            ([["nope", "=", 1]], "Invalid domain"),
+            ([["name", "LIKE SQL", "x"]], "Invalid domain"),
+            ([["_private", "=", 1]], "Unknown field"),
+            (["~", ["name", "=", "x"]], "Unknown domain operator"),
+            ([["name"]], "[field, operator, value]"),
+        ):
+            self.tool_error("search_records", {"model": "res.partner", "domain": domain}, contains=fragment)
+        self.tool_error("search_records", {"model": "res.partner", "fields": ["nope"]}, contains="nope")
+        self.tool_error(
+            "search_records", {"model": "res.partner", "order": "name; DROP TABLE x"}, contains="order must look like"
+        )
+        self.tool_error("search_records", {"model": "res.partner", "order": "nope desc"}, contains="Cannot sort")
+
+    def test_blocked_and_unreadable_models(self):
+        self.tool_error("search_records", {"model": "ir.config_parameter"}, contains="never exposes")
+        self.tool_error("search_records", {"model": "mcp.token"}, contains="never exposes")
+        self.tool_error("search_records", {"model": "ir.logging"}, contains="Access denied")
+
+    def test_read_count_and_aggregate(self):
+        data = self.tool_ok("read_records", {"model": "res.partner", "ids": [self.acme.id], "fields": ["email"]})
+        self.assertEqual(data["records"][0]["email"], "info@acme.example")
+        self.tool_error("read_records", {"model": "res.partner", "ids": [999999999]}, contains="999999999")
+        count = self.tool_ok("count_records", {"model": "res.partner", "domain": [["name", "ilike", "Zyx"]]})
+        self.assertEqual(count["count"], 2)
+        groups = self.tool_ok(
+            "aggregate_records",
+            {
+                "model": "res.partner",
+                "domain": [["name", "ilike", "Zyx"]],
+                "groupby": ["is_company"],
+                "aggregates": ["__count"],
+            },
+        )
+        counts = {g["is_company"]: g["__count"] for g in groups["groups"]}
+        self.assertEqual(sum(counts.values()), 2)
+        self.tool_error(
+            "aggregate_records", {"model": "res.partner", "aggregates": ["name:explode"]}, contains="field:function"
+        )
+
+    def test_results_are_capped_with_a_next_page(self):
+        self.env["res.partner"].create([{"name": f"Bulk MCP {i}", "comment": "x" * 1900} for i in range(60)])
+        data = self.tool_ok(
+            "search_records",
+            {
+                "model": "res.partner",
+                "domain": [["name", "like", "Bulk MCP"]],
+                "fields": ["name", "comment"],
+                "limit": 60,
+            },
+        )
+        self.assertTrue(data["truncated"])
+        self.assertLess(len(json.dumps(data)), 45_000)
+        self.assertEqual(data["next_offset"], len(data["records"]))
+
+    def test_resources(self):
+        listed = self.modern("resources/list").json()["result"]["resources"]
+        self.assertIn(f"odoo://res.users/{self.user.id}", [r["uri"] for r in listed])
+        templates = self.modern("resources/templates/list").json()["result"]["resourceTemplates"]
+        self.assertEqual(templates[0]["uriTemplate"], "odoo://{model}/{id}")
+        uri = f"odoo://res.partner/{self.acme.id}"
+        contents = self.modern("resources/read", {"uri": uri}).json()["result"]["contents"]
+        self.assertEqual(json.loads(contents[0]["text"])["display_name"], "Acme Zyx")
+        for missing in (
+            "odoo://res.partner/999999999",
+            "odoo://ir.config_parameter/1",
+            "odoo://mcp.token/1",
+            "odoo://ir.logging/1",
+            "https://example.com/x",
+        ):
+            error = self.modern("resources/read", {"uri": missing}).json()["error"]
+            self.assertEqual(error["code"], -32602, missing)
+            self.assertEqual(error["data"]["uri"], missing)
+        error = self.legacy("resources/read", {"uri": "odoo://res.partner/999999999"}).json()["error"]
+        self.assertEqual(error["code"], -32002)
+
+    def test_prompts_are_empty(self):
+        self.assertEqual(self.modern("prompts/list").json()["result"]["prompts"], [])
+        self.assertEqual(self.modern("prompts/get", {"name": "x"}).json()["error"]["code"], -32602)
+
+
+@tagged("post_install", "-at_install")
+class TestWriteTools(McpCase):
+    def test_create_update_delete_as_the_user(self):
+        created = self.tool_ok("create_records", {"model": "res.partner", "values": {"name": "Created by AI"}})
+        partner = self.env["res.partner"].browse(created["ids"])
+        self.assertEqual(partner.create_uid, self.user)
+        self.assertEqual(partner.company_id.id or self.user.company_id.id, self.user.company_id.id)
+        several = self.tool_ok(
+            "create_records", {"model": "res.partner", "values": [{"name": "AI one"}, {"name": "AI two"}]}
+        )
+        self.assertEqual(len(several["ids"]), 2)
+        updated = self.tool_ok(
+            "update_records", {"model": "res.partner", "ids": created["ids"], "values": {"email": "ai@example.com"}}
+        )
+        self.assertEqual(updated["ids"], created["ids"])
+        self.assertEqual(partner.email, "ai@example.com")
+        deleted = self.tool_ok(
+            "delete_records",
+            {"model": "res.partner", "ids": several["ids"]},
+            token=self.make_token(user=self.env.ref("base.user_admin")),
+        )
+        self.assertEqual(deleted["deleted_ids"], several["ids"])
+
+    def test_access_rights_apply(self):
+        country = self.env.ref("base.be")
+        self.tool_error("delete_records", {"model": "res.country", "ids": [country.id]}, contains="Access denied")
+        self.tool_error(
+            "update_records",
+            {"model": "res.country", "ids": [country.id], "values": {"name": "X"}},
+            contains="Access denied",
+        )
+        self.assertTrue(country.exists())
+        self.assertEqual(country.name, "Belgium")
+        self.tool_error(
+            "create_records", {"model": "res.users", "values": {"name": "x", "login": "x"}}, contains="only reads"
+        )
+
+    def test_bad_values_change_nothing(self):
+        self.tool_error("create_records", {"model": "res.partner", "values": {"name": "x", "nope": 1}}, contains="nope")
+        self.tool_error(
+            "create_records",
+            {"model": "res.partner", "values": [{"name": "ok"}, {"name": "bad", "parent_id": 999999999}]},
+        )
+        self.assertFalse(self.env["res.partner"].search([("name", "in", ["ok", "x"])]))
+        self.tool_error("update_records", {"model": "res.partner", "ids": [999999999], "values": {"name": "x"}})
+        self.tool_error("create_records", {"model": "res.partner", "values": {}}, contains="non-empty")
+
+    def test_call_method(self):
+        partner = self.env["res.partner"].create({"name": "Method MCP", "type": "contact"})
+        data = self.tool_ok("call_method", {"model": "res.partner", "method": "address_get", "ids": [partner.id]})
+        self.assertEqual(data["result"]["value"]["contact"], partner.id)
+        for method, fragment in (
+            ("_compute_display_name", "public"),
+            ("write", "ORM method"),
+            ("unlink", "ORM method"),
+            ("sudo", "ORM method"),
+            ("no_such_method", "no public"),
+            ("init", "ORM method"),
+        ):
+            self.tool_error(
+                "call_method", {"model": "res.partner", "method": method, "ids": [partner.id]}, contains=fragment
+            )
+        self.tool_error(
+            "call_method",
+            {
+                "model": "res.partner",
+                "method": "address_get",
+                "ids": [partner.id],
+                "kwargs": {"context": {"active_test": False}},
+            },
+            contains="context",
+        )
+
+    def test_post_message_and_schedule_activity(self):
+        partner = self.env["res.partner"].create({"name": "Chatter MCP"})
+        data = self.tool_ok(
+            "post_message", {"model": "res.partner", "record_id": partner.id, "body": "Called <script>x</script>\nback"}
+        )
+        message = self.env["mail.message"].browse(data["message_id"])
+        self.assertIn("&lt;script&gt;", message.body)
+        self.assertEqual(message.author_id, self.user.partner_id)
+        self.assertEqual(message.subtype_id, self.env.ref("mail.mt_note"))
+        activity = self.tool_ok(
+            "schedule_activity",
+            {"model": "res.partner", "record_id": partner.id, "summary": "Call back", "date_deadline": "2030-01-31"},
+        )
+        record = self.env["mail.activity"].browse(activity["activity_id"])
+        self.assertEqual(record.user_id, self.user)
+        self.assertEqual(str(record.date_deadline), "2030-01-31")
+        self.tool_error("post_message", {"model": "res.country", "record_id": 1, "body": "x"})
+        self.tool_error(
+            "schedule_activity",
+            {"model": "res.partner", "record_id": partner.id, "summary": "x", "date_deadline": "tomorrow"},
+            contains="date_deadline",
+        )
