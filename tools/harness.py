@@ -297,6 +297,33 @@ def install_wheel(odoo: OdooInstall) -> None:
     stamp.write_text(f"{odoo.python}:{digest}")
 
 
+# Odoo's browser tours need these; without them Odoo would skip the tours silently.
+TOUR_PYTHON_PACKAGES = ["websocket-client==1.9.0"]
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def ensure_tour_dependencies(odoo: OdooInstall) -> None:
+    """websocket-client in Odoo's Python, and a Chromium on PATH (Debian's, installed when missing)."""
+    probe = subprocess.run([str(odoo.python), "-c", "import websocket"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        say(f"installing {', '.join(TOUR_PYTHON_PACKAGES)} into {odoo.python} (Odoo's browser tours need it)")
+        subprocess.run([str(odoo.python), "-m", "pip", "install", "--quiet", *TOUR_PYTHON_PACKAGES], check=True)
+    if any(shutil.which(name) for name in BROWSERS):
+        return
+    if not is_root() or not shutil.which("apt-get"):
+        raise HarnessError(
+            "Odoo's browser tours need Chromium: install Debian's 'chromium' package (apt-get install "
+            "chromium) or put a chromium binary on PATH."
+        )
+    say("installing Debian's chromium (Odoo's browser tours need it)")
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+
+
 @dataclass
 class TestReport:
     version: str
@@ -509,6 +536,7 @@ def cmd_odoo_test(args) -> int:
     try:
         for odoo in installs:
             install_wheel(odoo)
+            ensure_tour_dependencies(odoo)
             reports.append(run_odoo_tests(odoo, pg, args.test_tags))
     finally:
         if not args.keep_pg:

@@ -1,1 +1,1 @@
-from . import controllers, mcp, models
+from . import controllers, mcp, models, wizards

@@ -19,11 +19,16 @@
         "views/mcp_audit_log.xml",
         "views/mcp_approval_request.xml",
         "views/mcp_tool.xml",
+        "wizards/mcp_connect_wizard_views.xml",
+        "wizards/mcp_secret_rotation_views.xml",
         "views/mcp_consent.xml",
         "views/oauth_templates.xml",
         "views/mcp_connect_menus.xml",
         "views/res_config_settings_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["mcp_connect/static/tests/tours/*.js"],
+    },
     "application": True,
     "installable": True,
 }

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import mcp_connect_core as core
 from odoo import _, api, fields, models, tools
+from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import UserError, ValidationError
 
 from .. import compat, config
@@ -52,6 +53,13 @@ class McpConnection(models.Model):
         "(ChatGPT's per-connector callbacks: https://chatgpt.com/connector/oauth/*).",
     )
     grant_types = fields.Char(default="authorization_code refresh_token", required=True)
+    allow_client_credentials = fields.Boolean(
+        string="Allow machine-to-machine access",
+        compute="_compute_allow_client_credentials",
+        inverse="_inverse_allow_client_credentials",
+        help="Confidential Custom OAuth clients only: the tool may get tokens with its client secret alone "
+        "(client credentials), acting as the connection's owner without anyone signing in.",
+    )
     allowed_scope = fields.Selection(
         [("read", "Read only (mcp:read)"), ("write", "Read and write (mcp:write)")],
         string="Access",
@@ -129,10 +137,59 @@ class McpConnection(models.Model):
         help="0 uses the default from Settings.",
     )
     token_ids = fields.One2many("mcp.token", "connection_id", string="Tokens")
+    user_ids = fields.Many2many("res.users", compute="_compute_usage", string="Users")
+    calls_24h = fields.Integer(compute="_compute_usage", string="Calls (24 h)")
+    audit_count = fields.Integer(compute="_compute_usage", string="Calls")
+    pending_approval_count = fields.Integer(compute="_compute_usage", string="Pending approvals")
     consent_ids = fields.One2many("mcp.consent", "connection_id", string="Users who allowed it")
 
     def init(self):
         compat.ensure_unique_index(self.env.cr, "mcp_connection_client_id_uniq", self._table, ["client_id"])
+
+    @api.depends("grant_types")
+    def _compute_allow_client_credentials(self):
+        for connection in self:
+            connection.allow_client_credentials = "client_credentials" in (connection.grant_types or "").split()
+
+    def _inverse_allow_client_credentials(self):
+        for connection in self:
+            grants = [g for g in (connection.grant_types or "").split() if g != "client_credentials"]
+            if connection.allow_client_credentials:
+                grants.append("client_credentials")
+            connection.grant_types = " ".join(grants)
+
+    def _compute_usage(self):
+        since = fields.Datetime.now() - timedelta(days=1)
+        audit = self.env["mcp.audit.log"].sudo()
+        recent = dict(
+            audit._read_group(
+                [("connection_id", "in", self.ids), ("create_date", ">=", since)], ["connection_id"], ["__count"]
+            )
+        )
+        total = dict(audit._read_group([("connection_id", "in", self.ids)], ["connection_id"], ["__count"]))
+        pending = dict(
+            self.env["mcp.approval.request"]
+            .sudo()
+            ._read_group([("connection_id", "in", self.ids), ("state", "=", "pending")], ["connection_id"], ["__count"])
+        )
+        now = fields.Datetime.now()
+        tokens = (
+            self.env["mcp.token"]
+            .sudo()
+            .search(
+                [
+                    ("connection_id", "in", self.ids),
+                    ("revoked", "=", False),
+                    ("expires_at", ">", now),
+                    ("family_expires_at", ">", now),
+                ]
+            )
+        )
+        for connection in self:
+            connection.calls_24h = recent.get(connection, 0)
+            connection.audit_count = total.get(connection, 0)
+            connection.pending_approval_count = pending.get(connection, 0)
+            connection.user_ids = tokens.filtered(lambda t, c=connection: t.connection_id == c).user_id
 
     @api.depends("connection_type", "client_type")
     def _compute_has_secret(self):
@@ -194,6 +251,15 @@ class McpConnection(models.Model):
                 raise ValidationError(_("Some redirect URIs cannot be used:\n%s", "\n".join(problems)))
             if connection.connection_type == "custom" and not registered and not prefixes:
                 raise ValidationError(_("A Custom OAuth connection needs at least one redirect URI."))
+
+    @api.constrains("grant_types", "client_type", "connection_type")
+    def _check_client_credentials(self):
+        for connection in self:
+            wants = "client_credentials" in (connection.grant_types or "").split()
+            if wants and (connection.connection_type != "custom" or connection.client_type != "confidential"):
+                raise ValidationError(
+                    _("Only confidential Custom OAuth connections may use machine-to-machine access.")
+                )
 
     @api.constrains("skip_consent", "connection_type")
     def _check_skip_consent(self):
@@ -328,6 +394,65 @@ class McpConnection(models.Model):
             connection.state = "revoked"
             connection.message_post(body=_("Connection revoked: every token stopped working."))
         return True
+
+    @check_identity
+    def action_rotate_secret(self):
+        """A new client secret; the current one stops working at once. Shown once in a popup."""
+        self.ensure_one()
+        if not self.has_secret:
+            raise UserError(_("This connection has no client secret to rotate."))
+        secret, _digest = core.mint_token(kind="client_secret")
+        self.sudo().secret_hash = core.hash_secret(secret)
+        self.message_post(body=_("Client secret rotated; the previous secret stopped working."))
+        popup = self.env["mcp.secret.rotation"].create({"connection_id": self.id, "client_secret": secret})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "mcp.secret.rotation",
+            "res_id": popup.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": _("New client secret"),
+        }
+
+    def action_view_audit_log(self):
+        action = self.env["ir.actions.actions"]._for_xml_id("mcp_connect.mcp_audit_log_action")
+        action["domain"] = [("connection_id", "in", self.ids)]
+        return action
+
+    def action_view_approvals(self):
+        action = self.env["ir.actions.actions"]._for_xml_id("mcp_connect.mcp_approval_request_action")
+        action["domain"] = [("connection_id", "in", self.ids)]
+        return action
+
+    def action_connect_new_tool(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "mcp.connect.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Connect a New Tool"),
+        }
+
+    @api.model
+    def _create_personal_token(self, user, name, token, scope, days):
+        """A personal access token is a connection of its own, so it can be restricted and revoked alone."""
+        connection = self.sudo().create(
+            {
+                "name": name,
+                "connection_type": "personal",
+                "client_id": core.mint_token(kind="client_id")[0],
+                "client_type": "public",
+                "allowed_scope": scope,
+                "owner_user_id": user.id,
+                "company_id": user.company_id.id,
+            }
+        )
+        self.env["mcp.token"].sudo()._create_personal(connection, user, token, scope, days)
+        self.env["mcp.consent"]._remember(
+            user, connection, [scope_rules.WRITE if scope == "write" else scope_rules.READ]
+        )
+        connection.message_post(body=_("Personal access token created for %(user)s.", user=user.name))
+        return connection
 
     def action_reactivate(self):
         for connection in self.filtered(lambda c: c.state == "revoked"):

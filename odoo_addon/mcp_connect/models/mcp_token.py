@@ -1,9 +1,12 @@
 from datetime import timedelta
 
+import mcp_connect_core as core
 from odoo import api, fields, models
 
 from .. import compat
+from ..oauth import scopes as scope_rules
 from ..oauth.errors import InvalidToken
+from ..storage import server_urls
 
 
 class McpToken(models.Model):
@@ -88,6 +91,28 @@ class McpToken(models.Model):
         token._touch()
         token.connection_id._touch()
         return token
+
+    @api.model
+    def _create_personal(self, connection, user, token, scope, days):
+        """Store a personal access token (its digest and last four characters only)."""
+        digest = core.digest_token(token, kind="personal")
+        expires = fields.Datetime.now() + timedelta(days=days)
+        return self.sudo().create(
+            {
+                "name": connection.name,
+                "digest": digest,
+                "hint": token[-4:],
+                "kind": "personal",
+                "connection_id": connection.id,
+                "user_id": user.id,
+                "company_id": user.company_id.id,
+                "scopes": scope_rules.join([scope_rules.WRITE if scope == "write" else scope_rules.READ]),
+                "resource": server_urls(self.env).resource,
+                "expires_at": expires,
+                "family": digest[:32],
+                "family_expires_at": expires,
+            }
+        )
 
     def _touch(self):
         threshold = fields.Datetime.now() - timedelta(seconds=60)

@@ -2,6 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from .. import config
+from ..storage import server_urls
 
 LIMIT_LABELS = {
     "access_token_minutes": "Access token lifetime (minutes)",
@@ -18,6 +19,11 @@ LIMIT_LABELS = {
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
+    mcp_endpoint_url = fields.Char(
+        string="MCP Endpoint URL",
+        compute="_compute_mcp_endpoint_url",
+        help="The address to paste into an AI tool. It follows the web.base.url system parameter.",
+    )
     mcp_access_token_minutes = fields.Integer(
         string="Access token lifetime",
         help="How long an access token works before the AI tool must refresh it, in minutes.",
@@ -74,6 +80,11 @@ class ResConfigSettings(models.TransientModel):
         string="Keep the audit log for",
         help="Audit log entries older than this many days are deleted every night.",
     )
+
+    def _compute_mcp_endpoint_url(self):
+        url = server_urls(self.env).resource
+        for record in self:
+            record.mcp_endpoint_url = url
 
     @api.model
     def _mcp_fields(self):

@@ -10,4 +10,6 @@ from . import (
     test_revoke_introspect,
     test_settings,
     test_token,
+    test_tour,
+    test_wizard,
 )

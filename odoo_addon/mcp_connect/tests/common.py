@@ -52,10 +52,12 @@ class McpHttpCase(HttpCase):
             "client_id": client_id,
             "client_type": "confidential" if confidential else "public",
             "redirect_uris": redirect_uris,
-            "grant_types": "authorization_code refresh_token" + (" client_credentials" if confidential else ""),
+            "grant_types": "authorization_code refresh_token",
             "owner_user_id": cls.env.ref("base.user_admin").id,
         }
         vals.update(values)
+        if confidential and vals["connection_type"] == "custom":
+            vals["grant_types"] += " client_credentials"
         connection = cls.env["mcp.connection"].create(vals)
         if confidential:
             connection.sudo().secret_hash = core.hash_secret(cls.secret)

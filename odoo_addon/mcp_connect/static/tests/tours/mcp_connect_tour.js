@@ -1,0 +1,25 @@
+import { registry } from "@web/core/registry";
+
+/**
+ * An administrator connects a tool with Custom OAuth: the wizard from the Connections
+ * list, the identity check, the one-time client ID and secret, and the saved connection.
+ */
+registry.category("web_tour.tours").add("mcp_connect_custom_oauth", {
+    url: "/odoo/action-mcp_connect.mcp_connection_action",
+    steps: () => [
+        { trigger: ".o_mcp_connect_new_tool", run: "click" },
+        { trigger: ".modal .o_mcp_choose_custom", run: "click" },
+        { trigger: ".modal div[name=client_name] input", run: "edit Cursor tour" },
+        {
+            trigger: ".modal div[name=redirect_uris] textarea",
+            run: "edit cursor://anysphere.cursor-mcp/oauth/callback",
+        },
+        { trigger: ".modal .o_mcp_custom_next", run: "click" },
+        { trigger: ".modal div[name=password] input", run: "edit admin" },
+        { trigger: ".modal #password_confirm", run: "click" },
+        { trigger: ".modal .o_mcp_done_custom div[name=client_id]:contains(mcpci_)" },
+        { trigger: ".modal .o_mcp_done_custom div[name=client_secret]:contains(mcpcs_)" },
+        { trigger: ".modal .o_mcp_save_connection", run: "click" },
+        { trigger: ".o_list_view .o_data_row:contains(Cursor tour)" },
+    ],
+});

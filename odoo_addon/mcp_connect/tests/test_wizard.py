@@ -1,0 +1,246 @@
+import time
+
+import mcp_connect_core as core
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.http import _request_stack
+from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import DotDict
+
+
+class IdentityChecked(TransactionCase):
+    """@check_identity needs a request whose session confirmed the password recently."""
+
+    def setUp(self):
+        super().setUp()
+        fake_request = DotDict(
+            {
+                "httprequest": DotDict({"environ": {"REMOTE_ADDR": "127.0.0.1"}, "cookies": {}, "args": {}}),
+                "cookies": {},
+                "session": {"identity-check-last": time.time()},
+                "geoip": {},
+            }
+        )
+        _request_stack.push(fake_request)
+        self.addCleanup(_request_stack.pop)
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://odoo.example.com")
+
+
+@tagged("post_install", "-at_install")
+class TestConnectWizard(IdentityChecked):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(cls.env, login="mcp_wizard_manager", groups="mcp_connect.group_mcp_manager")
+        cls.user = new_test_user(cls.env, login="mcp_wizard_user", groups="mcp_connect.group_mcp_user")
+        cls.employee = new_test_user(cls.env, login="mcp_wizard_employee", groups="base.group_user")
+
+    def wizard(self, user=None):
+        return self.env["mcp.connect.wizard"].with_user(user or self.manager).create({})
+
+    def test_browser_login_path_only_shows_the_url(self):
+        wizard = self.wizard()
+        before = self.env["mcp.connection"].search_count([])
+        wizard.action_choose_browser()
+        self.assertEqual(wizard.step, "done")
+        self.assertEqual(wizard.endpoint_url, "https://odoo.example.com/api/mcp")
+        self.assertTrue(wizard.registration_enabled)
+        self.assertEqual(wizard.action_finish()["type"], "ir.actions.act_window_close")
+        self.assertEqual(self.env["mcp.connection"].search_count([]), before)
+        self.env["ir.config_parameter"].sudo().set_param("mcp_connect.registration_enabled", "false")
+        self.assertFalse(self.wizard().registration_enabled)
+
+    def test_custom_oauth_path(self):
+        wizard = self.wizard()
+        wizard.action_choose_custom()
+        self.assertEqual(wizard.step, "custom")
+        wizard.write(
+            {
+                "client_name": "Cursor",
+                "redirect_uris": "cursor://anysphere.cursor-mcp/oauth/callback\nhttps://chatgpt.com/connector/oauth/*",
+            }
+        )
+        wizard.action_custom_next()
+        self.assertEqual(wizard.step, "done")
+        self.assertTrue(wizard.client_id.startswith("mcpci_"))
+        secret = wizard.client_secret
+        self.assertTrue(secret.startswith("mcpcs_"))
+        self.assertFalse(
+            self.env["mcp.connection"].search([("client_id", "=", wizard.client_id)]),
+            "nothing is created before Save Connection",
+        )
+        action = wizard.action_save_connection()
+        self.assertEqual(action["res_model"], "mcp.connection")
+        connection = self.env["mcp.connection"].search([("client_id", "=", wizard.client_id)])
+        self.assertEqual(connection.name, "Cursor")
+        self.assertEqual(connection.connection_type, "custom")
+        core.verify_secret(secret=secret, phc=connection.sudo().secret_hash)
+        self.assertFalse(wizard.client_secret, "the secret is wiped from the wizard once saved")
+        self.env.cr.execute("SELECT count(*) FROM mcp_connect_wizard WHERE client_secret IS NOT NULL")
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        with self.assertRaises(UserError):
+            wizard.action_save_connection()
+        self.assertEqual(self.env["mcp.connection"].search_count([("client_id", "=", wizard.client_id)]), 1)
+
+    def test_public_custom_client_has_no_secret(self):
+        wizard = self.wizard()
+        wizard.action_choose_custom()
+        wizard.write({"client_name": "Local", "client_type": "public", "redirect_uris": "http://127.0.0.1/cb"})
+        wizard.action_custom_next()
+        self.assertFalse(wizard.client_secret)
+        wizard.action_save_connection()
+        connection = self.env["mcp.connection"].search([("client_id", "=", wizard.client_id)])
+        self.assertEqual(connection.client_type, "public")
+        self.assertFalse(connection.sudo().secret_hash)
+
+    def test_custom_oauth_validation_names_each_bad_line(self):
+        wizard = self.wizard()
+        wizard.action_choose_custom()
+        with self.assertRaisesRegex(UserError, "name"):
+            wizard.action_custom_next()
+        wizard.write({"client_name": "Bad", "redirect_uris": "https://ok.example/cb\nhttp://evil.example/cb\nmyapp:/x"})
+        with self.assertRaises(UserError) as caught:
+            wizard.action_custom_next()
+        message = str(caught.exception)
+        self.assertIn("Line 2 (http://evil.example/cb)", message)
+        self.assertIn("Line 3 (myapp:/x)", message)
+        self.assertNotIn("Line 1", message)
+        self.assertEqual(wizard.step, "custom")
+        self.assertFalse(wizard.client_id)
+
+    def test_back_and_cancel_create_nothing(self):
+        before = self.env["mcp.connection"].search_count([])
+        wizard = self.wizard()
+        wizard.action_choose_custom()
+        wizard.write({"client_name": "Later", "redirect_uris": "https://a.example/cb"})
+        wizard.action_custom_next()
+        wizard.action_back()
+        self.assertEqual(wizard.step, "custom")
+        self.assertFalse(wizard.client_secret)
+        wizard.action_custom_next()
+        self.assertEqual(wizard.action_cancel()["type"], "ir.actions.act_window_close")
+        self.assertFalse(wizard.client_secret)
+        self.assertEqual(self.env["mcp.connection"].search_count([]), before)
+
+    def test_personal_access_token_path(self):
+        wizard = self.wizard(self.user)
+        wizard.action_choose_personal()
+        wizard.write({"token_name": "Claude Code", "token_scope": "write", "token_days": "30"})
+        wizard.action_personal_next()
+        token = wizard.personal_token
+        self.assertTrue(token.startswith("mcppt_"))
+        self.assertIn(f"Bearer {token}", wizard.config_snippet)
+        self.assertIn("https://odoo.example.com/api/mcp", wizard.config_snippet)
+        self.assertFalse(
+            self.env["mcp.token"].sudo().search([("digest", "=", core.digest_token(token, kind="personal"))])
+        )
+        wizard.action_save_token()
+        record = self.env["mcp.token"].sudo().search([("digest", "=", core.digest_token(token, kind="personal"))])
+        self.assertEqual(record.user_id, self.user)
+        self.assertEqual(record.scopes, "mcp:read mcp:write")
+        self.assertEqual(record.hint, token[-4:])
+        self.assertEqual(record.connection_id.connection_type, "personal")
+        self.assertEqual(record.connection_id.allowed_scope, "write")
+        self.assertFalse(wizard.personal_token)
+        self.assertIn(record.connection_id, self.env["mcp.consent"].with_user(self.user).search([]).connection_id)
+
+    def test_plain_users_only_make_tokens_for_themselves(self):
+        wizard = self.wizard(self.user)
+        with self.assertRaises(AccessError):
+            wizard.action_choose_custom()
+        with self.assertRaises(AccessError):
+            wizard.action_choose_browser()
+        wizard.write({"token_user_id": self.manager.id, "token_name": "x"})
+        with self.assertRaises(AccessError):
+            wizard.action_personal_next()
+        manager_wizard = self.wizard()
+        manager_wizard.write({"token_user_id": self.employee.id, "token_name": "x"})
+        with self.assertRaisesRegex(UserError, "not allowed to use AI tools"):
+            manager_wizard.action_personal_next()
+
+    def test_employees_without_the_group_cannot_run_the_wizard(self):
+        with self.assertRaises(AccessError):
+            self.env["mcp.connect.wizard"].with_user(self.employee).create({})
+
+    def test_wizard_rows_are_private_to_their_creator(self):
+        wizard = self.wizard(self.user)
+        other = new_test_user(self.env, login="mcp_wizard_other", groups="mcp_connect.group_mcp_user")
+        with self.assertRaises(AccessError):
+            wizard.with_user(other).read(["personal_token"])
+
+
+@tagged("post_install", "-at_install")
+class TestConnectionActions(IdentityChecked):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(cls.env, login="mcp_rotate_manager", groups="mcp_connect.group_mcp_manager")
+        cls.secret = core.mint_token(kind="client_secret")[0]
+        cls.connection = cls.env["mcp.connection"].create(
+            {
+                "name": "Rotating",
+                "connection_type": "custom",
+                "client_id": core.mint_token(kind="client_id")[0],
+                "redirect_uris": "https://a.example/cb",
+            }
+        )
+        cls.connection.sudo().secret_hash = core.hash_secret(cls.secret)
+
+    def test_rotate_secret(self):
+        action = self.connection.with_user(self.manager).action_rotate_secret()
+        popup = self.env["mcp.secret.rotation"].browse(action["res_id"])
+        new_secret = popup.client_secret
+        self.assertTrue(new_secret.startswith("mcpcs_"))
+        phc = self.connection.sudo().secret_hash
+        core.verify_secret(secret=new_secret, phc=phc)
+        with self.assertRaises(core.SecretMismatchError):
+            core.verify_secret(secret=self.secret, phc=phc)
+        popup.action_done()
+        self.assertFalse(popup.client_secret)
+        self.assertIn("rotated", self.connection.message_ids[0].body)
+
+    def test_rotate_needs_a_secret(self):
+        public = self.env["mcp.connection"].create(
+            {
+                "name": "Public",
+                "connection_type": "custom",
+                "client_id": "mcpci_public_rot",
+                "client_type": "public",
+                "redirect_uris": "https://a.example/cb",
+            }
+        )
+        with self.assertRaises(UserError):
+            public.action_rotate_secret()
+
+    def test_machine_to_machine_switch(self):
+        self.connection.allow_client_credentials = True
+        self.assertIn("client_credentials", self.connection.grant_types.split())
+        self.connection.allow_client_credentials = False
+        self.assertNotIn("client_credentials", self.connection.grant_types.split())
+        with self.assertRaises(ValidationError):
+            self.env["mcp.connection"].create(
+                {
+                    "name": "Public",
+                    "client_id": "mcpci_m2m",
+                    "client_type": "public",
+                    "redirect_uris": "https://a.example/cb",
+                    "allow_client_credentials": True,
+                }
+            )
+
+    def test_usage_figures(self):
+        user = new_test_user(self.env, login="mcp_usage_user", groups="mcp_connect.group_mcp_user")
+        self.env["mcp.token"].sudo()._create_personal(
+            self.connection, user, core.mint_token(kind="personal")[0], "read", 30
+        )
+        self.env["mcp.audit.log"].create({"connection_id": self.connection.id, "user_id": user.id, "outcome": "ok"})
+        self.connection.invalidate_recordset()
+        self.assertEqual(self.connection.calls_24h, 1)
+        self.assertEqual(self.connection.audit_count, 1)
+        self.assertEqual(self.connection.user_ids, user)
+        self.assertEqual(
+            self.connection.action_view_audit_log()["domain"], [("connection_id", "in", [self.connection.id])]
+        )
+
+    def test_settings_show_the_endpoint(self):
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.mcp_endpoint_url, "https://odoo.example.com/api/mcp")

@@ -1,0 +1,1 @@
+from . import mcp_connect_wizard, mcp_secret_rotation
