@@ -88,3 +88,14 @@ def is_model_method(method):
 def read_group(records, domain, groupby, aggregates, limit=None, order=None):
     """``_read_group`` (the public ``read_group`` is deprecated in 19.0): rows of tuples."""
     return records._read_group(domain, groupby, aggregates, limit=limit, order=order)
+
+
+def domain_and(first, second):
+    """The conjunction of two domains, in the form ``search`` accepts on each version."""
+    try:
+        from odoo.fields import Domain
+    except ImportError:
+        from odoo.osv import expression
+
+        return expression.AND([first, second])
+    return Domain.AND([Domain(first), Domain(second)])

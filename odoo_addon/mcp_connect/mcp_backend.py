@@ -17,7 +17,7 @@ from .mcp import jsonrpc, registry, runner
 from .mcp.context import ToolContext, exposure
 from .mcp.jsonrpc import JsonRpcError
 from .mcp.transport import Reply, ResourceNotFound, Transport
-from .mcp.values import default_fields, readable_fields, serialize_records, summarize_arguments
+from .mcp.values import default_fields, serialize_records, summarize_arguments
 from .oauth import bearer
 from .oauth import scopes as scope_rules
 from .oauth.errors import InsufficientScope
@@ -170,6 +170,7 @@ class OdooBackend:
             scopes=self.scopes,
             client_ip=self.client_ip,
             connection=self.connection._limits(),
+            data_scopes=self.connection._data_scopes(self.env.user),
         )
 
     def call_tool(self, name, arguments, call):
@@ -268,11 +269,12 @@ class OdooBackend:
             raise ResourceNotFound(uri)
         model = self.env[model_name]
         try:
-            record = model.browse(record_id).exists()
-            if not record or not model.has_access("read"):
+            if not model.has_access("read"):
                 raise ResourceNotFound(uri)
+            ctx = self._context()
+            record = ctx.records(model, [record_id])
             record.check_access("read")
-            described = readable_fields(model)
+            described = ctx.fields(model)
             rows = serialize_records(record, default_fields(model, described), described)
         except ResourceNotFound:
             self.details.update(outcome="error", error="resource not found")

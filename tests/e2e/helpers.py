@@ -112,3 +112,95 @@ class OdooAdmin:
 
     def set_param(self, key, value):
         self.call("ir.config_parameter", "set_param", [key, value])
+
+
+def pkce_pair():
+    import base64
+    import hashlib
+    import secrets
+
+    verifier = secrets.token_urlsafe(64)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+class OAuthClient:
+    """A public client registered dynamically, signing in through the real login and consent pages."""
+
+    def __init__(self, server, redirect_uri="http://127.0.0.1:45999/callback", name="e2e client"):
+        self.server = server
+        self.redirect_uri = redirect_uri
+        response = requests.post(
+            f"{server.url}/oauth/register",
+            json={
+                "client_name": name,
+                "redirect_uris": [redirect_uri],
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"],
+            },
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        self.client_id = response.json()["client_id"]
+
+    def sign_in(self, browser=None, scope=None):
+        """Tokens for the browser's user: authorize (login + consent) then exchange the code."""
+        from urllib.parse import urlencode
+
+        browser = browser or Browser()
+        verifier, challenge = pkce_pair()
+        params = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "state": "e2e",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "resource": f"{self.server.url}/api/mcp",
+        }
+        if scope:
+            params["scope"] = scope
+        answer = browser.authorize(f"{self.server.url}/oauth/authorize?{urlencode(params)}", self.redirect_uri)
+        response = requests.post(
+            f"{self.server.url}/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": answer["code"],
+                "redirect_uri": self.redirect_uri,
+                "code_verifier": verifier,
+                "client_id": self.client_id,
+            },
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def mcp_call(server, token, method, params=None, request_id=1):
+    """One stateless (2026-07-28) MCP request with the headers the revision requires."""
+    params = dict(params or {})
+    params["_meta"] = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "MCP-Protocol-Version": "2026-07-28",
+        "Mcp-Method": method,
+        "Accept": "application/json, text/event-stream",
+    }
+    if method == "tools/call":
+        headers["Mcp-Name"] = params["name"]
+    return requests.post(
+        f"{server.url}/api/mcp",
+        json={"jsonrpc": "2.0", "id": request_id, "method": method, "params": params},
+        headers=headers,
+        timeout=60,
+    )
+
+
+def call_tool(server, token, name, arguments):
+    response = mcp_call(server, token, "tools/call", {"name": name, "arguments": arguments})
+    assert response.status_code == 200, response.text
+    return response.json()["result"]

@@ -209,6 +209,22 @@ class OAuthController(http.Controller):
         return json_answer(body, status=201)
 
 
+class UserInfoController(http.Controller):
+    @http.route(
+        "/oauth/userinfo",
+        type="http",
+        auth="mcp",
+        methods=["GET", "POST"],
+        csrf=False,
+        cors="*",
+        save_session=False,
+        sitemap=False,
+    )
+    def userinfo(self, **_kwargs):
+        """Who signed in, for in-house applications using a connection (bearer token, ``auth='mcp'``)."""
+        return json_answer(request.env["mcp.token"]._userinfo())
+
+
 class OAuthLogin(Home):
     @http.route()
     def web_login(self, redirect=None, **kw):

@@ -9,6 +9,7 @@ exposes can only narrow that.
 from dataclasses import dataclass, field
 
 from .. import compat
+from .values import readable_fields
 
 # Never reachable through MCP, whatever the user's rights: MCP Connect's own
 # records (an AI tool must not loosen its own restrictions or approve its own
@@ -43,6 +44,14 @@ class ToolError(Exception):
     """A validation or business error, answered as an ``isError`` result the model can act on."""
 
 
+@dataclass(frozen=True)
+class DataScope:
+    """A connection's rule for one model: a record filter and, optionally, a field allow-list."""
+
+    domain: list
+    fields: frozenset | None = None
+
+
 def exposure(model_name, operation):
     """None if MCP Connect exposes ``operation`` on the model, otherwise the reason."""
     if model_name in BLOCKED_MODELS or model_name.startswith(BLOCKED_PREFIXES):
@@ -59,6 +68,7 @@ class ToolContext:
     scopes: tuple
     client_ip: str | None
     connection: dict = field(default_factory=dict)
+    data_scopes: dict = field(default_factory=dict)
 
     def model(self, name, operation="read"):
         """The model ``name`` for ``operation``, or a ``ToolError`` saying why not."""
@@ -74,11 +84,59 @@ class ToolContext:
             raise ToolError(f"The model {name} is not allowed for this connection ({operation}).")
         return model
 
+    # -- the connection's record filters and field allow-lists -------------------------
+
+    def scope(self, model):
+        return self.data_scopes.get(model._name)
+
+    def fields(self, model):
+        """Field descriptions the user may read and the connection allows (``fields_get``)."""
+        described = readable_fields(model)
+        scope = self.scope(model)
+        if scope is None or scope.fields is None:
+            return described
+        return {name: info for name, info in described.items() if name in scope.fields or name == "id"}
+
+    def check_fields(self, model, names, described):
+        """Refuse field names that are unknown, unreadable, or outside the connection's allow-list."""
+        if self.scope(model) and self.scope(model).fields is not None:
+            hidden = [name for name in names if name in readable_fields(model) and name not in described]
+            if hidden:
+                raise ToolError(f"This connection may not use these fields of {model._name}: {', '.join(hidden[:20])}.")
+        unknown = [name for name in names if name not in described or name.startswith("_")]
+        if unknown:
+            raise ToolError(
+                f"Unknown or unreadable fields on {model._name}: {', '.join(unknown[:20])}. Use describe_model."
+            )
+
+    def restrict(self, model, domain):
+        """The caller's domain within the connection's record filter (never wider)."""
+        scope = self.scope(model)
+        if scope is None or not scope.domain:
+            return domain
+        return compat.domain_and(scope.domain, domain)
+
+    def check_inside(self, records):
+        """After a write: every record must still match the filter, or the whole call is undone."""
+        scope = self.scope(records)
+        if scope is None or not scope.domain or not records:
+            return
+        inside = records.with_context(active_test=False).search(self.restrict(records, [("id", "in", records.ids)]))
+        if len(inside) != len(records):
+            raise ToolError(
+                f"The change would put {records._name} records outside the records this connection may use; "
+                "nothing was changed."
+            )
+
     def records(self, model, ids):
-        """Existing records of ``ids`` that the user may see; a ToolError names the missing ones."""
+        """Records of ``ids`` that the user may see and the connection may use; a ToolError names the others."""
         if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
             raise ToolError("ids must be a non-empty list of integer record ids.")
-        records = model.browse(ids).exists()
+        if self.scope(model) and self.scope(model).domain:
+            records = model.with_context(active_test=False).search(self.restrict(model, [("id", "in", ids)]))
+            records = records.with_context(active_test=model.env.context.get("active_test", True))
+        else:
+            records = model.browse(ids).exists()
         missing = sorted(set(ids) - set(records.ids))
         if missing:
             raise ToolError(
@@ -87,7 +145,7 @@ class ToolContext:
             )
         return records
 
-    def validate_domain(self, model, domain):
+    def validate_domain(self, model, domain, described=None):
         if domain is None:
             return []
         if not isinstance(domain, list):
@@ -102,6 +160,9 @@ class ToolContext:
                 raise ToolError('Each domain condition must be [field, operator, value], e.g. ["state", "=", "draft"].')
             elif item[0].startswith("_") or any(part.startswith("_") for part in item[0].split(".")):
                 raise ToolError(f"Unknown field {item[0]!r}.")
+            elif described is not None and item[0].split(".")[0] not in described:
+                # Conditions on fields outside the allow-list would reveal their values.
+                raise ToolError(f"Cannot filter {model._name} on {item[0]!r}: unknown or not allowed field.")
         normalized = [tuple(item) if isinstance(item, list) else item for item in domain]
         try:
             compat.validate_domain(model, normalized)

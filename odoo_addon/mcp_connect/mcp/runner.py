@@ -38,7 +38,7 @@ def run(tool, ctx, arguments):
     except psycopg2.IntegrityError as error:
         constraint = getattr(getattr(error, "diag", None), "constraint_name", None)
         return None, "The database refused the change" + (f" (constraint {constraint})." if constraint else ".")
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, KeyError) as error:
         return None, f"Invalid arguments: {error}"
     except Exception:
         _logger.exception("tool %s failed", tool.name)

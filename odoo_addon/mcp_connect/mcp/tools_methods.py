@@ -84,9 +84,22 @@ def call_method(ctx, arguments):
     except AttributeError as error:
         raise ToolError(f"{model._name} has no public method {name}.") from error
     args = arguments.get("args") or []
+    try:
+        result = _call(ctx, model, name, method, arguments, args, kwargs)
+    except TypeError as error:
+        raise ToolError(f"Invalid arguments for {model._name}.{name}: {error}") from error
+    return {"model": model._name, "method": name, "result": describe_result(result)}
+
+
+def _call(ctx, model, name, method, arguments, args, kwargs):
     if compat.is_model_method(method):
+        scope = ctx.scope(model)
+        if scope and scope.domain:
+            raise ToolError(
+                f"{name} works on the whole model, but this connection may only use some {model._name} records."
+            )
         result = getattr(model, name)(*args, **kwargs)
     else:
         records = ctx.records(model, arguments.get("ids") or [])
         result = getattr(records, name)(*args, **kwargs)
-    return {"model": model._name, "method": name, "result": describe_result(result)}
+    return result

@@ -1,9 +1,9 @@
 """Discovering models and their fields."""
 
-from .context import ToolError, exposure
+from .context import exposure
 from .registry import tool
 from .schemas import MODEL, inputs, outputs
-from .values import fit, readable_fields
+from .values import fit
 
 ATTRIBUTES = ("type", "string", "required", "readonly", "relation", "selection", "help")
 
@@ -86,12 +86,10 @@ def list_models(ctx, arguments):
 )
 def describe_model(ctx, arguments):
     model = ctx.model(arguments["model"], "read")
-    described = readable_fields(model)
+    described = ctx.fields(model)
     wanted = arguments.get("fields")
     if wanted:
-        unknown = [name for name in wanted if name not in described]
-        if unknown:
-            raise ToolError(f"Unknown or unreadable fields on {model._name}: {', '.join(unknown[:20])}")
+        ctx.check_fields(model, wanted, described)
         described = {name: described[name] for name in wanted}
     attributes = ATTRIBUTES if arguments.get("include_help") else ATTRIBUTES[:-1]
     fields_out = {}

@@ -6,7 +6,7 @@ from .. import compat
 from .context import ToolError
 from .registry import tool
 from .schemas import DOMAIN, FIELDS, IDS, MODEL, RECORD, inputs, outputs
-from .values import convert, default_fields, fit, readable_fields, serialize_records
+from .values import convert, default_fields, fit, serialize_records
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 20
@@ -14,14 +14,10 @@ ORDER = re.compile(r"^\s*[a-z_][a-z0-9_]*(\s+(asc|desc))?(\s*,\s*[a-z_][a-z0-9_]
 AGGREGATORS = ("sum", "avg", "min", "max", "count", "count_distinct", "bool_and", "bool_or", "array_agg")
 
 
-def chosen_fields(model, described, requested):
+def chosen_fields(ctx, model, described, requested):
     if not requested:
         return default_fields(model, described)
-    unknown = [name for name in requested if name not in described or name.startswith("_")]
-    if unknown:
-        raise ToolError(
-            f"Unknown or unreadable fields on {model._name}: {', '.join(unknown[:20])}. Use describe_model."
-        )
+    ctx.check_fields(model, requested, described)
     return list(dict.fromkeys(requested))
 
 
@@ -73,9 +69,9 @@ def checked_order(model, described, order):
 )
 def search_records(ctx, arguments):
     model = ctx.model(arguments["model"], "read")
-    described = readable_fields(model)
-    domain = ctx.validate_domain(model, arguments.get("domain"))
-    names = chosen_fields(model, described, arguments.get("fields"))
+    described = ctx.fields(model)
+    domain = ctx.restrict(model, ctx.validate_domain(model, arguments.get("domain"), described))
+    names = chosen_fields(ctx, model, described, arguments.get("fields"))
     limit = arguments.get("limit", DEFAULT_LIMIT)
     offset = arguments.get("offset", 0)
     order = checked_order(model, described, arguments.get("order"))
@@ -110,8 +106,8 @@ def search_records(ctx, arguments):
 )
 def read_records(ctx, arguments):
     model = ctx.model(arguments["model"], "read")
-    described = readable_fields(model)
-    names = chosen_fields(model, described, arguments.get("fields"))
+    described = ctx.fields(model)
+    names = chosen_fields(ctx, model, described, arguments.get("fields"))
     records = ctx.records(model, arguments["ids"])
     rows, truncated = fit(serialize_records(records, names, described), overhead=300)
     shown = {row["id"] for row in rows}
@@ -133,7 +129,7 @@ def read_records(ctx, arguments):
 )
 def count_records(ctx, arguments):
     model = ctx.model(arguments["model"], "read")
-    domain = ctx.validate_domain(model, arguments.get("domain"))
+    domain = ctx.restrict(model, ctx.validate_domain(model, arguments.get("domain"), ctx.fields(model)))
     return {"model": model._name, "count": model.search_count(domain)}
 
 
@@ -182,8 +178,8 @@ def _aggregate(value):
 )
 def aggregate_records(ctx, arguments):
     model = ctx.model(arguments["model"], "read")
-    described = readable_fields(model)
-    domain = ctx.validate_domain(model, arguments.get("domain"))
+    described = ctx.fields(model)
+    domain = ctx.restrict(model, ctx.validate_domain(model, arguments.get("domain"), described))
     groupby = arguments.get("groupby") or []
     aggregates = arguments["aggregates"]
     for spec in groupby:

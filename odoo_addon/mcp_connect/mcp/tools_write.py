@@ -4,20 +4,14 @@ from ..oauth import scopes as scope_rules
 from .context import ToolError
 from .registry import tool
 from .schemas import IDS, MODEL, VALUES, inputs, outputs
-from .values import readable_fields
 
 MAX_CREATE = 100
 
 
-def checked_values(model, values, described):
+def checked_values(ctx, model, values, described):
     if not isinstance(values, dict) or not values:
         raise ToolError("values must be a non-empty object of field values.")
-    unknown = [name for name in values if name not in described or name.startswith("_")]
-    if unknown:
-        raise ToolError(
-            f"Unknown or unreadable fields on {model._name}: {', '.join(unknown[:20])}. "
-            "Use describe_model to see the fields."
-        )
+    ctx.check_fields(model, list(values), described)
     computed = [name for name in values if described[name].get("readonly") and not described[name].get("store")]
     if computed:
         raise ToolError(f"These fields of {model._name} are computed and cannot be set: {', '.join(computed)}")
@@ -60,13 +54,14 @@ def summary(records):
 )
 def create_records(ctx, arguments):
     model = ctx.model(arguments["model"], "create")
-    described = readable_fields(model)
+    described = ctx.fields(model)
     values = arguments["values"]
     batch = values if isinstance(values, list) else [values]
     if not batch:
         raise ToolError("values must not be empty.")
-    vals_list = [checked_values(model, item, described) for item in batch]
+    vals_list = [checked_values(ctx, model, item, described) for item in batch]
     records = model.create([_commands(item, described) for item in vals_list])
+    ctx.check_inside(records)
     return {"model": model._name, "ids": records.ids, "records": summary(records)}
 
 
@@ -102,10 +97,11 @@ def _commands(values, described):
 )
 def update_records(ctx, arguments):
     model = ctx.model(arguments["model"], "write")
-    described = readable_fields(model)
+    described = ctx.fields(model)
     records = ctx.records(model, arguments["ids"])
-    values = checked_values(model, arguments["values"], described)
+    values = checked_values(ctx, model, arguments["values"], described)
     records.write(_commands(values, described))
+    ctx.check_inside(records)
     return {"model": model._name, "ids": records.ids, "records": summary(records)}
 
 

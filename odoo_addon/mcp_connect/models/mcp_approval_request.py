@@ -155,7 +155,12 @@ class McpApprovalRequest(models.Model):
             return None, "The user who asked may no longer use AI tools."
         env = self.env(user=user.id, su=False, context=dict(self.env.context, allowed_company_ids=[self.company_id.id]))
         ctx = ToolContext(
-            env=env, policy=policy, scopes=scopes, client_ip=self.client_ip, connection=connection._limits()
+            env=env,
+            policy=policy,
+            scopes=scopes,
+            client_ip=self.client_ip,
+            connection=connection._limits(),
+            data_scopes=connection._data_scopes(env.user),
         )
         return runner.run(tool, ctx, arguments)
 

@@ -345,6 +345,11 @@ class McpConnection(models.Model):
     def _policy_for(self, document):
         return core.Policy(document)
 
+    def _data_scopes(self, user):
+        """Per-model record filters and field allow-lists, evaluated for ``user``."""
+        self.ensure_one()
+        return {rule.model_id.model: rule._data_scope(user) for rule in self.sudo().model_rule_ids}
+
     def _effective_rate_limit(self):
         self.ensure_one()
         return self.rate_limit or config.get(self.env, "default_rate_limit")

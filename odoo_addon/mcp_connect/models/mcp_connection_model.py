@@ -1,13 +1,18 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.safe_eval import safe_eval, time
 
-from ..mcp.context import exposure
+from .. import compat
+from ..mcp.context import DataScope, exposure
 
 OPERATIONS = ("read", "create", "write", "delete", "call")
 
 
 class McpConnectionModel(models.Model):
-    """A model a connection may use, and what it may do with it."""
+    """A model a connection may use: which operations, which records, which fields.
+
+    These rules narrow Odoo's access rights and record rules; they never grant more.
+    """
 
     _name = "mcp.connection.model"
     _description = "Model allowed to an AI tool connection"
@@ -23,6 +28,18 @@ class McpConnectionModel(models.Model):
     can_write = fields.Boolean(string="Update", default=True)
     can_delete = fields.Boolean(string="Delete", default=True)
     can_call = fields.Boolean(string="Call methods", default=True)
+    domain = fields.Char(
+        string="Records",
+        default="[]",
+        help="Only records matching this filter, evaluated as the signed-in user (user and company_ids are "
+        "available, as in record rules). Empty: every record the user can access.",
+    )
+    field_ids = fields.Many2many(
+        "ir.model.fields",
+        string="Fields",
+        domain="[('model_id', '=', model_id)]",
+        help="Only these fields can be read or written. Empty: every field the user can read.",
+    )
 
     @api.constrains("model_id")
     def _check_model_exposed(self):
@@ -31,6 +48,57 @@ class McpConnectionModel(models.Model):
             if reason:
                 raise ValidationError(reason)
 
+    @api.constrains("domain", "model_id")
+    def _check_domain(self):
+        for rule in self:
+            if rule.model_id.model not in self.env:
+                continue
+            try:
+                domain = rule._evaluated_domain(self.env.user)
+                if not isinstance(domain, list):
+                    raise TypeError("not a list")
+                compat.validate_domain(self.env[rule.model_id.model].sudo(), domain)
+            except Exception as error:
+                raise ValidationError(
+                    _(
+                        "The record filter of %(model)s is not a valid domain: %(error)s",
+                        model=rule.model_id.model,
+                        error=error,
+                    )
+                ) from error
+
+    @api.constrains("field_ids", "model_id")
+    def _check_fields(self):
+        for rule in self:
+            foreign = rule.field_ids.filtered(lambda f, r=rule: f.model_id != r.model_id)
+            if foreign:
+                raise ValidationError(
+                    _(
+                        "These fields do not belong to %(model)s: %(fields)s",
+                        model=rule.model_id.model,
+                        fields=", ".join(foreign.mapped("name")),
+                    )
+                )
+
     def _operations(self):
         self.ensure_one()
         return [op for op in OPERATIONS if self[f"can_{op}"]]
+
+    def _evaluated_domain(self, user):
+        """The record filter with ``user`` and ``company_ids`` as in ir.rule (safe_eval)."""
+        self.ensure_one()
+        text = (self.domain or "").strip() or "[]"
+        context = {
+            "user": user.with_context({}),
+            "uid": user.id,
+            "company_ids": user.env.companies.ids,
+            "company_id": user.env.company.id,
+            "time": time,
+        }
+        return safe_eval(text, context)
+
+    def _data_scope(self, user):
+        """The filter and the field allow-list of this rule for ``user``."""
+        self.ensure_one()
+        names = frozenset(self.field_ids.mapped("name")) or None
+        return DataScope(domain=self._evaluated_domain(user), fields=names)

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from .. import compat
 from ..oauth import scopes as scope_rules
 from ..oauth.errors import InvalidToken
-from ..storage import server_urls
+from ..storage import server_urls, subject
 
 
 class McpToken(models.Model):
@@ -91,6 +91,23 @@ class McpToken(models.Model):
         token._touch()
         token.connection_id._touch()
         return token
+
+    @api.model
+    def _userinfo(self):
+        """Claims about the user of the bearer token of this request (OpenID Connect Core §5.3 names)."""
+        token = self.sudo().browse(self.env.context.get("mcp_token_id"))
+        user = self.env.user
+        claims = {
+            "sub": subject(self.env, user.id),
+            "name": user.name,
+            "preferred_username": user.login,
+            "locale": (user.lang or "").replace("_", "-") or None,
+            "zoneinfo": user.tz or None,
+            "company": {"id": self.env.company.id, "name": self.env.company.name},
+        }
+        if scope_rules.EMAIL in token.scopes.split():
+            claims["email"] = user.email or None
+        return claims
 
     @api.model
     def _create_personal(self, connection, user, token, scope, days):

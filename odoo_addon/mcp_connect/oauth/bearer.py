@@ -48,7 +48,7 @@ def _quote(value):
 def challenge(urls, error=None, *, scope=None):
     """``WWW-Authenticate`` value for a 401 or 403 from the MCP endpoint."""
     params = [f"resource_metadata={_quote(urls.protected_resource_metadata)}"]
-    params.append(f"scope={_quote(scope or ' '.join(scope_rules.KNOWN))}")
+    params.append(f"scope={_quote(scope or ' '.join(scope_rules.RESOURCE))}")
     if error is not None:
         params.append(f"error={_quote(error.error)}")
         if error.description:

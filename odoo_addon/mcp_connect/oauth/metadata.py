@@ -41,7 +41,7 @@ def protected_resource(urls):
     return {
         "resource": urls.resource,
         "authorization_servers": [urls.issuer],
-        "scopes_supported": list(scope_rules.KNOWN),
+        "scopes_supported": list(scope_rules.RESOURCE),
         "bearer_methods_supported": ["header"],
         "resource_name": "Odoo (MCP Connect)",
     }

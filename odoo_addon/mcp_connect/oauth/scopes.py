@@ -1,4 +1,5 @@
-"""Scopes: ``mcp:read`` and ``mcp:write`` (which includes reading).
+"""Scopes: ``mcp:read`` and ``mcp:write`` (which includes reading) for the MCP resource, and
+``email`` for the user's address at the userinfo endpoint.
 
 Pinned behaviour for what clients send (CLIENTS.md):
 - no scope, or only unknown scopes: the default, everything the client may have;
@@ -11,13 +12,18 @@ from .errors import InvalidScope
 
 READ = "mcp:read"
 WRITE = "mcp:write"
+EMAIL = "email"
 OFFLINE_ACCESS = "offline_access"
-KNOWN = (READ, WRITE)
+RESOURCE = (READ, WRITE)
+KNOWN = (READ, WRITE, EMAIL)
+# Granted only when asked for; a request without known scopes gets the resource scopes.
+OPT_IN = (EMAIL,)
 # A broader scope implies the narrower ones (MCP authorization, scope hierarchies).
-IMPLIED = {WRITE: (READ,), READ: ()}
+IMPLIED = {WRITE: (READ,), READ: (), EMAIL: ()}
 DESCRIPTIONS = {
     READ: "Read your Odoo data",
     WRITE: "Full access (mcp:write): read, create, change and delete your Odoo data",
+    EMAIL: "See your email address",
 }
 MAX_SCOPE_LENGTH = 1000
 
@@ -53,9 +59,9 @@ def resolve(requested, allowed):
     """
     names = split(requested)
     known = [name for name in names if name in KNOWN]
-    allowed_set = set(expand(allowed))
+    allowed_set = set(expand([*allowed, *OPT_IN]))
     if not known:
-        return expand(allowed_set), OFFLINE_ACCESS in names
+        return [s for s in expand(allowed_set) if s not in OPT_IN], OFFLINE_ACCESS in names
     refused = [name for name in known if name not in allowed_set]
     if refused:
         raise InvalidScope(f"This client may not request {' '.join(refused)}.")
@@ -79,8 +85,7 @@ def covers(granted, required):
 
 
 def describe(scopes):
-    """Plain words for the consent page: the broadest scope says it all."""
+    """Plain words for the consent page: the broadest resource scope says it all."""
     expanded = expand(scopes)
-    if WRITE in expanded:
-        return [DESCRIPTIONS[WRITE]]
-    return [DESCRIPTIONS[s] for s in expanded]
+    shown = [s for s in expanded if s != READ] if WRITE in expanded else expanded
+    return [DESCRIPTIONS[s] for s in shown]

@@ -125,7 +125,7 @@ class TestReadTools(McpCase):
     def test_search_refuses_bad_domains_fields_and_orders(self):
         for domain, fragment in (
             ("name = x", "domain must be of type array"),
-            ([["nope", "=", 1]], "Invalid domain"),
+            ([["nope", "=", 1]], "unknown or not allowed field"),
             ([["name", "LIKE SQL", "x"]], "Invalid domain"),
             ([["_private", "=", 1]], "Unknown field"),
             (["~", ["name", "=", "x"]], "Unknown domain operator"),

@@ -23,7 +23,7 @@ class TestMetadata(McpHttpCase):
         self.assertEqual(document["introspection_endpoint"], self.issuer + "/oauth/introspect")
         self.assertEqual(document["registration_endpoint"], self.issuer + "/oauth/register")
         self.assertIs(document["client_id_metadata_document_supported"], True)
-        self.assertEqual(set(document["scopes_supported"]), {"mcp:read", "mcp:write"})
+        self.assertEqual(set(document["scopes_supported"]), {"mcp:read", "mcp:write", "email"})
         self.assertNotIn("password", document["grant_types_supported"])
         self.assertNotIn("implicit", document["grant_types_supported"])
 
