@@ -6,9 +6,12 @@ such: Odoo deletes a parameter set to a falsy value, which would read back as th
 default.
 """
 
+import functools
 import json
 import re
 from dataclasses import dataclass
+
+import mcp_connect_core as core
 
 PREFIX = "mcp_connect."
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
@@ -42,6 +45,7 @@ SETTINGS = (
     Setting("default_rate_limit", int, 120, 0, 100000),
     Setting("audit_retention_days", int, 90, 1, 3650),
     Setting("allowed_origins", str, ""),
+    Setting("trusted_proxies", str, "127.0.0.1, ::1"),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -107,3 +111,23 @@ def invalid_origins(origins):
 
 def allowed_origins(env):
     return split_origins(get(env, "allowed_origins"))
+
+
+def split_networks(text):
+    return [entry for entry in re.split(r"[\s,]+", text or "") if entry]
+
+
+@functools.lru_cache(maxsize=16)
+def _proxy_policy(text):
+    return core.Policy(json.dumps({"ip_allowlist": split_networks(text)}))
+
+
+def is_trusted_proxy(env, address):
+    """Whether forwarded headers from this peer may be believed (proxy mode)."""
+    text = get(env, "trusted_proxies")
+    if not split_networks(text):
+        return False
+    try:
+        return _proxy_policy(text).allows_ip(address)
+    except core.McpCoreError:
+        return False

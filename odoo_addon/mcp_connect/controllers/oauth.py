@@ -14,6 +14,7 @@ from odoo import http
 from odoo.addons.web.controllers.home import Home
 from odoo.http import request
 
+from .. import config
 from ..oauth import authorize, introspection, registration, revocation, token
 from ..oauth.errors import InvalidRequest, OAuthError, PageError
 from ..storage import ClientLookupError, OdooStorage, server_urls
@@ -33,8 +34,16 @@ PAGE_HEADERS = {
 
 
 def client_ip():
-    """The peer address (Odoo applies the forwarded one only in proxy mode), IPv4-mapped unwrapped."""
+    """The client's address, IPv4-mapped IPv6 unwrapped.
+
+    Without proxy mode it is the TCP peer. In proxy mode Odoo takes X-Forwarded-For from
+    whoever connects; it is believed here only when the peer is one of the trusted
+    proxies of Settings, otherwise the peer itself is the client.
+    """
     address = request.httprequest.remote_addr or ""
+    forwarded_by = request.httprequest.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR")
+    if forwarded_by is not None and not config.is_trusted_proxy(request.env, forwarded_by):
+        address = forwarded_by
     try:
         return core.normalize_ip(address)
     except core.McpCoreError:

@@ -1,3 +1,4 @@
+import mcp_connect_core as core
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -76,6 +77,11 @@ class ResConfigSettings(models.TransientModel):
         help="Web pages that may call the MCP endpoint from a browser (scheme://host[:port], separated by commas). "
         "Tools that call from a server (claude.ai, ChatGPT) or a desktop application need no entry.",
     )
+    mcp_trusted_proxies = fields.Char(
+        string="Trusted proxies",
+        help="In proxy mode, the client address is taken from X-Forwarded-For only when the request comes from "
+        "one of these addresses or networks (your reverse proxy). Separate entries with commas.",
+    )
     mcp_audit_retention_days = fields.Integer(
         string="Keep the audit log for",
         help="Audit log entries older than this many days are deleted every night.",
@@ -125,6 +131,13 @@ class ResConfigSettings(models.TransientModel):
                     )
                 )
 
+            try:
+                core.parse_ip_allowlist(config.split_networks(record.mcp_trusted_proxies))
+            except core.InvalidCidrError as error:
+                raise ValidationError(
+                    _("Trusted proxies: %(entry)r is not an address or a network.", entry=error.entry)
+                ) from error
+
     @api.model
     def get_values(self):
         values = super().get_values()
@@ -140,4 +153,6 @@ class ResConfigSettings(models.TransientModel):
                 value = ", ".join(config.split_hosts(value))
             elif setting.name == "allowed_origins":
                 value = ", ".join(config.split_origins(value))
+            elif setting.name == "trusted_proxies":
+                value = ", ".join(config.split_networks(value))
             config.set_value(self.env, setting.name, value)

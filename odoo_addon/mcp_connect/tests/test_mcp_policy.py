@@ -72,6 +72,19 @@ class TestPolicy(McpCase):
         entry = self.env["mcp.audit.log"].search([("connection_id", "=", self.connection.id)], limit=1)
         self.assertEqual(entry.client_ip, "127.0.0.1")
 
+    def test_forwarded_headers_only_from_trusted_proxies(self):
+        self.connection.ip_allowlist = "10.0.0.0/8"
+        forwarded = {"X-Forwarded-For": "10.1.2.3", "X-Forwarded-Host": "odoo.example.com"}
+        params = self.env["ir.config_parameter"].sudo()
+        with patch.dict(config.options, {"proxy_mode": True}):
+            self.assertEqual(self.modern("tools/list", headers=forwarded).status_code, 200)
+            entry = self.env["mcp.audit.log"].search([("connection_id", "=", self.connection.id)], limit=1)
+            self.assertEqual(entry.client_ip, "10.1.2.3")
+            params.set_param("mcp_connect.trusted_proxies", '"192.0.2.10"')
+            self.assertEqual(self.modern("tools/list", headers=forwarded).status_code, 403)
+            params.set_param("mcp_connect.trusted_proxies", '""')
+            self.assertEqual(self.modern("tools/list", headers=forwarded).status_code, 403)
+
     def test_rate_limit(self):
         self.connection.rate_limit = 3
         for _call in range(3):

@@ -80,3 +80,14 @@ class TestSettings(TransactionCase):
         self.assertIn('name="mcp_connect"', arch)
         self.assertIn("mcp_access_token_minutes", arch)
         self.assertTrue(view.active)
+
+    def test_trusted_proxies_and_origins_are_validated(self):
+        with self.assertRaisesRegex(ValidationError, "Trusted proxies"):
+            self.env["res.config.settings"].create({"mcp_trusted_proxies": "10.0.0.0/8, proxy.local"})
+        with self.assertRaisesRegex(ValidationError, "origins"):
+            self.env["res.config.settings"].create({"mcp_allowed_origins": "https://ok.example, not an origin"})
+        self._save(mcp_trusted_proxies="10.0.0.1  192.168.0.0/16", mcp_allowed_origins="https://App.example/")
+        self.assertEqual(config.get(self.env, "trusted_proxies"), "10.0.0.1, 192.168.0.0/16")
+        self.assertEqual(config.allowed_origins(self.env), ["https://app.example"])
+        self.assertTrue(config.is_trusted_proxy(self.env, "192.168.4.4"))
+        self.assertFalse(config.is_trusted_proxy(self.env, "127.0.0.1"))
