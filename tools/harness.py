@@ -258,15 +258,17 @@ class OdooInstall:
             return [] if with_demo else ["--without-demo=all"]
         return ["--with-demo"] if with_demo else []
 
-    def base_args(self, pg: PgCluster, database: str, http_port: int) -> list[str]:
+    def base_args(self, pg: PgCluster, database: str | None, http_port: int, db_filter: str | None = None) -> list[str]:
+        selection = [f"--database={database}", f"--db-filter=^{re.escape(database)}$"] if database else []
+        if db_filter:
+            selection = [f"--db-filter={db_filter}"]
         return [
             *self.launcher(),
             f"--addons-path={self.addons_path()}",
             "--db_host=127.0.0.1",
             f"--db_port={pg.port}",
             f"--db_user={DB_USER}",
-            f"--database={database}",
-            f"--db-filter=^{re.escape(database)}$",
+            *selection,
             "--http-interface=127.0.0.1",
             f"--http-port={http_port}",
             f"--data-dir={RUN / 'filestore'}",
@@ -308,20 +310,27 @@ def ensure_tour_dependencies(odoo: OdooInstall) -> None:
     if probe.returncode != 0:
         say(f"installing {', '.join(TOUR_PYTHON_PACKAGES)} into {odoo.python} (Odoo's browser tours need it)")
         subprocess.run([str(odoo.python), "-m", "pip", "install", "--quiet", *TOUR_PYTHON_PACKAGES], check=True)
-    if any(shutil.which(name) for name in BROWSERS):
-        return
+    if not any(shutil.which(name) for name in BROWSERS):
+        ensure_debian_package("chromium", "chromium", "Odoo's browser tours need Chromium")
+
+
+def ensure_debian_package(binary: str, package: str, why: str) -> str:
+    """The path of ``binary``, installing Debian's ``package`` when missing (as root)."""
+    found = shutil.which(binary) or next(
+        (p for p in (f"/usr/sbin/{binary}", f"/usr/bin/{binary}") if Path(p).exists()), None
+    )
+    if found:
+        return found
     if not is_root() or not shutil.which("apt-get"):
-        raise HarnessError(
-            "Odoo's browser tours need Chromium: install Debian's 'chromium' package (apt-get install "
-            "chromium) or put a chromium binary on PATH."
-        )
-    say("installing Debian's chromium (Odoo's browser tours need it)")
+        raise HarnessError(f"{why}: install Debian's '{package}' package (apt-get install {package}).")
+    say(f"installing Debian's {package} ({why})")
     subprocess.run(["apt-get", "update", "-qq"], check=True)
     subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package],
         check=True,
         env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
     )
+    return shutil.which(binary) or f"/usr/sbin/{binary}"
 
 
 @dataclass
@@ -399,6 +408,7 @@ class OdooServer:
         port: int | None = None,
         extra_args: list[str] | None = None,
         with_demo: bool = False,
+        db_filter: str | None = None,
     ):
         self.odoo = odoo
         self.pg = pg
@@ -406,6 +416,8 @@ class OdooServer:
         self.port = port or free_port()
         self.extra_args = extra_args or []
         self.with_demo = with_demo
+        # With a db_filter the server serves every matching database (multi-database set-ups).
+        self.db_filter = db_filter
         self.proc: subprocess.Popen | None = None
         self.log_path = RUN / "logs" / f"odoo-{database}-{self.port}.log"
 
@@ -413,11 +425,23 @@ class OdooServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def init_database(self, fresh: bool = True, config_parameters: dict[str, str] | None = None) -> None:
-        """Create the database with the addon installed (no server left running)."""
+    def init_database(
+        self, fresh: bool = True, config_parameters: dict[str, str] | None = None, template: str | None = None
+    ) -> None:
+        """Create the database with the addon installed (no server left running).
+
+        With ``template``, an existing installed database is copied instead (much faster).
+        """
         if fresh:
             self.pg.drop_database(self.database)
         elif self.pg.database_exists(self.database):
+            return
+        if template and self.pg.database_exists(template):
+            self.pg.psql('CREATE DATABASE :"name" TEMPLATE :"template"', name=self.database, template=template)
+            source = RUN / "filestore" / "filestore" / template
+            if source.is_dir():
+                shutil.copytree(source, RUN / "filestore" / "filestore" / self.database, dirs_exist_ok=True)
+            self._configure(config_parameters)
             return
         (RUN / "logs").mkdir(parents=True, exist_ok=True)
         argv = [
@@ -435,6 +459,9 @@ class OdooServer:
             )
         if result.returncode != 0 or _has_errors(init_log):
             raise HarnessError(f"installing {MODULE} in {self.database} failed; see {init_log}")
+        self._configure(config_parameters)
+
+    def _configure(self, config_parameters):
         parameters = {"web.base.url": self.url, "web.base.url.freeze": "True", **(config_parameters or {})}
         for key, value in parameters.items():
             self.set_parameter(key, value)
@@ -451,8 +478,9 @@ class OdooServer:
 
     def start(self, timeout: float = 120) -> None:
         (RUN / "logs").mkdir(parents=True, exist_ok=True)
+        database = None if self.db_filter else self.database
         argv = [
-            *self.odoo.base_args(self.pg, self.database, self.port),
+            *self.odoo.base_args(self.pg, database, self.port, self.db_filter),
             "--max-cron-threads=0",
             *self.extra_args,
         ]
@@ -470,7 +498,7 @@ class OdooServer:
             if self.proc.poll() is not None:
                 raise HarnessError(f"Odoo exited with {self.proc.returncode}; see {self.log_path}")
             try:
-                with urllib.request.urlopen(f"{self.url}/web/login", timeout=5) as response:  # noqa: S310 (loopback)
+                with urllib.request.urlopen(f"{self.url}/web/health", timeout=5) as response:  # noqa: S310 (loopback)
                     if response.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):

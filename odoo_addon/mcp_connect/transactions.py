@@ -1,8 +1,11 @@
 """Writes that must not share the fate of the request's transaction."""
 
 from contextlib import contextmanager
+from datetime import timedelta
 
+from odoo import fields
 from odoo.modules import module
+from odoo.tools import SQL
 
 
 @contextmanager
@@ -20,3 +23,30 @@ def independent_cursor(env):
     with env.registry.cursor() as cr:
         cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         yield cr
+
+
+def touch(records, column, min_seconds):
+    """Record "last used" on hot paths: at most once per ``min_seconds``, in its own transaction.
+
+    Concurrent requests with the same token would otherwise fight over one row under
+    REPEATABLE READ (serialization failures and retried requests); under READ COMMITTED
+    the second update waits, re-reads the condition and does nothing.
+    """
+    if not records:
+        return
+    now = fields.Datetime.now()
+    stale = records.filtered(lambda r: not r[column] or (now - r[column]).total_seconds() >= min_seconds)
+    if not stale:
+        return
+    query = SQL(
+        "UPDATE %(table)s SET %(column)s = %(now)s WHERE id IN %(ids)s "
+        "AND (%(column)s IS NULL OR %(column)s < %(threshold)s)",
+        table=SQL.identifier(records._table),
+        column=SQL.identifier(column),
+        now=now,
+        ids=tuple(stale.ids),
+        threshold=now - timedelta(seconds=min_seconds),
+    )
+    with independent_cursor(records.env) as cr:
+        cr.execute(query)
+    stale.invalidate_recordset([column])

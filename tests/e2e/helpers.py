@@ -3,7 +3,7 @@ an in-memory token store for the MCP SDK, and admin calls through Odoo's own JSO
 
 import html
 import re
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 from mcp.client.auth import AuthorizationCodeResult, TokenStorage
@@ -38,16 +38,28 @@ def _hidden(page, name):
 class Browser:
     """Follows the authorization flow as a person would: Odoo's login page, then the consent page."""
 
-    def __init__(self, login="admin", password="admin", decision="allow"):
+    def __init__(self, login="admin", password="admin", decision="allow", host=None, verify=True):
         self.session = requests.Session()
+        self.verify = verify
         self.login = login
         self.password = password
         self.decision = decision
         self.pages = []
+        # Multi-database set-ups: connect to 127.0.0.1 but name the database's host.
+        self.host = host
+        if host:
+            self.session.headers["Host"] = host
+
+    def _local(self, url):
+        if self.host and url.startswith(f"http://{self.host}"):
+            return url.replace(f"http://{self.host}", "http://127.0.0.1:" + self.host.rsplit(":", 1)[1], 1)
+        return url
 
     def authorize(self, authorization_url, redirect_prefix):
         """Return the query of the final redirect to the client (code, state, iss or error)."""
-        response = self.session.get(authorization_url, allow_redirects=False, timeout=30)
+        response = self.session.get(
+            self._local(authorization_url), allow_redirects=False, timeout=30, verify=self.verify
+        )
         for _step in range(10):
             self.pages.append((response.status_code, response.url))
             if response.status_code in (301, 302, 303):
@@ -55,7 +67,9 @@ class Browser:
                 if location.startswith(redirect_prefix):
                     assert response.status_code == 302, "redirects to the client must be 302"
                     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-                response = self.session.get(location, allow_redirects=False, timeout=30)
+                response = self.session.get(
+                    self._local(location), allow_redirects=False, timeout=30, verify=self.verify
+                )
             elif response.status_code == 200 and 'name="login"' in response.text:
                 action = urljoin(response.url, "/web/login")
                 data = {
@@ -64,7 +78,7 @@ class Browser:
                     "password": self.password,
                     "redirect": _hidden(response.text, "redirect"),
                 }
-                response = self.session.post(action, data=data, allow_redirects=False, timeout=30)
+                response = self.session.post(action, data=data, allow_redirects=False, timeout=30, verify=self.verify)
             elif response.status_code == 200 and "o_mcp_consent" in response.text:
                 data = {
                     "csrf_token": _hidden(response.text, "csrf_token"),
@@ -72,7 +86,11 @@ class Browser:
                     "decision": self.decision,
                 }
                 response = self.session.post(
-                    urljoin(response.url, "/oauth/authorize"), data=data, allow_redirects=False, timeout=30
+                    urljoin(response.url, "/oauth/authorize"),
+                    data=data,
+                    allow_redirects=False,
+                    timeout=30,
+                    verify=self.verify,
                 )
             else:
                 raise AssertionError(f"unexpected page {response.status_code} {response.url}: {response.text[:300]}")
@@ -87,12 +105,15 @@ class Browser:
 class OdooAdmin:
     """An administrator using Odoo's own web JSON-RPC, as the web client does."""
 
-    def __init__(self, server):
+    def __init__(self, server, host=None, database=None):
         self.server = server
         self.session = requests.Session()
+        if host:
+            self.session.headers["Host"] = host
+        database = database or server.database
         response = self.session.post(
             f"{server.url}/web/session/authenticate",
-            json={"jsonrpc": "2.0", "params": {"db": server.database, "login": ADMIN[0], "password": ADMIN[1]}},
+            json={"jsonrpc": "2.0", "params": {"db": database, "login": ADMIN[0], "password": ADMIN[1]}},
             timeout=30,
         )
         assert response.json().get("result"), response.text
@@ -127,11 +148,19 @@ def pkce_pair():
 class OAuthClient:
     """A public client registered dynamically, signing in through the real login and consent pages."""
 
-    def __init__(self, server, redirect_uri="http://127.0.0.1:45999/callback", name="e2e client"):
+    def __init__(self, server, redirect_uri="http://127.0.0.1:45999/callback", name="e2e client", host=None):
         self.server = server
         self.redirect_uri = redirect_uri
+        self.host = host
+        self.headers = {"Host": host} if host else {}
+        # The resource is what the server's protected resource metadata names (its public MCP URL),
+        # whatever address we connect to, as real clients discover it.
+        self.resource = requests.get(
+            f"{server.url}/.well-known/oauth-protected-resource/api/mcp", headers=self.headers, timeout=30
+        ).json()["resource"]
         response = requests.post(
             f"{server.url}/oauth/register",
+            headers=self.headers,
             json={
                 "client_name": name,
                 "redirect_uris": [redirect_uri],
@@ -146,9 +175,7 @@ class OAuthClient:
 
     def sign_in(self, browser=None, scope=None):
         """Tokens for the browser's user: authorize (login + consent) then exchange the code."""
-        from urllib.parse import urlencode
-
-        browser = browser or Browser()
+        browser = browser or Browser(host=self.host)
         verifier, challenge = pkce_pair()
         params = {
             "response_type": "code",
@@ -157,13 +184,15 @@ class OAuthClient:
             "state": "e2e",
             "code_challenge": challenge,
             "code_challenge_method": "S256",
-            "resource": f"{self.server.url}/api/mcp",
+            "resource": self.resource,
         }
         if scope:
             params["scope"] = scope
-        answer = browser.authorize(f"{self.server.url}/oauth/authorize?{urlencode(params)}", self.redirect_uri)
+        base = f"http://{self.host}" if self.host else self.server.url
+        answer = browser.authorize(f"{base}/oauth/authorize?{urlencode(params)}", self.redirect_uri)
         response = requests.post(
             f"{self.server.url}/oauth/token",
+            headers=self.headers,
             data={
                 "grant_type": "authorization_code",
                 "code": answer["code"],
@@ -176,8 +205,16 @@ class OAuthClient:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def refresh(self, refresh_token):
+        return requests.post(
+            f"{self.server.url}/oauth/token",
+            headers=self.headers,
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.client_id},
+            timeout=30,
+        )
 
-def mcp_call(server, token, method, params=None, request_id=1):
+
+def mcp_call(server, token, method, params=None, request_id=1, host=None):
     """One stateless (2026-07-28) MCP request with the headers the revision requires."""
     params = dict(params or {})
     params["_meta"] = {
@@ -192,6 +229,8 @@ def mcp_call(server, token, method, params=None, request_id=1):
     }
     if method == "tools/call":
         headers["Mcp-Name"] = params["name"]
+    if host:
+        headers["Host"] = host
     return requests.post(
         f"{server.url}/api/mcp",
         json={"jsonrpc": "2.0", "id": request_id, "method": method, "params": params},
@@ -200,7 +239,7 @@ def mcp_call(server, token, method, params=None, request_id=1):
     )
 
 
-def call_tool(server, token, name, arguments):
-    response = mcp_call(server, token, "tools/call", {"name": name, "arguments": arguments})
+def call_tool(server, token, name, arguments, host=None):
+    response = mcp_call(server, token, "tools/call", {"name": name, "arguments": arguments}, host=host)
     assert response.status_code == 200, response.text
     return response.json()["result"]

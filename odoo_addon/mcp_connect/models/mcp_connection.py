@@ -9,6 +9,7 @@ from odoo.exceptions import UserError, ValidationError
 from .. import compat, config
 from ..oauth import scopes as scope_rules
 from ..oauth.storage import CUSTOM, DYNAMIC, METADATA_DOCUMENT, PERSONAL
+from ..transactions import touch
 
 # connection_type -> the client kind of the protocol layer and the Rust redirect rules
 CLIENT_KINDS = {"browser": DYNAMIC, "custom": CUSTOM, "metadata": METADATA_DOCUMENT, "personal": PERSONAL}
@@ -376,11 +377,8 @@ class McpConnection(models.Model):
         return tuple(scope_rules.expand([scope_rules.WRITE if self.allowed_scope == "write" else scope_rules.READ]))
 
     def _touch(self):
-        """Record use, at most once a minute per connection: the hot path stays write-free."""
-        threshold = fields.Datetime.now() - timedelta(seconds=60)
-        stale = self.filtered(lambda c: not c.last_used_at or c.last_used_at < threshold)
-        if stale:
-            stale.sudo().write({"last_used_at": fields.Datetime.now()})
+        """Record use, at most once a minute per connection, outside the request's transaction."""
+        touch(self.sudo(), "last_used_at", 60)
 
     def _revoke_credentials(self):
         """Every token and code of these connections stops working now."""

@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 
 from .. import compat
+from ..transactions import touch
 
 
 class McpSession(models.Model):
@@ -60,8 +61,7 @@ class McpSession(models.Model):
         session = self._find(handle, user, connection)
         if not session:
             return None
-        if not session.last_seen_at or session.last_seen_at < fields.Datetime.now() - timedelta(minutes=5):
-            session.last_seen_at = fields.Datetime.now()
+        touch(session, "last_seen_at", 300)
         return session.protocol_version
 
     @api.model

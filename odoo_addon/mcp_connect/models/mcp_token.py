@@ -7,6 +7,7 @@ from .. import compat
 from ..oauth import scopes as scope_rules
 from ..oauth.errors import InvalidToken
 from ..storage import server_urls, subject
+from ..transactions import touch
 
 
 class McpToken(models.Model):
@@ -132,10 +133,7 @@ class McpToken(models.Model):
         )
 
     def _touch(self):
-        threshold = fields.Datetime.now() - timedelta(seconds=60)
-        stale = self.filtered(lambda t: not t.last_used_at or t.last_used_at < threshold)
-        if stale:
-            stale.sudo().write({"last_used_at": fields.Datetime.now()})
+        touch(self.sudo(), "last_used_at", 60)
 
     @api.autovacuum
     def _gc_expired_tokens(self):
