@@ -17,6 +17,7 @@ from .oauth import client_metadata_document as cimd
 from .oauth import scopes as scope_rules
 from .oauth.storage import Client, CodeGrant, Settings, TokenRecord
 from .oauth.urls import ServerUrls
+from .transactions import independent_cursor
 
 KINDS = {"browser": "dynamic", "custom": "custom", "metadata": "metadata_document", "personal": "personal"}
 TEST_METADATA_ORIGINS = "mcp_connect.test_insecure_metadata_origins"
@@ -207,18 +208,8 @@ class OdooStorage:
             }
         )
 
-    def _lock(self, model, digest):
-        table = self.env[model]._table
-        self.env.cr.execute(SQL("SELECT id FROM %s WHERE digest = %s FOR UPDATE", SQL.identifier(table), digest))
-        row = self.env.cr.fetchone()
-        if not row:
-            return self.env[model]
-        record = self.env[model].browse(row[0])
-        record.invalidate_recordset()
-        return record
-
-    def lock_code(self, digest):
-        code = self._lock("mcp.authorization.code", digest)
+    def find_code(self, digest):
+        code = self.env["mcp.authorization.code"].search([("digest", "=", digest)], limit=1)
         if not code:
             return None
         return CodeGrant(
@@ -236,9 +227,35 @@ class OdooStorage:
             consumed=code.consumed,
         )
 
-    def consume_code(self, digest, family):
-        code = self.env["mcp.authorization.code"].search([("digest", "=", digest)])
-        code.write({"consumed": True, "consumed_at": self.now(), "family": family})
+    def claim_code(self, digest, client_id, family):
+        """In its own READ COMMITTED transaction: a concurrent claim waits, then sees the code taken.
+
+        Returns ``(claimed, family)``: whether this call consumed the code, and the token
+        family recorded by whichever call did.
+        """
+        query = SQL(
+            "WITH target AS ("
+            "  SELECT code.id, code.consumed, code.family FROM mcp_authorization_code code"
+            "  JOIN mcp_connection connection ON connection.id = code.connection_id"
+            "  WHERE code.digest = %(digest)s AND connection.client_id = %(client_id)s"
+            "  FOR NO KEY UPDATE OF code"
+            ") UPDATE mcp_authorization_code code"
+            "  SET consumed = true, consumed_at = %(now)s, family = COALESCE(target.family, %(family)s)"
+            "  FROM target WHERE code.id = target.id"
+            "  RETURNING target.consumed IS NOT TRUE, COALESCE(target.family, %(family)s)",
+            digest=digest,
+            client_id=client_id,
+            now=self.now(),
+            family=family,
+        )
+        with independent_cursor(self.env) as cr:
+            cr.execute(query)
+            row = cr.fetchone()
+        self.env["mcp.authorization.code"].invalidate_model()
+        if row is None:
+            return False, None
+        claimed, recorded = row
+        return claimed, (family if claimed else recorded)
 
     # -- tokens -------------------------------------------------------------------------
 
@@ -285,22 +302,48 @@ class OdooStorage:
             issued_at=token.create_date,
         )
 
-    def lock_token(self, digest):
-        token = self._lock("mcp.token", digest)
-        return self._token_record(token, digest) if token else None
-
     def find_token(self, digest):
         token = self.env["mcp.token"].search([("digest", "=", digest)], limit=1)
         return self._token_record(token, digest) if token else None
 
-    def mark_rotated(self, digest, when):
-        self.env["mcp.token"].search([("digest", "=", digest)]).write({"rotated_at": when})
+    def claim_rotation(self, digest, when):
+        """In its own READ COMMITTED transaction: concurrent refreshes wait for each other and
+        all learn when the token was first rotated (None for the call that rotated it)."""
+        # Only the first call writes the row, and as a plain (no key) update: the request's own
+        # transaction then still inserts the rotated token referencing it without a
+        # serialization failure (a FOR UPDATE lock would count as a key change for that check).
+        rotate = SQL(
+            "UPDATE mcp_token SET rotated_at = %(when)s WHERE digest = %(digest)s AND rotated_at IS NULL RETURNING id",
+            digest=digest,
+            when=when,
+        )
+        with independent_cursor(self.env) as cr:
+            cr.execute(rotate)
+            if cr.fetchone():
+                earlier = None
+            else:
+                cr.execute(SQL("SELECT rotated_at FROM mcp_token WHERE digest = %s", digest))
+                row = cr.fetchone()
+                earlier = row[0] if row else None
+        self.env["mcp.token"].invalidate_model(["rotated_at"])
+        return earlier
 
     def revoke_token(self, digest):
         self.env["mcp.token"].search([("digest", "=", digest)])._revoke()
 
     def revoke_family(self, family):
-        self.env["mcp.token"].search([("family", "=", family)])._revoke()
+        """In its own transaction, so it holds even when the request then fails."""
+        if not family:
+            return
+        query = SQL(
+            "UPDATE mcp_token SET revoked = true, revoked_at = %(now)s"
+            " WHERE family = %(family)s AND revoked IS NOT TRUE",
+            now=self.now(),
+            family=family,
+        )
+        with independent_cursor(self.env) as cr:
+            cr.execute(query)
+        self.env["mcp.token"].invalidate_model(["revoked", "revoked_at"])
 
     def token_subject(self, token):
         user = self.env["res.users"].browse(token.user_id)

@@ -312,3 +312,45 @@ def _sign_in_through_proxy(public_url, cert, client_id, browser):
     )
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
+
+
+def test_concurrent_redemptions_of_one_code_give_exactly_one_token(two_servers):
+    from urllib.parse import urlencode
+
+    from .helpers import pkce_pair
+
+    prefork, threaded = two_servers
+    client = OAuthClient(prefork, name="concurrent redemption")
+    for _attempt in range(3):
+        verifier, challenge = pkce_pair()
+        params = {
+            "response_type": "code",
+            "client_id": client.client_id,
+            "redirect_uri": client.redirect_uri,
+            "state": "c",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "resource": client.resource,
+        }
+        code = Browser().authorize(f"{prefork.url}/oauth/authorize?{urlencode(params)}", client.redirect_uri)["code"]
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": client.redirect_uri,
+            "code_verifier": verifier,
+            "client_id": client.client_id,
+        }
+        answers = []
+        barrier = threading.Barrier(2)
+
+        def redeem(server, answers=answers, barrier=barrier, data=data):
+            barrier.wait()
+            answers.append(requests.post(f"{server.url}/oauth/token", data=data, timeout=30))
+
+        racers = [threading.Thread(target=redeem, args=(server,)) for server in (prefork, threaded)]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join()
+        assert sorted(answer.status_code for answer in answers) == [200, 400]
+        assert [a.json()["error"] for a in answers if a.status_code == 400] == ["invalid_grant"]

@@ -129,20 +129,20 @@ class Storage(Protocol):
 
     def save_code(self, code: CodeGrant) -> None: ...
 
-    def lock_code(self, digest: str) -> CodeGrant | None:
-        """The code with that digest, locked for this transaction, or None."""
+    def find_code(self, digest: str) -> CodeGrant | None: ...
 
-    def consume_code(self, digest: str, family: str) -> None:
-        """Mark the code used and remember the token family issued for it."""
+    def claim_code(self, digest: str, client_id: str, family: str) -> tuple[bool, str | None]:
+        """Atomically mark the client's unused code consumed, recording the token ``family`` it
+        will issue. Returns whether this call claimed it, and the family recorded by the call
+        that did (so a replay can revoke what the first redemption issued)."""
 
     def save_token(self, token: TokenRecord) -> None: ...
 
-    def lock_token(self, digest: str) -> TokenRecord | None:
-        """The token with that digest, locked for this transaction, or None."""
-
     def find_token(self, digest: str) -> TokenRecord | None: ...
 
-    def mark_rotated(self, digest: str, when: datetime) -> None: ...
+    def claim_rotation(self, digest: str, when: datetime) -> datetime | None:
+        """Atomically stamp a refresh token as rotated at ``when`` unless it already was;
+        return the earlier rotation time, or None if this call rotated it."""
 
     def revoke_token(self, digest: str) -> None: ...
 

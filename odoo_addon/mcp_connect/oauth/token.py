@@ -64,19 +64,19 @@ def _digest(value, kind):
 
 def _authorization_code(storage, urls, client, form):
     digest = _digest(form.get("code"), "code")
-    code = storage.lock_code(digest)
+    code = storage.find_code(digest)
     if code is None or code.client_id != client.client_id:
         raise InvalidGrant(log_detail="unknown code or code of another client")
     redirect_uri = form.get("redirect_uri", "")
     verifier = form.get("code_verifier")
-    if code.consumed:
+    # Consume first, check afterwards: of two concurrent redemptions exactly one claims the code.
+    claimed, family = storage.claim_code(digest, client.client_id, secrets.token_hex(16))
+    if not claimed:
         # A replay. Only a replay that would otherwise have succeeded proves the code
         # leaked to someone holding the verifier: then revoke what it issued (RFC 6749 §4.1.2).
-        if _code_checks_pass(code, redirect_uri, verifier, storage.now()) and code.family:
-            storage.revoke_family(code.family)
+        if _code_checks_pass(code, redirect_uri, verifier, storage.now()):
+            storage.revoke_family(family)
         raise InvalidGrant(log_detail="authorization code replayed")
-    family = secrets.token_hex(16)
-    storage.consume_code(digest, family)
     if code.expires_at <= storage.now():
         raise InvalidGrant("The authorization code has expired.")
     if redirect_uri != code.redirect_uri:
@@ -122,7 +122,7 @@ def _code_checks_pass(code, redirect_uri, verifier, now):
 
 def _refresh_token(storage, urls, client, form):
     digest = _digest(form.get("refresh_token"), "refresh")
-    token = storage.lock_token(digest)
+    token = storage.find_token(digest)
     if token is None or token.kind != "refresh" or token.client_id != client.client_id:
         raise InvalidGrant(log_detail="unknown refresh token or token of another client")
     now = storage.now()
@@ -131,13 +131,12 @@ def _refresh_token(storage, urls, client, form):
     if token.expires_at <= now or token.family_expires_at <= now:
         raise InvalidGrant("The refresh token has expired; sign in again.")
     settings = storage.settings()
-    if token.rotated_at is not None:
-        if now - token.rotated_at > timedelta(seconds=settings.refresh_grace_seconds):
-            # Reuse of a rotated token after the grace window: someone else may hold it.
-            storage.revoke_family(token.family)
-            raise InvalidGrant(log_detail="rotated refresh token reused after the grace window; family revoked")
-    else:
-        storage.mark_rotated(digest, now)
+    # Atomic: concurrent refreshes with one token all learn when it was first rotated.
+    rotated_at = storage.claim_rotation(digest, now)
+    if rotated_at is not None and now - rotated_at > timedelta(seconds=settings.refresh_grace_seconds):
+        # Reuse of a rotated token after the grace window: someone else may hold it.
+        storage.revoke_family(token.family)
+        raise InvalidGrant(log_detail="rotated refresh token reused after the grace window; family revoked")
     granted = scope_rules.narrow(form.get("scope"), token.scopes)
     return _issue(
         storage,
