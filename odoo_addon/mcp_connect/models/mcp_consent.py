@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .. import compat
 from ..oauth import scopes as scope_rules
@@ -34,12 +35,37 @@ class McpConsent(models.Model):
 
     @api.model
     def _remember(self, user, connection, scopes):
+        """Record (or widen) the user's consent for the connection.
+
+        The same person often approves the same tool twice at once (two tabs, a client
+        that retries). The insert therefore yields to a row another transaction wrote:
+        under Odoo's REPEATABLE READ that surfaces as a serialization failure, which Odoo
+        answers by replaying the request, and the replay then widens the existing row.
+        """
+        connection.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO mcp_consent (user_id, connection_id, scopes, create_uid, write_uid, create_date, "
+                "write_date) VALUES (%(user)s, %(connection)s, %(scopes)s, %(uid)s, %(uid)s, %(now)s, %(now)s) "
+                "ON CONFLICT (user_id, connection_id) DO NOTHING RETURNING id",
+                user=user.id,
+                connection=connection.id,
+                scopes=scope_rules.join(scopes),
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+            ),
+            # The serialization failure is expected and replayed by Odoo, not an error to log.
+            log_exceptions=False,
+        )
+        row = self.env.cr.fetchone()
+        if row:
+            self.invalidate_model()
+            return self.sudo().browse(row[0])
         existing = self.sudo().search([("user_id", "=", user.id), ("connection_id", "=", connection.id)])
-        merged = scope_rules.join([*scopes, *(existing.scopes.split() if existing else [])])
-        if existing:
+        merged = scope_rules.join([*scopes, *existing.scopes.split()])
+        if merged != existing.scopes:
             existing.write({"scopes": merged})
-            return existing
-        return self.sudo().create({"user_id": user.id, "connection_id": connection.id, "scopes": merged})
+        return existing
 
     def action_revoke_access(self):
         """The user withdraws the tool: its tokens for this user stop working and consent is asked again."""
