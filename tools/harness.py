@@ -85,6 +85,7 @@ class PgCluster:
         self.socket_dir = self.base / "socket"
         self.port_file = self.base / "port"
         self.log = self.base / "postgres.log"
+        self.started_here = False
 
     def _as_owner(self, argv: list[str]) -> list[str]:
         # PostgreSQL refuses to run as root.
@@ -108,6 +109,7 @@ class PgCluster:
         return result.returncode == 0
 
     def start(self) -> int:
+        """Start the cluster unless it already runs (a demo, another make target): then share it."""
         binaries = pg_bin()
         if self.running():
             return self.port
@@ -155,6 +157,7 @@ class PgCluster:
                 "start",
             ]
         )
+        self.started_here = True
         self._ensure_role()
         say(f"PostgreSQL on 127.0.0.1:{port}")
         return port
@@ -192,6 +195,11 @@ class PgCluster:
 
     def database_exists(self, name: str) -> bool:
         return self.psql("SELECT 1 FROM pg_database WHERE datname = :'name'", name=name).strip() == "1"
+
+    def release(self) -> None:
+        """Stop the cluster if this process started it; leave a shared one running."""
+        if self.started_here:
+            self.stop()
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
@@ -568,7 +576,7 @@ def cmd_odoo_test(args) -> int:
             reports.append(run_odoo_tests(odoo, pg, args.test_tags))
     finally:
         if not args.keep_pg:
-            pg.stop()
+            pg.release()
     RUN.mkdir(exist_ok=True)
     summary = {
         r.version: {
@@ -690,7 +698,7 @@ def cmd_demo(args) -> int:
     finally:
         server.stop()
         pid_file.unlink(missing_ok=True)
-        pg.stop()
+        pg.release()
     return 0
 
 

@@ -15,7 +15,7 @@ def pg():
     cluster = harness.PgCluster()
     cluster.start()
     yield cluster
-    cluster.stop()
+    cluster.release()
 
 
 @pytest.fixture(scope="session", params=harness.selected_versions(), ids=lambda v: f"odoo{v.split('.')[0]}")
