@@ -53,7 +53,7 @@ class OdooBackend:
 
     def serve(self, http_method, request_headers, body, origin):
         started = time.monotonic()
-        reply = self._precheck(origin)
+        reply = self._precheck(origin, body)
         if reply is None:
             transport = Transport(self)
             reply = (
@@ -66,13 +66,15 @@ class OdooBackend:
         self._audit(reply, started, request_headers)
         return reply
 
-    def _precheck(self, origin):
+    def _precheck(self, origin, body):
+        request_id = jsonrpc.request_id_of(body)
         if origin and not self.origin_allowed(origin):
             self.details.update(outcome="denied", error="origin not allowed")
             return Reply(
                 403,
                 jsonrpc.error_response(
-                    None, JsonRpcError(jsonrpc.INVALID_REQUEST, "Forbidden: this Origin may not call the MCP endpoint")
+                    request_id,
+                    JsonRpcError(jsonrpc.INVALID_REQUEST, "Forbidden: this Origin may not call the MCP endpoint"),
                 ),
             )
         if not self.policy.allows_ip(self.client_ip):
@@ -80,7 +82,7 @@ class OdooBackend:
             return Reply(
                 403,
                 jsonrpc.error_response(
-                    None,
+                    request_id,
                     JsonRpcError(
                         jsonrpc.INVALID_REQUEST, "Forbidden: this connection only accepts calls from its IP allowlist"
                     ),
@@ -98,7 +100,7 @@ class OdooBackend:
                 return Reply(
                     429,
                     jsonrpc.error_response(
-                        None,
+                        request_id,
                         JsonRpcError(
                             jsonrpc.SERVER_ERROR,
                             f"Rate limit exceeded ({limit} calls per minute); retry after {retry_after} seconds",

@@ -6,6 +6,8 @@ transport codes -32020 (header mismatch), -32021 (missing client capability),
 -32022 (unsupported protocol version).
 """
 
+import json
+
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
@@ -45,6 +47,18 @@ def error_response(request_id, error):
     # JSON-RPC 2.0 §5: id is null when it could not be read; omitted is also accepted by MCP.
     body["id"] = request_id
     return body
+
+
+def request_id_of(body):
+    """The id of a single JSON-RPC request in a raw body, for errors answered before parsing
+    it properly (a refused origin, a rate limit); None when there is no valid one."""
+    try:
+        message = json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(message, dict) and valid_id(message.get("id")):
+        return message["id"]
+    return None
 
 
 def valid_id(value):

@@ -89,8 +89,10 @@ class TestPolicy(McpCase):
         self.connection.rate_limit = 3
         for _call in range(3):
             self.assertEqual(self.modern("tools/list").status_code, 200)
-        response = self.modern("tools/list")
+        response = self.modern("tools/list", request_id="call-4")
         self.assertEqual(response.status_code, 429)
+        # The refusal answers the request it refuses, so the client can match it.
+        self.assertEqual(response.json()["id"], "call-4")
         self.assertGreater(int(response.headers["Retry-After"]), 0)
         entry = self.env["mcp.audit.log"].search([("connection_id", "=", self.connection.id)], limit=1)
         self.assertEqual(entry.outcome, "rate_limited")
