@@ -13,7 +13,7 @@ RESULTS := $(RUN)/results
 HARNESS := $(VPY) tools/harness.py
 FUZZ_SECONDS ?= 30
 
-.PHONY: help setup wheel node-tools lint rust-test binding-test odoo-check odoo-test e2e test demo demo-stop bench fuzz clean
+.PHONY: help setup wheel node-tools lint rust-test binding-test odoo-check odoo-test e2e test demo demo-stop load bench fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -85,6 +85,9 @@ demo: wheel ## run Odoo (ODOO_VERSION=18.0|19.0) with the addon on 127.0.0.1:$$P
 
 demo-stop: ## stop a running demo
 	$(HARNESS) demo-stop
+
+load: wheel ## load test: 16 and 64 concurrent OAuth sessions x 200 tool calls on 4 workers (ODOO_VERSION)
+	$(VPY) tools/load.py
 
 bench: wheel ## benchmarks: criterion (core) and binding vs pure Python, as ratios measured in one run
 	cargo bench -p mcp-connect-core --bench core -- --noplot

@@ -1,0 +1,142 @@
+"""Load: N concurrent AI-tool sessions against one Odoo, each signing in with OAuth and making tool calls.
+
+Checked, not just measured: no 5xx, no lost or duplicated write (every create_records lands
+exactly once), no serialization failure surfacing to a client (Odoo retries them), and
+concurrent refreshes of one refresh token inside the grace window all succeed.
+"""
+
+import secrets
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from .helpers import Browser, OAuthClient, OdooAdmin, mcp_call
+
+
+@dataclass
+class Stats:
+    clients: int
+    calls_per_client: int
+    latencies: list = field(default_factory=list)
+    statuses: dict = field(default_factory=dict)
+    tool_errors: int = 0
+    internal_errors: int = 0
+    refresh_failures: int = 0
+    creates: int = 0
+    elapsed: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, latency, status):
+        with self.lock:
+            self.latencies.append(latency)
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    @property
+    def server_errors(self):
+        return sum(count for status, count in self.statuses.items() if status >= 500)
+
+    def percentile(self, fraction):
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+    def summary(self):
+        total = len(self.latencies)
+        return {
+            "clients": self.clients,
+            "calls": total,
+            "seconds": round(self.elapsed, 1),
+            "calls_per_second": round(total / self.elapsed, 1) if self.elapsed else 0,
+            "p50_ms": round(statistics.median(self.latencies) * 1000, 1),
+            "p95_ms": round(self.percentile(0.95), 1),
+            "http_5xx": self.server_errors,
+            "tool_errors": self.tool_errors,
+            "internal_errors": self.internal_errors,
+            "refresh_failures": self.refresh_failures,
+        }
+
+
+def _session(server, client, stats, calls, tag, tokens):
+    access, refresh = tokens["access_token"], tokens["refresh_token"]
+    for number in range(calls):
+        if number == calls // 2:
+            # A client that lost a refresh answer retries concurrently: both must succeed in the grace window.
+            results = []
+
+            def race(token=refresh, answers=results):
+                answers.append(client.refresh(token))
+
+            racers = [threading.Thread(target=race) for _ in range(2)]
+            for racer in racers:
+                racer.start()
+            for racer in racers:
+                racer.join()
+            if any(r.status_code != 200 for r in results):
+                with stats.lock:
+                    stats.refresh_failures += 1
+            access, refresh = results[0].json()["access_token"], results[0].json()["refresh_token"]
+        if number % 10 == 0:
+            name, arguments = "create_records", {"model": "res.partner", "values": {"name": f"{tag}-{number}"}}
+        elif number % 3 == 0:
+            name, arguments = "whoami", {}
+        else:
+            name, arguments = "search_records", {"model": "res.partner", "limit": 20, "fields": ["name", "email"]}
+        started = time.perf_counter()
+        response = mcp_call(server, access, "tools/call", {"name": name, "arguments": arguments})
+        stats.record(time.perf_counter() - started, response.status_code)
+        if response.status_code != 200:
+            continue
+        body = response.json()
+        if "error" in body:
+            with stats.lock:
+                stats.internal_errors += 1
+        elif body["result"].get("isError"):
+            with stats.lock:
+                stats.tool_errors += 1
+        elif name == "create_records":
+            with stats.lock:
+                stats.creates += 1
+
+
+def run(server, clients, calls):
+    """Run the load and check the writes; returns ``(stats, lost_or_duplicated)``."""
+    admin = OdooAdmin(server)
+    admin.set_param("mcp_connect.default_rate_limit", "0")
+    client = OAuthClient(server, name=f"load {clients}x{calls}")
+    stats = Stats(clients, calls)
+    run_tag = f"load-{secrets.token_hex(4)}"
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        # Every session signs in at once (the same user consenting to the same tool concurrently),
+        # then all make their calls. A failing thread raises here instead of hanging the run.
+        signed_in = list(pool.map(lambda _: client.sign_in(Browser()), range(clients)))
+        started = time.perf_counter()
+        futures = [
+            pool.submit(_session, server, client, stats, calls, f"{run_tag}-{n}", tokens)
+            for n, tokens in enumerate(signed_in)
+        ]
+        for future in futures:
+            future.result()
+        stats.elapsed = time.perf_counter() - started
+    names = admin.call("res.partner", "search_read", [[["name", "=like", f"{run_tag}-%"]], ["name"]])
+    expected = {f"{run_tag}-{n}-{i}" for n in range(clients) for i in range(0, calls, 10)}
+    found = [row["name"] for row in names]
+    wrong = len(expected.symmetric_difference(found)) + (len(found) - len(set(found)))
+    return stats, wrong
+
+
+def require_clean(stats, wrong):
+    summary = stats.summary()
+    problems = []
+    if summary["http_5xx"]:
+        problems.append(f"{summary['http_5xx']} responses were 5xx")
+    if summary["internal_errors"] or summary["tool_errors"]:
+        problems.append(f"{summary['internal_errors']} JSON-RPC errors and {summary['tool_errors']} failed tools")
+    if summary["refresh_failures"]:
+        problems.append(f"{summary['refresh_failures']} concurrent refreshes failed inside the grace window")
+    if wrong:
+        problems.append(f"{wrong} writes were lost or duplicated")
+    non_ok = {status: count for status, count in stats.statuses.items() if status != 200}
+    if non_ok:
+        problems.append(f"unexpected statuses {non_ok}")
+    return problems

@@ -1,0 +1,73 @@
+"""`make load`: 16 and 64 concurrent AI-tool sessions against Odoo with 4 prefork workers.
+
+Each session signs in with OAuth, makes 200 tool calls (searches, whoami, creates) and, halfway,
+refreshes its token twice at once. Prints throughput and latency, and fails on any 5xx, lost or
+duplicated write, surfaced serialization error or failed concurrent refresh.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT))
+
+import harness  # noqa: E402
+
+from tests.e2e import load  # noqa: E402
+
+SIZES = [int(n) for n in os.environ.get("LOAD_CLIENTS", "16 64").split()]
+CALLS = int(os.environ.get("LOAD_CALLS", "200"))
+
+
+def main():
+    version = os.environ.get("ODOO_VERSION", "18.0")
+    install = harness.OdooInstall.locate(version)
+    harness.install_wheel(install)
+    pg = harness.PgCluster()
+    pg.start()
+    server = harness.OdooServer(
+        install, pg, f"mcp_load_{install.major}", extra_args=["--workers=4", f"--gevent-port={harness.free_port()}"]
+    )
+    failures = []
+    rows = []
+    try:
+        server.init_database(fresh=True)
+        server.start()
+        for clients in SIZES:
+            harness.say(f"load: {clients} clients x {CALLS} calls on Odoo {version} (4 workers)")
+            stats, wrong = load.run(server, clients, CALLS)
+            rows.append(stats.summary())
+            failures += [f"{clients} clients: {problem}" for problem in load.require_clean(stats, wrong)]
+        errors = server.error_lines()
+        if errors:
+            failures.append(f"Odoo logged {len(errors)} errors, first: {errors[0]}")
+    finally:
+        server.stop()
+        pg.drop_database(server.database)
+        pg.release()
+    columns = [
+        "clients",
+        "calls",
+        "seconds",
+        "calls_per_second",
+        "p50_ms",
+        "p95_ms",
+        "http_5xx",
+        "internal_errors",
+        "refresh_failures",
+    ]
+    print("\n" + " | ".join(columns))
+    for row in rows:
+        print(" | ".join(str(row[c]) for c in columns))
+    print(
+        f"\nOdoo {version}, 4 workers, {os.cpu_count()} CPU cores, lost or duplicated writes: 0" if not failures else ""
+    )
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
