@@ -86,7 +86,7 @@ demo: wheel ## run Odoo (ODOO_VERSION=18.0|19.0) with the addon on 127.0.0.1:$$P
 demo-stop: ## stop a running demo
 	$(HARNESS) demo-stop
 
-load: wheel ## load test: 16 and 64 concurrent OAuth sessions x 200 tool calls on 4 workers (ODOO_VERSION)
+load: wheel ## load test: 16 and 64 concurrent OAuth sessions x 200 tool calls, prefork (ODOO_VERSION)
 	$(VPY) tools/load.py
 
 bench: wheel ## benchmarks: criterion (core) and binding vs pure Python, as ratios measured in one run
