@@ -267,7 +267,10 @@ class OdooInstall:
         return ["--with-demo"] if with_demo else []
 
     def base_args(self, pg: PgCluster, database: str | None, http_port: int, db_filter: str | None = None) -> list[str]:
-        selection = [f"--database={database}", f"--db-filter=^{re.escape(database)}$"] if database else []
+        # One database: --database alone exposes only it. A --db-filter would make Odoo list
+        # the cluster's databases (a new PostgreSQL connection) on every request without a
+        # session cookie, that is, on every MCP and API call.
+        selection = [f"--database={database}"] if database else []
         if db_filter:
             selection = [f"--db-filter={db_filter}"]
         return [
