@@ -99,3 +99,15 @@ def domain_and(first, second):
 
         return expression.AND([first, second])
     return Domain.AND([Domain(first), Domain(second)])
+
+
+def field_access(model, field, operation):
+    """Whether the user of ``model``'s environment may ``read`` or ``write`` ``field``
+    (its ``groups``), as ``fields_get`` decides it.
+
+    19.0 asks the overridable ``_has_field_access``; 18.0 has ``Field.is_accessible``
+    (the same check for both operations).
+    """
+    if hasattr(model, "_has_field_access"):
+        return model._has_field_access(field, operation)
+    return field.is_accessible(model.env)

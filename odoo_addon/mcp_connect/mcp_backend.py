@@ -171,8 +171,7 @@ class OdooBackend:
             policy=self.policy,
             scopes=self.scopes,
             client_ip=self.client_ip,
-            connection=self.connection._limits(),
-            data_scopes=self.connection._data_scopes(self.env.user),
+            connection_record=self.connection,
         )
 
     def call_tool(self, name, arguments, call):

@@ -6,7 +6,8 @@ client-supplied input. The connection policy and the models MCP Connect never
 exposes can only narrow that.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from .. import compat
 from .values import readable_fields
@@ -67,8 +68,18 @@ class ToolContext:
     policy: object
     scopes: tuple
     client_ip: str | None
-    connection: dict = field(default_factory=dict)
-    data_scopes: dict = field(default_factory=dict)
+    # The mcp.connection: its limits and data scopes are read when a tool first needs them.
+    connection_record: object = None
+
+    @cached_property
+    def connection(self):
+        """What the connection restricts, as whoami shows it."""
+        return self.connection_record._limits() if self.connection_record else {}
+
+    @cached_property
+    def data_scopes(self):
+        """Model name -> ``DataScope`` for the models the connection filters."""
+        return self.connection_record._data_scopes(self.env.user) if self.connection_record else {}
 
     def model(self, name, operation="read"):
         """The model ``name`` for ``operation``, or a ``ToolError`` saying why not."""

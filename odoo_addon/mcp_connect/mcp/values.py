@@ -12,6 +12,8 @@ import json
 from lxml import etree
 from odoo.tools import html2plaintext
 
+from .. import compat
+
 MAX_TEXT = 2000
 MAX_RELATED_IDS = 50
 MAX_RESULT_CHARS = 40_000
@@ -55,23 +57,24 @@ def convert(value, field_type):
 
 
 def readable_fields(model):
-    """Field name -> description for the fields the user may read (fields_get drops the rest)."""
-    return model.fields_get(
-        attributes=[
-            "type",
-            "string",
-            "relation",
-            "required",
-            "readonly",
-            "selection",
-            "store",
-            "help",
-            "groupable",
-            "sortable",
-            "aggregator",
-            "group_operator",
-        ]
-    )
+    """Field name -> description for the fields the user may read, like ``fields_get``.
+
+    Describing every field of a large model costs more than the search a tool runs, so
+    the descriptions are computed once per model, user and language (``_mcp_field_descriptions``,
+    cleared when the registry changes) and only the access check runs per request.
+    """
+    descriptions = model.env["mcp.connection"]._mcp_field_descriptions(model._name)
+    readable = {}
+    for name, description in descriptions.items():
+        field = model._fields.get(name)
+        # Names without a field are ones a model's fields_get adds itself (18.0's res.users).
+        if field is not None and not compat.field_access(model, field, "read"):
+            continue
+        description = dict(description)
+        if field is not None and "readonly" in description:
+            description["readonly"] = description["readonly"] or not compat.field_access(model, field, "write")
+        readable[name] = description
+    return readable
 
 
 def default_fields(model, described):

@@ -159,8 +159,7 @@ class McpApprovalRequest(models.Model):
             policy=policy,
             scopes=scopes,
             client_ip=self.client_ip,
-            connection=connection._limits(),
-            data_scopes=connection._data_scopes(env.user),
+            connection_record=connection,
         )
         return runner.run(tool, ctx, arguments)
 

@@ -6,6 +6,28 @@ from odoo.tools import SQL
 from .. import config
 from ..transactions import independent_cursor
 
+RECORDED = (
+    "connection_id",
+    "user_id",
+    "client_ip",
+    "method",
+    "tool",
+    "model_name",
+    "outcome",
+    "duration_ms",
+    "http_status",
+    "protocol_version",
+    "arguments_summary",
+    "error_summary",
+)
+
+
+def _column_value(value):
+    """False and empty values are NULL in the database, as the ORM stores them."""
+    if value is False or value is None or value == "":
+        return None
+    return value
+
 
 class McpAuditLog(models.Model):
     """One row per MCP request: who, from where, what, and how it ended. Never a secret or a value."""
@@ -40,9 +62,25 @@ class McpAuditLog(models.Model):
 
     @api.model
     def _record(self, values):
-        """Write the row in its own transaction: it stays even when the request fails."""
+        """Write the row in its own transaction: it stays even when the request fails.
+
+        A plain insert: this runs on every MCP request, and the row has no computed
+        field, default or hook an ORM create would add.
+        """
+        columns = [column for column in RECORDED if column in values]
+        now = fields.Datetime.now()
+        query = SQL(
+            "INSERT INTO mcp_audit_log (%s, create_uid, write_uid, create_date, write_date)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            SQL(", ").join(SQL.identifier(column) for column in columns),
+            SQL(", ").join(SQL("%s", _column_value(values[column])) for column in columns),
+            self.env.uid,
+            self.env.uid,
+            now,
+            now,
+        )
         with independent_cursor(self.env) as cr:
-            self.env(cr=cr, su=True)["mcp.audit.log"].create(values)
+            cr.execute(query)
 
     @api.autovacuum
     def _gc_old_entries(self):

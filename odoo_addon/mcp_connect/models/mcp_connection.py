@@ -10,6 +10,22 @@ from .. import compat, config
 from ..oauth import scopes as scope_rules
 from ..oauth.storage import CUSTOM, DYNAMIC, METADATA_DOCUMENT, PERSONAL
 from ..transactions import touch
+from .mcp_connection_model import OPERATIONS
+
+DESCRIPTION_ATTRIBUTES = (
+    "type",
+    "string",
+    "relation",
+    "required",
+    "readonly",
+    "selection",
+    "store",
+    "help",
+    "groupable",
+    "sortable",
+    "aggregator",
+    "group_operator",
+)
 
 # connection_type -> the client kind of the protocol layer and the Rust redirect rules
 CLIENT_KINDS = {"browser": DYNAMIC, "custom": CUSTOM, "metadata": METADATA_DOCUMENT, "personal": PERSONAL}
@@ -136,6 +152,13 @@ class McpConnection(models.Model):
     rate_limit = fields.Integer(
         string="Rate limit (calls per minute)",
         help="0 uses the default from Settings.",
+    )
+    policy_document = fields.Text(
+        compute="_compute_policy_document",
+        store=True,
+        readonly=True,
+        groups="mcp_connect.group_mcp_manager",
+        help="The connection's restrictions as the policy engine reads them.",
     )
     token_ids = fields.One2many("mcp.token", "connection_id", string="Tokens")
     user_ids = fields.Many2many("res.users", compute="_compute_usage", string="Users")
@@ -331,25 +354,53 @@ class McpConnection(models.Model):
             document["allowed_models"] = {rule.model_id.model: rule._operations() for rule in self.model_rule_ids}
         return json.dumps(document)
 
+    @api.depends(
+        "approval_tool_ids.name",
+        "ip_allowlist",
+        "allowed_scope",
+        "allowed_tool_ids.name",
+        "model_rule_ids.model_id.model",
+        *(f"model_rule_ids.can_{operation}" for operation in OPERATIONS),
+    )
+    def _compute_policy_document(self):
+        for connection in self:
+            connection.policy_document = connection._policy_document()
+
     def _compiled_policy(self):
         """The Rust policy for this connection.
 
-        The document is read from the database on every request (so a change made in any
-        worker applies to the next request everywhere) and compiled once per distinct
-        document and worker.
+        The document is stored with the connection and kept current by the ORM whenever
+        the connection or one of its model rules changes; it is read with the connection
+        on every request (so a change made in any worker applies to the next request
+        everywhere) and compiled once per distinct document and worker.
         """
         self.ensure_one()
-        return self.env["mcp.connection"]._policy_for(self.sudo()._policy_document())
+        connection = self.sudo()
+        return self.env["mcp.connection"]._policy_for(connection.policy_document or connection._policy_document())
 
     @api.model
     @tools.ormcache("document")
     def _policy_for(self, document):
         return core.Policy(document)
 
+    @api.model
+    @tools.ormcache("model_name", "self.env.uid", "self.env.lang")
+    def _mcp_field_descriptions(self, model_name):
+        """``fields_get`` of ``model_name`` for the current user and language, kept across requests.
+
+        Callers still check field access on every request (``mcp.values.readable_fields``):
+        a user who lost a group loses its fields at once. Cleared with the registry's caches,
+        so a module update that adds fields is seen at once.
+        """
+        return self.env[model_name].fields_get(attributes=list(DESCRIPTION_ATTRIBUTES))
+
     def _data_scopes(self, user):
         """Per-model record filters and field allow-lists, evaluated for ``user``."""
         self.ensure_one()
-        return {rule.model_id.model: rule._data_scope(user) for rule in self.sudo().model_rule_ids}
+        connection = self.sudo()
+        if connection.policy_document and "allowed_models" not in json.loads(connection.policy_document):
+            return {}  # no model rules: nothing more to read
+        return {rule.model_id.model: rule._data_scope(user) for rule in connection.model_rule_ids}
 
     def _effective_rate_limit(self):
         self.ensure_one()

@@ -3,9 +3,12 @@ from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import config
 
+from .. import compat
+from ..mcp.values import readable_fields
+from ..models.mcp_connection import DESCRIPTION_ATTRIBUTES
 from .common import McpCase
 
 
@@ -227,3 +230,40 @@ class TestPolicyModel(TransactionCase):
         self.assertTrue(first.allows_tool("delete_records"))
         self.connection.allowed_tool_ids = [(6, 0, tool_ids(self.env, "whoami"))]
         self.assertFalse(self.connection._compiled_policy().allows_tool("delete_records"))
+
+
+@tagged("post_install", "-at_install")
+class TestKeptAcrossRequests(TransactionCase):
+    """What is kept between requests for speed must follow every change at once."""
+
+    def setUp(self):
+        super().setUp()
+        self.connection = self.env["mcp.connection"].create(
+            {"name": "Kept", "client_id": "mcpci_kept", "redirect_uris": "https://a.example/cb"}
+        )
+
+    def test_policy_follows_a_rule_changed_on_its_own(self):
+        partner = self.env["ir.model"]._get("res.partner")
+        self.connection.model_rule_ids = [(0, 0, {"model_id": partner.id})]
+        self.assertTrue(self.connection._compiled_policy().allows_model("res.partner", "delete"))
+        rule = self.connection.model_rule_ids
+        rule.can_delete = False  # written on the rule, not through the connection
+        self.assertFalse(self.connection._compiled_policy().allows_model("res.partner", "delete"))
+        self.assertTrue(self.connection._compiled_policy().allows_model("res.partner", "read"))
+        rule.unlink()
+        self.assertTrue(self.connection._compiled_policy().allows_model("res.country", "read"))
+        self.assertEqual(self.connection._data_scopes(self.env.user), {})
+
+    def test_field_descriptions_match_fields_get_for_each_user(self):
+        employee = new_test_user(self.env, login="mcp_kept_employee", groups="base.group_user")
+        for env in (self.env, self.env(user=employee)):
+            for model_name in ("res.users", "res.partner", "res.company"):
+                model = env[model_name]
+                self.assertEqual(readable_fields(model), model.fields_get(attributes=list(DESCRIPTION_ATTRIBUTES)))
+
+    def test_a_field_of_a_group_the_user_lost_disappears(self):
+        user = new_test_user(self.env, login="mcp_kept_settings", groups="base.group_user,base.group_system")
+        self.assertIn("smtp_user", readable_fields(self.env(user=user)["ir.mail_server"]))  # groups=base.group_system
+        user.write({compat.user_groups_field(self.env): [(3, self.env.ref("base.group_system").id)]})
+        self.env.invalidate_all()
+        self.assertNotIn("smtp_user", readable_fields(self.env(user=user)["ir.mail_server"]))
