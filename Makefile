@@ -89,9 +89,14 @@ demo-stop: ## stop a running demo
 load: wheel ## load test: 16 and 64 concurrent OAuth sessions x 200 tool calls, prefork (ODOO_VERSION)
 	$(VPY) tools/load.py
 
-bench: wheel ## benchmarks: criterion (core) and binding vs pure Python, as ratios measured in one run
+$(VENV)/.bench-installed: tools/requirements-bench.txt $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -r tools/requirements-bench.txt
+	touch $@
+
+bench: wheel $(VENV)/.bench-installed ## benchmarks: core, binding, and /api/mcp vs Odoo RPC and mcp-server-odoo
 	cargo bench -p mcp-connect-core --bench core -- --noplot
 	$(VPY) tools/bench_core.py
+	$(VPY) tools/bench_odoo.py
 
 fuzz: ## run every cargo-fuzz target for FUZZ_SECONDS seconds each
 	tools/fuzz.sh $(FUZZ_SECONDS)
