@@ -22,7 +22,7 @@ class ResConfigSettings(models.TransientModel):
 
     mcp_endpoint_url = fields.Char(
         string="MCP Endpoint URL",
-        compute="_compute_mcp_endpoint_url",
+        readonly=True,
         help="The address to paste into an AI tool. It follows the web.base.url system parameter.",
     )
     mcp_access_token_minutes = fields.Integer(
@@ -87,11 +87,6 @@ class ResConfigSettings(models.TransientModel):
         help="Audit log entries older than this many days are deleted every night.",
     )
 
-    def _compute_mcp_endpoint_url(self):
-        url = server_urls(self.env).resource
-        for record in self:
-            record.mcp_endpoint_url = url
-
     @api.model
     def _mcp_fields(self):
         return {f"mcp_{setting.name}": setting for setting in config.SETTINGS}
@@ -141,6 +136,9 @@ class ResConfigSettings(models.TransientModel):
     @api.model
     def get_values(self):
         values = super().get_values()
+        # A plain field filled here: the settings form is a new record, which shows values
+        # from get_values but not a computed field without dependencies.
+        values["mcp_endpoint_url"] = server_urls(self.env).resource
         for field_name, setting in self._mcp_fields().items():
             values[field_name] = config.get(self.env, setting.name)
         return values
