@@ -13,7 +13,7 @@ RESULTS := $(RUN)/results
 HARNESS := $(VPY) tools/harness.py
 FUZZ_SECONDS ?= 30
 
-.PHONY: help setup wheel node-tools lint rust-test binding-test odoo-check odoo-test e2e test demo demo-stop load bench fuzz clean
+.PHONY: help setup wheel node-tools lint rust-test binding-test odoo-check odoo-test e2e test demo demo-stop load bench screenshots fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -97,6 +97,13 @@ bench: wheel $(VENV)/.bench-installed ## benchmarks: core, binding, and /api/mcp
 	cargo bench -p mcp-connect-core --bench core -- --noplot
 	$(VPY) tools/bench_core.py
 	$(VPY) tools/bench_odoo.py
+
+$(VENV)/.screenshots-installed: tools/requirements-screenshots.txt $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -r tools/requirements-screenshots.txt
+	touch $@
+
+screenshots: wheel $(VENV)/.screenshots-installed ## regenerate docs/screenshots with a live Odoo 18.0 and Chromium
+	$(VPY) tools/screenshots.py
 
 fuzz: ## run every cargo-fuzz target for FUZZ_SECONDS seconds each
 	tools/fuzz.sh $(FUZZ_SECONDS)

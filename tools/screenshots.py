@@ -1,0 +1,252 @@
+"""`make screenshots`: the images of the README, taken from a live Odoo 18.0 with headless Chromium.
+
+Starts Odoo with the addon and demo data on 127.0.0.1 in a database of its own, creates a few
+connections (one signed in and used, one waiting for its first use, one revoked, one Custom OAuth
+connection with per-model rules), then walks through the screens an administrator and a user see
+and writes PNG files to docs/screenshots/ (and three of them to the module's static/description/,
+where the Apps list shows them).
+"""
+
+import base64
+import hashlib
+import os
+import secrets
+import shutil
+import sys
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT))
+
+import harness  # noqa: E402
+import mcp_connect_core as core  # noqa: E402
+import requests  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.e2e.helpers import Browser, OAuthClient, OdooAdmin, mcp_call  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+DESCRIPTION = ROOT / "odoo_addon" / "mcp_connect" / "static" / "description"
+APP_STORE = {"wizard_step1.png": "screenshot_1.png", "connections_list.png": "screenshot_2.png"}
+APP_STORE_CONSENT = "screenshot_3.png"
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CONNECTIONS = "/odoo/action-mcp_connect.mcp_connection_action"
+
+
+def prepare(server):
+    """Connections in every state, and a Custom OAuth connection with per-model rules."""
+    admin = OdooAdmin(server)
+    used = OAuthClient(server, name="Claude")
+    token = used.sign_in(Browser())["access_token"]
+    for name in ("whoami", "search_records"):
+        arguments = {"model": "res.partner", "limit": 5} if name == "search_records" else {}
+        mcp_call(server, token, "tools/call", {"name": name, "arguments": arguments})
+    OAuthClient(server, name="ChatGPT", redirect_uri="https://chatgpt.com/connector/oauth/c-7f3a")
+    revoked = OAuthClient(server, name="Old test bot")
+    revoked_id = admin.call("mcp.connection", "search", [[("client_id", "=", revoked.client_id)]])
+    admin.call("mcp.connection", "action_revoke", [revoked_id])
+
+    secret, _digest = core.mint_token(kind="client_secret")
+    partner = admin.call("ir.model", "search", [[("model", "=", "res.partner")]])[0]
+    country = admin.call("ir.model", "search", [[("model", "=", "res.country")]])[0]
+    field_ids = admin.call(
+        "ir.model.fields",
+        "search",
+        [[("model", "=", "res.partner"), ("name", "in", ["name", "email", "phone", "city", "country_id"])]],
+    )
+    cursor = admin.call(
+        "mcp.connection",
+        "create",
+        [
+            {
+                "name": "Cursor for the developers",
+                "connection_type": "custom",
+                "client_id": core.mint_token(kind="client_id")[0],
+                "client_type": "confidential",
+                "secret_hash": core.hash_secret(secret),
+                "redirect_uris": "cursor://anysphere.cursor-mcp/oauth/callback",
+                "ip_allowlist": "203.0.113.0/24\n2001:db8:42::/48",
+                "rate_limit": 60,
+                "model_rule_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "model_id": partner,
+                            "can_delete": False,
+                            "can_call": False,
+                            "domain": "[('is_company', '=', True), ('email', '!=', False)]",
+                            "field_ids": [(6, 0, field_ids)],
+                        },
+                    ),
+                    (0, 0, {"model_id": country, "can_create": False, "can_write": False, "can_delete": False}),
+                ],
+            }
+        ],
+    )
+    return cursor
+
+
+def consent_url(server):
+    """An authorization request of a freshly registered tool, as claude.ai would send it."""
+    registered = requests.post(
+        f"{server.url}/oauth/register",
+        json={
+            "client_name": "Claude",
+            "redirect_uris": ["https://claude.ai/api/mcp/auth_callback"],
+            "token_endpoint_auth_method": "none",
+        },
+        timeout=30,
+    ).json()
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    params = {
+        "response_type": "code",
+        "client_id": registered["client_id"],
+        "redirect_uri": "https://claude.ai/api/mcp/auth_callback",
+        "scope": "mcp:read mcp:write",
+        "state": secrets.token_urlsafe(12),
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "resource": f"{server.url}/api/mcp",
+    }
+    return f"{server.url}/oauth/authorize?{urlencode(params)}"
+
+
+class Shooter:
+    def __init__(self, page):
+        self.page = page
+
+    def settle(self):
+        # Odoo keeps a bus connection open, so the network is never idle: wait for the page's
+        # own load, then for the client to finish rendering.
+        self.page.wait_for_load_state("load")
+        self.page.wait_for_timeout(700)
+
+    def shot(self, name, selector=None):
+        self.settle()
+        path = OUT / name
+        if selector:
+            self.page.locator(selector).first.screenshot(path=path)
+        else:
+            self.page.screenshot(path=path)
+        harness.say(f"screenshot {path.relative_to(ROOT)}")
+
+    def open_wizard(self):
+        self.page.goto(self.page.url.split("/odoo")[0] + CONNECTIONS)
+        self.page.locator(".o_mcp_connect_new_tool").first.click()
+        self.page.wait_for_selector(".modal .o_mcp_choose_custom")
+
+    def close_modals(self):
+        while self.page.locator(".modal .o_mcp_cancel:visible").count():
+            self.page.locator(".modal .o_mcp_cancel:visible").first.click()
+            self.page.wait_for_timeout(300)
+
+
+def walk(page, server, cursor):
+    shooter = Shooter(page)
+    page.goto(f"{server.url}/web/login")
+    page.fill("input[name=login]", "admin")
+    page.fill("input[name=password]", "admin")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".o_main_navbar")
+
+    page.goto(f"{server.url}{CONNECTIONS}")
+    page.wait_for_selector(".o_list_view .o_data_row")
+    shooter.shot("connections_list.png")
+
+    shooter.open_wizard()
+    shooter.shot("wizard_step1.png", ".modal-content")
+    page.locator(".modal .o_mcp_choose_browser").click()
+    page.wait_for_selector(".modal .o_mcp_done_browser")
+    shooter.shot("wizard_oauth_done.png", ".modal-content")
+    page.locator(".modal .o_mcp_finish").click()
+
+    shooter.open_wizard()
+    page.locator(".modal .o_mcp_choose_custom").click()
+    page.locator(".modal div[name=client_name] input").fill("Cursor for the sales team")
+    page.locator(".modal div[name=redirect_uris] textarea").fill("cursor://anysphere.cursor-mcp/oauth/callback")
+    shooter.shot("wizard_custom_oauth.png", ".modal-content")
+    page.locator(".modal .o_mcp_custom_next").click()
+    page.locator(".modal div[name=password] input").fill("admin")
+    page.locator(".modal #password_confirm").click()
+    page.wait_for_selector(".modal .o_mcp_done_custom div[name=client_secret]")
+    shooter.shot("wizard_custom_oauth_done.png", ".modal-content")
+    page.locator(".modal .o_mcp_save_connection").click()
+    page.wait_for_selector(".o_list_view .o_data_row:has-text('Cursor for the sales team')")
+
+    shooter.open_wizard()
+    page.locator(".modal .o_mcp_choose_personal").click()
+    page.locator(".modal div[name=token_name] input").fill("n8n workflows")
+    page.locator(".modal .o_mcp_personal_next").click()
+    page.wait_for_selector(".modal .o_mcp_done_personal div[name=personal_token]")
+    shooter.shot("wizard_personal_token_done.png", ".modal-content")
+    shooter.close_modals()
+
+    page.goto(f"{server.url}{CONNECTIONS}/{cursor}")
+    page.wait_for_selector(".o_form_view div[name=model_rule_ids] .o_data_row")
+    shooter.shot("connection_form.png")
+    page.locator("div[name=model_rule_ids] .o_data_row").first.locator("td.o_data_cell").first.click()
+    page.wait_for_selector(".modal .o_field_domain")
+    page.locator(".modal .modal-title").click()  # leave the model field, which takes the focus
+    shooter.shot("connection_data_scopes.png", ".modal-content")
+    page.locator(".modal .o_form_button_cancel, .modal .btn-close").first.click()
+    page.wait_for_timeout(300)
+
+    page.locator("button[name=action_rotate_secret]").click()
+    page.wait_for_selector(".modal .modal-footer .btn-primary")
+    shooter.shot("rotate_secret_confirm.png", ".modal-content")
+    page.locator(".modal .modal-footer .btn-primary").first.click()
+    page.wait_for_selector(".modal .o_mcp_rotation_done")
+    shooter.shot("rotate_secret.png", ".modal-content")
+    page.locator(".modal .o_mcp_rotation_done").click()
+
+    page.goto(f"{server.url}/odoo/settings#mcp_connect")
+    page.wait_for_selector("div[name=mcp_endpoint], #mcp_endpoint, [data-key=mcp_connect]")
+    page.locator(".settings_tab [data-key=mcp_connect], .settings_tab div:has-text('MCP Connect')").first.click()
+    page.wait_for_timeout(600)
+    shooter.shot("settings.png")
+
+    page.goto(consent_url(server))
+    page.wait_for_selector("form button")
+    shooter.shot("consent_page.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.wait_for_selector("form button")
+    shooter.shot("consent_page_phone.png")
+
+
+def main():
+    if not Path(CHROMIUM).exists():
+        raise harness.HarnessError(f"Chromium not found at {CHROMIUM}: install Debian's chromium or set CHROMIUM")
+    install = harness.OdooInstall.locate("18.0")
+    harness.install_wheel(install)
+    pg = harness.PgCluster()
+    pg.start()
+    server = harness.OdooServer(install, pg, "mcp_screenshots", with_demo=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    try:
+        server.init_database(fresh=True)
+        server.start()
+        cursor = prepare(server)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+            page = browser.new_page(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
+            try:
+                walk(page, server, cursor)
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+        pg.drop_database(server.database)
+        pg.release()
+    for source, target in APP_STORE.items():
+        shutil.copyfile(OUT / source, DESCRIPTION / target)
+    shutil.copyfile(OUT / "consent_page.png", DESCRIPTION / APP_STORE_CONSENT)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
