@@ -19,7 +19,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -31,7 +30,7 @@ import requests  # noqa: E402
 from mcp import ClientSession, StdioServerParameters  # noqa: E402
 from mcp.client.stdio import stdio_client  # noqa: E402
 
-from tests.e2e.helpers import Browser, OAuthClient, OdooAdmin, pkce_pair  # noqa: E402
+from tests.e2e.helpers import Browser, OAuthClient, OdooAdmin  # noqa: E402
 
 FIELDS = ["name", "email", "phone", "city", "country_id"]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
@@ -194,18 +193,7 @@ def token_endpoint_rates(server, client):
     codes = []
     browser = Browser()
     for _ in range(160):
-        verifier, challenge = pkce_pair()
-        params = {
-            "response_type": "code",
-            "client_id": client.client_id,
-            "redirect_uri": client.redirect_uri,
-            "state": "b",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-            "resource": client.resource,
-        }
-        answer = browser.authorize(f"{server.url}/oauth/authorize?{urlencode(params)}", client.redirect_uri)
-        codes.append((answer["code"], verifier))
+        codes.append(client.authorize_code(browser))
     refresh_tokens = []
     lock = threading.Lock()
 

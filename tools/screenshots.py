@@ -7,14 +7,10 @@ and writes PNG files to docs/screenshots/ (and three of them to the module's sta
 where the Apps list shows them).
 """
 
-import base64
-import hashlib
 import os
-import secrets
 import shutil
 import sys
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -22,7 +18,6 @@ sys.path.insert(0, str(ROOT))
 
 import harness  # noqa: E402
 import mcp_connect_core as core  # noqa: E402
-import requests  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.e2e.helpers import Browser, OAuthClient, OdooAdmin, mcp_call  # noqa: E402
@@ -91,28 +86,8 @@ def prepare(server):
 
 def consent_url(server):
     """An authorization request of a freshly registered tool, as claude.ai would send it."""
-    registered = requests.post(
-        f"{server.url}/oauth/register",
-        json={
-            "client_name": "Claude",
-            "redirect_uris": ["https://claude.ai/api/mcp/auth_callback"],
-            "token_endpoint_auth_method": "none",
-        },
-        timeout=30,
-    ).json()
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    params = {
-        "response_type": "code",
-        "client_id": registered["client_id"],
-        "redirect_uri": "https://claude.ai/api/mcp/auth_callback",
-        "scope": "mcp:read mcp:write",
-        "state": secrets.token_urlsafe(12),
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "resource": f"{server.url}/api/mcp",
-    }
-    return f"{server.url}/oauth/authorize?{urlencode(params)}"
+    claude = OAuthClient(server, name="Claude", redirect_uri="https://claude.ai/api/mcp/auth_callback")
+    return claude.authorize_url(scope="mcp:read mcp:write")[0]
 
 
 class Shooter:

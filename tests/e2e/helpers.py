@@ -173,9 +173,8 @@ class OAuthClient:
         assert response.status_code == 201, response.text
         self.client_id = response.json()["client_id"]
 
-    def sign_in(self, browser=None, scope=None):
-        """Tokens for the browser's user: authorize (login + consent) then exchange the code."""
-        browser = browser or Browser(host=self.host)
+    def authorize_url(self, scope=None):
+        """An authorization request with PKCE, as a client builds it; returns ``(url, verifier)``."""
         verifier, challenge = pkce_pair()
         params = {
             "response_type": "code",
@@ -189,13 +188,23 @@ class OAuthClient:
         if scope:
             params["scope"] = scope
         base = f"http://{self.host}" if self.host else self.server.url
-        answer = browser.authorize(f"{base}/oauth/authorize?{urlencode(params)}", self.redirect_uri)
+        return f"{base}/oauth/authorize?{urlencode(params)}", verifier
+
+    def authorize_code(self, browser=None, scope=None):
+        """A fresh authorization code for the browser's user (login + consent); returns ``(code, verifier)``."""
+        browser = browser or Browser(host=self.host)
+        url, verifier = self.authorize_url(scope)
+        return browser.authorize(url, self.redirect_uri)["code"], verifier
+
+    def sign_in(self, browser=None, scope=None):
+        """Tokens for the browser's user: authorize (login + consent) then exchange the code."""
+        code, verifier = self.authorize_code(browser, scope)
         response = requests.post(
             f"{self.server.url}/oauth/token",
             headers=self.headers,
             data={
                 "grant_type": "authorization_code",
-                "code": answer["code"],
+                "code": code,
                 "redirect_uri": self.redirect_uri,
                 "code_verifier": verifier,
                 "client_id": self.client_id,

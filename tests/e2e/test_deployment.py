@@ -315,24 +315,10 @@ def _sign_in_through_proxy(public_url, cert, client_id, browser):
 
 
 def test_concurrent_redemptions_of_one_code_give_exactly_one_token(two_servers):
-    from urllib.parse import urlencode
-
-    from .helpers import pkce_pair
-
     prefork, threaded = two_servers
     client = OAuthClient(prefork, name="concurrent redemption")
     for _attempt in range(3):
-        verifier, challenge = pkce_pair()
-        params = {
-            "response_type": "code",
-            "client_id": client.client_id,
-            "redirect_uri": client.redirect_uri,
-            "state": "c",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-            "resource": client.resource,
-        }
-        code = Browser().authorize(f"{prefork.url}/oauth/authorize?{urlencode(params)}", client.redirect_uri)["code"]
+        code, verifier = client.authorize_code(Browser())
         data = {
             "grant_type": "authorization_code",
             "code": code,
