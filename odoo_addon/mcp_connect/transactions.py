@@ -12,8 +12,8 @@ from odoo.tools import SQL
 def independent_cursor(env):
     """A cursor with its own READ COMMITTED transaction, committed on exit.
 
-    Used for counters and audit rows: they must persist when the request fails, and
-    concurrent increments of one row must wait for each other rather than fail with
+    Used for counters, claims and "last used" stamps: they must persist when the request
+    fails, and concurrent updates of one row must wait for each other rather than fail with
     the serialization errors REPEATABLE READ (Odoo's default) would raise. Under
     tests everything stays in the test's transaction so it is rolled back with it.
     """

@@ -4,7 +4,6 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .. import config
-from ..transactions import independent_cursor
 
 RECORDED = (
     "connection_id",
@@ -62,10 +61,13 @@ class McpAuditLog(models.Model):
 
     @api.model
     def _record(self, values):
-        """Write the row in its own transaction: it stays even when the request fails.
+        """Write the row with the request's transaction.
 
-        A plain insert: this runs on every MCP request, and the row has no computed
-        field, default or hook an ORM create would add.
+        The backend writes it last, once the answer is decided: tool errors, refusals and
+        rate limits are answers, committed with it. A request Odoo replays after a
+        serialization failure writes its row once, on the attempt that commits. A plain
+        insert: this runs on every MCP request, and the row has no computed field,
+        default or hook an ORM create would add.
         """
         columns = [column for column in RECORDED if column in values]
         now = fields.Datetime.now()
@@ -79,8 +81,7 @@ class McpAuditLog(models.Model):
             now,
             now,
         )
-        with independent_cursor(self.env) as cr:
-            cr.execute(query)
+        self.env.cr.execute(query)
 
     @api.autovacuum
     def _gc_old_entries(self):
