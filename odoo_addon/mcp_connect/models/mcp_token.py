@@ -9,6 +9,19 @@ from ..oauth.errors import InvalidToken
 from ..storage import server_urls, subject
 from ..transactions import touch
 
+BEARER_FIELDS = (
+    "kind",
+    "revoked",
+    "expires_at",
+    "family_expires_at",
+    "connection_id",
+    "resource",
+    "user_id",
+    "company_id",
+    "scopes",
+    "last_used_at",
+)
+
 
 class McpToken(models.Model):
     """Access, refresh and personal tokens. Only the SHA-256 digest of a token is stored."""
@@ -74,7 +87,8 @@ class McpToken(models.Model):
     @api.model
     def _authenticate_bearer(self, presented, urls):
         """The token a bearer request presents, if it may be used now; raise ``InvalidToken`` otherwise."""
-        token = self.sudo().search([("digest", "=", presented.digest)], limit=1)
+        # One query finds the token and reads what the checks below need.
+        token = self.sudo().search_fetch([("digest", "=", presented.digest)], BEARER_FIELDS, limit=1)
         now = fields.Datetime.now()
         if not token or token.kind != presented.kind:
             raise InvalidToken(log_detail="unknown token")
