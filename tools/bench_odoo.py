@@ -200,17 +200,7 @@ def token_endpoint_rates(server, client):
     def exchange(batch):
         session = requests.Session()
         for code, verifier in batch:
-            response = session.post(
-                f"{server.url}/oauth/token",
-                data={
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": client.redirect_uri,
-                    "code_verifier": verifier,
-                    "client_id": client.client_id,
-                },
-                timeout=60,
-            )
+            response = client.exchange(code, verifier, session)
             assert response.status_code == 200, response.text
             with lock:
                 refresh_tokens.append(response.json()["refresh_token"])
@@ -218,11 +208,7 @@ def token_endpoint_rates(server, client):
     def refresh(token, count=20):
         session = requests.Session()
         for _ in range(count):
-            response = session.post(
-                f"{server.url}/oauth/token",
-                data={"grant_type": "refresh_token", "refresh_token": token, "client_id": client.client_id},
-                timeout=60,
-            )
+            response = client.refresh(token, session)
             assert response.status_code == 200, response.text
             token = response.json()["refresh_token"]
 

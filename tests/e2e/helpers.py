@@ -199,7 +199,13 @@ class OAuthClient:
     def sign_in(self, browser=None, scope=None):
         """Tokens for the browser's user: authorize (login + consent) then exchange the code."""
         code, verifier = self.authorize_code(browser, scope)
-        response = requests.post(
+        response = self.exchange(code, verifier)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def exchange(self, code, verifier, session=requests):
+        """The token endpoint's answer to an authorization-code grant (``session`` keeps the connection)."""
+        return session.post(
             f"{self.server.url}/oauth/token",
             headers=self.headers,
             data={
@@ -209,17 +215,15 @@ class OAuthClient:
                 "code_verifier": verifier,
                 "client_id": self.client_id,
             },
-            timeout=30,
+            timeout=60,
         )
-        assert response.status_code == 200, response.text
-        return response.json()
 
-    def refresh(self, refresh_token):
-        return requests.post(
+    def refresh(self, refresh_token, session=requests):
+        return session.post(
             f"{self.server.url}/oauth/token",
             headers=self.headers,
             data={"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.client_id},
-            timeout=30,
+            timeout=60,
         )
 
 
