@@ -38,7 +38,8 @@ RECORD_ID = re.compile(r"^(?P<model>[a-z0-9_.]{1,128}):(?P<id>[1-9][0-9]{0,18})$
 HIDDEN_PREFIXES = ("message_", "activity_", "website_message", "access_", "rating_", "image_", "avatar_")
 HIDDEN_WORDS = ("token", "password", "signup")
 # Unlike search_records, a document's text includes its html fields (as plain text): notes are content.
-NOT_TEXT = ("binary", "image", "properties", "properties_definition", "json")
+# Lists of linked records are left out: ids say nothing to a reader.
+NOT_TEXT = ("binary", "image", "properties", "properties_definition", "json", "one2many", "many2many")
 FACTS = (("state", "state"), ("partner_id", "partner"), ("company_id", "company"), ("write_date", "updated"))
 
 RESULT = {
@@ -146,22 +147,28 @@ def search(ctx, arguments):
     return {"results": results}
 
 
+def _shown(model, name, info):
+    """Whether a field goes into a document: not a list of ids, and a link only to a model the user reads."""
+    if info["type"] in NOT_TEXT:
+        return False
+    relation = info.get("relation")
+    return not relation or (relation in model.env and model.env[relation].has_access("read"))
+
+
 def _text_fields(model, described):
     """The list view's fields first, then the other stored fields, within MAX_TEXT_FIELDS."""
     names = [name for name in default_fields(model, described) if name != "display_name"]
     for name in sorted(described, key=lambda n: (described[n].get("string") or n).lower()):
-        info = described[name]
         if (
             name in names
             or name in ("id", "display_name")
-            or not info.get("store")
-            or info["type"] in NOT_TEXT
+            or not described[name].get("store")
             or name.startswith(HIDDEN_PREFIXES)
             or any(word in name for word in HIDDEN_WORDS)
         ):
             continue
         names.append(name)
-    return [name for name in names if described[name]["type"] not in NOT_TEXT][:MAX_TEXT_FIELDS]
+    return [name for name in names if _shown(model, name, described[name])][:MAX_TEXT_FIELDS]
 
 
 def _render(value, info):
@@ -169,8 +176,6 @@ def _render(value, info):
     kind = info["type"]
     if kind == "boolean":
         return "yes" if value else None
-    if kind in ("one2many", "many2many"):
-        return f"{len(value)} linked" if value else None
     if kind == "selection" and value:
         return dict(info.get("selection") or []).get(value, value)
     value = convert(value, kind)
@@ -197,7 +202,7 @@ def record_text(record, described, title):
 
 def record_metadata(record, described):
     metadata = {"model": record._name, "id": record.id, "kind": record._description}
-    names = [name for name, _key in FACTS if name in described]
+    names = [name for name, _key in FACTS if name in described and _shown(record, name, described[name])]
     row = record.read(names)[0] if names else {}
     for name, key in FACTS:
         if name in row:
