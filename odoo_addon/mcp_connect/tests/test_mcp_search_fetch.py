@@ -100,6 +100,10 @@ class TestSearchFetch(SearchFetchCase):
         self.assertIn("Quokka Trading", row["title"])
         self.assertLessEqual(len(found), 20)
 
+    def test_search_answers_a_few_records_of_each_kind(self):
+        self.env["res.partner"].create([{"name": f"Wombat {number}"} for number in range(8)])
+        self.assertEqual(len(self.search_ids("wombat")), 5)
+
     def test_search_with_more_words_than_a_name_ranks_the_best_match_first(self):
         ids = self.search_ids("Quokka Trading company in Brussels")
         self.assertEqual(ids[0], f"res.partner:{self.trading.id}")
@@ -168,6 +172,9 @@ class TestSearchFetchPolicy(SearchFetchCase):
         self.assertIn(f"res.country:{belgium.id}", self.search_ids("Belgium"))
         self.tool_error("fetch", {"id": f"res.partner:{self.trading.id}"}, contains="not allowed")
         self.openai_result("fetch", {"id": f"res.country:{belgium.id}"}, OPENAI_FETCH_RESULT)
-        self.rule("res.partner", can_read=False)
+        partners = self.rule("res.partner")
+        kinds = [result_id.split(":")[0] for result_id in self.search_ids("a")]
+        self.assertEqual(set(kinds[:2]), {"res.country", "res.partner"}, "each allowed model takes its turn")
+        partners.can_read = False
         self.assertEqual(self.search_ids("quokka"), [])
         self.tool_error("fetch", {"id": f"res.partner:{self.trading.id}"}, contains="not allowed")
