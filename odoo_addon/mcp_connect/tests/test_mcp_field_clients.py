@@ -236,6 +236,17 @@ class TestOneGateForEveryMessage(McpCase):
         row = self.audit(method="resources/read")[-1]
         self.assertEqual((row.tool, row.model_name, row.outcome), ("read_records", "res.users", "denied"))
 
+    def test_resources_list_shows_only_models_the_connection_may_read(self):
+        listed = self.modern("resources/list").json()["result"]["resources"]
+        self.assertEqual(len(listed), 2)
+        partner = self.env["ir.model"]._get("res.partner")
+        self.connection.model_rule_ids = [(0, 0, {"model_id": partner.id})]
+        self.assertEqual(self.modern("resources/list").json()["result"]["resources"], [])
+        users = self.env["ir.model"]._get("res.users")
+        self.connection.model_rule_ids = [(0, 0, {"model_id": users.id})]
+        listed = self.modern("resources/list").json()["result"]["resources"]
+        self.assertEqual([item["uri"] for item in listed], [f"odoo://res.users/{self.user.id}"])
+
     def test_resources_read_is_refused_when_read_records_needs_an_approval(self):
         self.connection.write(
             {
