@@ -41,7 +41,7 @@ def list_models(ctx, arguments):
     labels = {row["model"]: row["name"] for row in described}
     models = []
     for name in sorted(labels):
-        if name not in ctx.env or exposure(name, "read") or not ctx.policy.allows_model(name, "read"):
+        if name not in ctx.env or exposure(name, "read", ctx.named_models) or not ctx.policy.allows_model(name, "read"):
             continue
         model = ctx.env[name]
         if model._abstract or not model.has_access("read"):

@@ -1,5 +1,8 @@
 from . import (
+    base,
     ir_http,
+    ir_model_access,
+    ir_rule,
     mcp_approval_request,
     mcp_audit_log,
     mcp_authorization_code,

@@ -7,6 +7,7 @@ from . import (
     test_mcp_tools,
     test_mcp_transport,
     test_metadata,
+    test_policy_orm,
     test_register,
     test_revoke_introspect,
     test_settings,
