@@ -110,8 +110,21 @@ class ToolContext:
         return self.data_scopes.get(model._name)
 
     def fields(self, model):
-        """Field descriptions the user may read and the connection allows (``fields_get``)."""
+        """Field descriptions the user may read and the connection allows (``fields_get``).
+
+        Lists of records of a model the call may not read are left out: reading them would
+        read that model.
+        """
         described = readable_fields(model)
+        current = guard.current()
+        if current is not None:
+            described = {
+                name: info
+                for name, info in described.items()
+                if info.get("type") not in ("one2many", "many2many")
+                or not info.get("relation")
+                or current.model_refusal(info["relation"], "read") is None
+            }
         scope = self.scope(model)
         if scope is None or scope.fields is None:
             return described
@@ -175,7 +188,9 @@ class ToolContext:
     def restrict(self, model, domain):
         """The caller's domain within the connection's record filter (never wider)."""
         scope = self.scope(model)
-        if scope is None or not scope.domain:
+        if scope is None or not scope.domain or guard.current() is not None:
+            # Inside a call the guard applies the filter as a record rule (as superuser,
+            # like Odoo's own rules, so its fields need not be in the field list).
             return domain
         return compat.domain_and(scope.domain, domain)
 

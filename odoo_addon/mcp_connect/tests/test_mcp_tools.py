@@ -139,7 +139,7 @@ class TestReadTools(McpCase):
         self.tool_error("search_records", {"model": "res.partner", "order": "nope desc"}, contains="Cannot sort")
 
     def test_blocked_and_unreadable_models(self):
-        self.tool_error("search_records", {"model": "ir.config_parameter"}, contains="never exposes")
+        self.tool_error("search_records", {"model": "ir.config_parameter"}, contains="must name it")
         self.tool_error("search_records", {"model": "mcp.token"}, contains="never exposes")
         self.tool_error("search_records", {"model": "ir.logging"}, contains="Access denied")
 
@@ -239,7 +239,7 @@ class TestWriteTools(McpCase):
         self.assertTrue(country.exists())
         self.assertEqual(country.name, "Belgium")
         self.tool_error(
-            "create_records", {"model": "res.users", "values": {"name": "x", "login": "x"}}, contains="only reads"
+            "create_records", {"model": "res.users", "values": {"name": "x", "login": "x"}}, contains="must name it"
         )
 
     def test_bad_values_change_nothing(self):
