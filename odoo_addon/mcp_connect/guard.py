@@ -30,6 +30,7 @@ from odoo.exceptions import AccessError
 _current = contextvars.ContextVar("mcp_connect_guard", default=None)
 _implicit = contextvars.ContextVar("mcp_connect_guard_implicit", default=False)
 _searching = contextvars.ContextVar("mcp_connect_guard_searching", default=False)
+_fetching = contextvars.ContextVar("mcp_connect_guard_fetching", default=False)
 
 MODES = {"read": "read", "create": "create", "write": "write", "unlink": "delete"}
 VERBS = {"read": "read", "create": "create", "write": "change", "delete": "delete"}
@@ -193,7 +194,7 @@ class Guard:
     def field_refusal(self, model, names, depth=0):
         """None when the call may read ``names`` of ``model`` (a domain, an order, a group-by,
         a read), else why not. A related field reads the end of its path: that is checked too."""
-        if _implicit.get():
+        if _implicit.get() or _fetching.get():
             return None
         reason = self.model_refusal(model._name, "read")
         if reason:
@@ -259,6 +260,16 @@ def implicit():
         yield
     finally:
         _implicit.reset(token)
+
+
+@contextlib.contextmanager
+def fetching():
+    """The ORM loads the columns of fields already checked, and what they depend on."""
+    token = _fetching.set(True)
+    try:
+        yield
+    finally:
+        _fetching.reset(token)
 
 
 @contextlib.contextmanager

@@ -70,6 +70,20 @@ class Base(models.AbstractModel):
             current.record_created(records)
         return records
 
+    def read(self, fields=None, load="_classic_read"):
+        current = guard.current()
+        if not fields and current is not None and not self.env.su:
+            allowed = current.field_list(self)
+            if allowed is not None:
+                fields = [name for name in self.fields_get(attributes=()) if name in allowed]
+        return super().read(fields, load=load)
+
+    def _fetch_query(self, query, fields):
+        if guard.current() is None:
+            return super()._fetch_query(query, fields)
+        with guard.fetching():
+            return super()._fetch_query(query, fields)
+
     def _fetch_field(self, field):
         if guard.current() is None:
             return super()._fetch_field(field)
