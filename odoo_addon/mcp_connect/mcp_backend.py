@@ -2,8 +2,9 @@
 
 One instance serves one HTTP request, already authenticated by ``ir.http._auth_method_mcp``
 (the environment is the token's user in the token's company). It checks the request
-as a whole (origin, IP allowlist, rate limit), lets the transport answer, and writes
-the request's audit row.
+as a whole (origin, IP allowlist), lets the transport answer, and writes one audit row per
+message. Each message then passes one gate: the rate limit of its user on this connection
+(``admit``), and for tools and resources the connection's policy (``_gate``).
 """
 
 import ast
@@ -26,12 +27,15 @@ RESOURCE_URI = re.compile(r"^odoo://(?P<model>[a-z0-9_.]{1,128})/(?P<id>[1-9][0-
 SERVER_NAME = "odoo-mcp-connect"
 INSTRUCTIONS = (
     "Odoo ERP data of one company, reached as the signed-in user: Odoo's access rights apply and the "
-    "administrator may restrict models and tools further. Call whoami first. Find models with list_models, "
+    "administrator may restrict models and tools further. Find models with list_models, "
     "their fields with describe_model, then use search_records with an Odoo domain such as "
     '[["customer_rank", ">", 0]]. Results are paged: follow next_offset. Writes need the mcp:write scope; '
     "some tools may wait for a human approval (see get_approval_status)."
 )
+INSTRUCTIONS_MAX_MODELS = 25
 RATE_WINDOW_SECONDS = 60
+# A resource read is a read of one record: it passes the gate of this tool.
+RESOURCE_TOOL = "read_records"
 VERSION = ast.literal_eval((Path(__file__).parent / "__manifest__.py").read_text())["version"]
 
 
@@ -47,7 +51,11 @@ class OdooBackend:
         self.connection = self.token.connection_id
         self.scopes = tuple(scope_rules.expand(self.token.scopes.split()))
         self.policy = self.connection._compiled_policy()
-        self.details = {"outcome": "ok"}
+        # One audit record per message (``begin``); ``details`` is the current one.
+        self.details = {}
+        self.messages = []
+        self.rate_limit = None
+        self.retry_after = None
 
     # -- the request as a whole ---------------------------------------------------------
 
@@ -59,10 +67,6 @@ class OdooBackend:
             reply = (
                 transport.delete(request_headers) if http_method == "DELETE" else transport.post(request_headers, body)
             )
-        if reply.status >= 400 and self.details["outcome"] == "ok":
-            self.details["outcome"] = "error"
-            if isinstance(reply.body, dict) and "error" in reply.body:
-                self.details.setdefault("error", reply.body["error"].get("message"))
         self._audit(reply, started, request_headers)
         return reply
 
@@ -88,49 +92,71 @@ class OdooBackend:
                     ),
                 ),
             )
-        limit = self.connection._effective_rate_limit()
-        if limit:
-            retry_after = (
-                self.env["mcp.rate.counter"]
-                .sudo()
-                ._hit(f"mcp:connection:{self.connection.id}", limit, RATE_WINDOW_SECONDS)
-            )
-            if retry_after:
-                self.details.update(outcome="rate_limited", error=f"more than {limit} calls per minute")
-                return Reply(
-                    429,
-                    jsonrpc.error_response(
-                        request_id,
-                        JsonRpcError(
-                            jsonrpc.SERVER_ERROR,
-                            f"Rate limit exceeded ({limit} calls per minute); retry after {retry_after} seconds",
-                        ),
-                    ),
-                    {"Retry-After": str(retry_after)},
-                )
         return None
+
+    def admit(self, count):
+        """Per (connection, user): everyone signed in through one shared client (a client-metadata
+        document, one company-wide registration) has a bucket of their own."""
+        limit = self.connection._effective_rate_limit()
+        if not limit:
+            return count
+        admitted, self.retry_after = (
+            self.env["mcp.rate.counter"]
+            .sudo()
+            ._take(f"mcp:connection:{self.connection.id}:user:{self.env.uid}", limit, RATE_WINDOW_SECONDS, count)
+        )
+        self.rate_limit = limit
+        return admitted
+
+    def rate_limited(self):
+        self.details.update(outcome="rate_limited", error=f"more than {self.rate_limit} calls per minute")
+        return JsonRpcError(
+            jsonrpc.SERVER_ERROR,
+            f"Rate limit exceeded ({self.rate_limit} calls per minute for each user of this connection); "
+            f"retry after {self.retry_after} seconds",
+            {"retryAfter": self.retry_after},
+            http_status=429,
+            headers={"Retry-After": str(self.retry_after)},
+        )
 
     def origin_allowed(self, origin):
         origin = origin.strip().lower().rstrip("/")
         return origin == self.urls.issuer.lower() or origin in config.allowed_origins(self.env)
 
     def _audit(self, reply, started, request_headers):
-        self.env["mcp.audit.log"].sudo()._record(
-            {
-                "connection_id": self.connection.id,
-                "user_id": self.env.uid,
-                "client_ip": self.client_ip,
-                "method": self.details.get("method"),
-                "tool": self.details.get("tool"),
-                "model_name": self.details.get("model"),
-                "outcome": self.details["outcome"],
-                "duration_ms": int((time.monotonic() - started) * 1000),
-                "http_status": reply.status,
-                "protocol_version": request_headers.get("MCP-Protocol-Version") or self.details.get("version"),
-                "arguments_summary": self.details.get("arguments"),
-                "error_summary": (self.details.get("error") or "")[:250] or False,
-            }
-        )
+        finished = time.monotonic()
+        records = self.messages or [self.details]
+        header_version = request_headers.get("MCP-Protocol-Version")
+        reply_error = reply.body.get("error", {}).get("message") if isinstance(reply.body, dict) else None
+        rows = []
+        for index, details in enumerate(records):
+            if "outcome" not in details and reply.status >= 400:
+                details.update(outcome="error", error=details.get("error") or reply_error)
+            begun = details.get("started", started) if index else started
+            ended = records[index + 1]["started"] if index + 1 < len(records) else finished
+            rows.append(
+                {
+                    "connection_id": self.connection.id,
+                    "user_id": self.env.uid,
+                    "client_ip": self.client_ip,
+                    "method": details.get("method"),
+                    "tool": details.get("tool"),
+                    "model_name": details.get("model"),
+                    "outcome": details.get("outcome", "ok"),
+                    "duration_ms": int((ended - begun) * 1000),
+                    "http_status": reply.status,
+                    "protocol_version": details.get("version") or header_version,
+                    "arguments_summary": details.get("arguments"),
+                    "error_summary": (details.get("error") or "")[:250] or False,
+                }
+            )
+        self.env["mcp.audit.log"].sudo()._record_many(rows)
+
+    def begin(self, method, version=None):
+        self.details = {"method": method, "started": time.monotonic()}
+        if version:
+            self.details["version"] = version
+        self.messages.append(self.details)
 
     def note(self, **details):
         for key, value in details.items():
@@ -142,28 +168,66 @@ class OdooBackend:
         return {"name": SERVER_NAME, "title": "MCP Connect for Odoo", "version": VERSION}
 
     def instructions(self):
-        return INSTRUCTIONS
+        """The general instructions, then who the calls run as and what this connection may use,
+        so an assistant does not spend its first calls finding out."""
+        user, company = self.env.user, self.env.company
+        rules = self.connection.sudo().model_rule_ids
+        if rules:
+            names = [f"{rule.model_id.model} ({', '.join(rule._operations())})" for rule in rules]
+            extra = len(names) - INSTRUCTIONS_MAX_MODELS
+            models = ", ".join(names[:INSTRUCTIONS_MAX_MODELS]) + (
+                f" and {extra} more (see list_models)" if extra > 0 else ""
+            )
+            models = f"This connection may use these models only: {models}."
+        else:
+            models = "This connection may use every model your Odoo access rights allow."
+        return (
+            f"{INSTRUCTIONS}\n"
+            f"You act as {user.name} (login {user.login}) in the company {company.name}; "
+            f"language {user.lang or 'not set'}, time zone {user.tz or 'not set (UTC)'}.\n"
+            f"{models}"
+        )
 
     def create_session(self, version, client_info):
         self.details["version"] = version
-        return self.env["mcp.session"]._open(self.connection, self.env.user, version, client_info)
+        return self.env["mcp.session"]._open(self.connection, self.env.user, version, client_info, self.token.family)
 
-    def session_version(self, session_id):
-        return self.env["mcp.session"]._live_version(session_id, self.env.user, self.connection)
+    def recall_session(self, session_id):
+        return self.env["mcp.session"]._recall(session_id, self.env.user, self.connection, self.token.family)
 
     def end_session(self, session_id):
-        self.details["method"] = "session/end"
         return self.env["mcp.session"]._end(session_id, self.env.user, self.connection)
 
     def list_tools(self):
-        return [
-            tool.definition()
-            for tool in registry.ordered()
-            if self.policy.evaluate(
-                tool=tool.name, required_scope=tool.scope, granted_scopes=list(self.scopes), client_ip=self.client_ip
-            ).outcome
-            != "deny"
-        ]
+        return [tool.definition() for tool in registry.ordered() if self._decision(tool).outcome != "deny"]
+
+    def _decision(self, tool, model=None):
+        """The connection's policy on one use of ``tool`` (on ``model``, for tools that touch one)."""
+        return self.policy.evaluate(
+            tool=tool.name,
+            required_scope=tool.scope,
+            granted_scopes=list(self.scopes),
+            model=model if tool.operation else None,
+            operation=tool.operation,
+            client_ip=self.client_ip,
+        )
+
+    def _gate(self, tool, model=None):
+        """One gate for every entry that uses a tool (tools/call, resources/read): tools allowed,
+        scope, model and operation, approvals. Answers a missing scope with 403 and its
+        challenge; notes a refusal for the audit trail and returns the decision."""
+        decision = self._decision(tool, model)
+        if decision.outcome == "deny":
+            self.details.update(outcome="denied", error=decision.message)
+        if decision.outcome == "deny" and decision.reason == "insufficient_scope":
+            error = InsufficientScope(tool.scope, f"The tool {tool.name} needs the {tool.scope} scope.")
+            raise JsonRpcError(
+                jsonrpc.INVALID_REQUEST,
+                f"Forbidden: {error.description}",
+                http_status=403,
+                headers=bearer.error_headers(self.urls, error, scope=tool.scope),
+            )
+        return decision
 
     def _context(self):
         return ToolContext(
@@ -180,25 +244,8 @@ class OdooBackend:
             raise JsonRpcError(jsonrpc.INVALID_PARAMS, f"Unknown tool: {name[:100]}")
         model = arguments.get("model") if isinstance(arguments.get("model"), str) else None
         self.note(tool=name, model=model, arguments=summarize_arguments(arguments))
-        decision = self.policy.evaluate(
-            tool=name,
-            required_scope=tool.scope,
-            granted_scopes=list(self.scopes),
-            model=model if tool.operation else None,
-            operation=tool.operation,
-            client_ip=self.client_ip,
-        )
-        if decision.outcome == "deny" and decision.reason == "insufficient_scope":
-            self.details.update(outcome="denied", error=decision.message)
-            error = InsufficientScope(tool.scope, f"The tool {name} needs the {tool.scope} scope.")
-            raise JsonRpcError(
-                jsonrpc.INVALID_REQUEST,
-                f"Forbidden: {error.description}",
-                http_status=403,
-                headers=bearer.error_headers(self.urls, error, scope=tool.scope),
-            )
+        decision = self._gate(tool, model)
         if decision.outcome == "deny":
-            self.details.update(outcome="denied", error=decision.message)
             return _error_result(f"Refused by this connection's policy: {decision.message}.")
         if decision.outcome == "needs_approval":
             return self._hold_for_approval(tool, arguments)
@@ -224,22 +271,24 @@ class OdooBackend:
         )
 
     def list_resources(self):
+        """The user and the company, as far as the gate of a resource read lets this connection see them."""
+        if self._decision(registry.TOOLS[RESOURCE_TOOL]).outcome != "allow":
+            return []
         user, company = self.env.user, self.env.company
+        listed = [
+            (user, "You", "The Odoo user this connection acts as."),
+            (company, "Your company", "The company your calls run in."),
+        ]
         return [
             {
-                "uri": f"odoo://res.users/{user.id}",
-                "name": user.name,
-                "title": "You",
-                "description": "The Odoo user this connection acts as.",
+                "uri": f"odoo://{record._name}/{record.id}",
+                "name": record.name,
+                "title": title,
+                "description": description,
                 "mimeType": "application/json",
-            },
-            {
-                "uri": f"odoo://res.company/{company.id}",
-                "name": company.name,
-                "title": "Your company",
-                "description": "The company your calls run in.",
-                "mimeType": "application/json",
-            },
+            }
+            for record, title, description in listed
+            if self.policy.allows_model(record._name, "read")
         ]
 
     def resource_templates(self):
@@ -254,13 +303,23 @@ class OdooBackend:
         ]
 
     def read_resource(self, uri):
-        self.note(tool="resources/read")
+        self.note(tool=RESOURCE_TOOL)
         match = RESOURCE_URI.match(uri)
-        # Every refusal looks the same: the answer never tells which records exist.
+        # Every refusal of a record looks the same: the answer never tells which records exist.
         if not match:
             raise ResourceNotFound(uri)
         model_name, record_id = match.group("model"), int(match.group("id"))
         self.note(model=model_name)
+        decision = self._gate(registry.TOOLS[RESOURCE_TOOL], model_name)
+        if decision.outcome == "deny":
+            raise JsonRpcError(jsonrpc.INVALID_PARAMS, f"Refused by this connection's policy: {decision.message}.")
+        if decision.outcome == "needs_approval":
+            self.details.update(outcome="denied", error=f"{RESOURCE_TOOL} needs an approval")
+            raise JsonRpcError(
+                jsonrpc.INVALID_PARAMS,
+                f"On this connection {RESOURCE_TOOL} needs a human approval, so resources cannot be read "
+                f"directly: call the {RESOURCE_TOOL} tool, which asks for the approval.",
+            )
         if (
             model_name not in self.env
             or exposure(model_name, "read")

@@ -2,13 +2,22 @@
 
 - initialize era (2025-03-26, 2025-06-18, 2025-11-25): ``initialize`` opens a session
   (``Mcp-Session-Id``, bound to the user); notifications and responses get 202; batches
-  only in 2025-03-26; DELETE ends the session, after which it answers 404.
+  only in 2025-03-26; DELETE ends the session, after which it answers 404. The session is
+  a hint, never a requirement (clients in the field do not echo it): a request without a
+  known session takes its version from ``MCP-Protocol-Version``, else from the latest
+  initialize of its sign-in, else 2025-03-26.
 - 2026-07-28: stateless; every request carries its version and client capabilities in
   ``_meta`` and repeats them in ``MCP-Protocol-Version``/``Mcp-Method``/``Mcp-Name``;
   ``server/discover``; results carry ``resultType``; unknown methods are 404/-32601.
 
 A client probing with ``server/discover`` and falling back to ``initialize`` works
 either way. No long-lived SSE streams: each would hold an Odoo worker.
+
+Every message that does work (not notifications, responses, ``initialize``, ``ping``,
+``server/discover``, nor messages refused as malformed) counts against the rate limit, each
+message of a batch on its own: the messages of a batch over the limit are answered with a
+rate-limit error each, the others are served. Every message gets its own audit record
+(``Backend.begin``).
 
 The ORM is behind ``Backend`` (implemented by ``mcp_connect.mcp_backend``).
 """
@@ -32,13 +41,16 @@ MODERN_CAPABILITIES = {"tools": {}, "resources": {}, "prompts": {}}
 # 2026-07-28 caching hints: lists vary with the token's authorization ("private") and
 # must reflect a policy change on the next request (no caching).
 CACHE_HINTS = {
-    "server/discover": {"ttlMs": 3_600_000, "cacheScope": "public"},
+    # The instructions name the user: private.
+    "server/discover": {"ttlMs": 3_600_000, "cacheScope": "private"},
     "tools/list": {"ttlMs": 0, "cacheScope": "private"},
     "prompts/list": {"ttlMs": 0, "cacheScope": "private"},
     "resources/list": {"ttlMs": 0, "cacheScope": "private"},
     "resources/templates/list": {"ttlMs": 3_600_000, "cacheScope": "private"},
     "resources/read": {"ttlMs": 0, "cacheScope": "private"},
 }
+# Messages that do no work: they never count against the rate limit.
+UNCOUNTED_METHODS = frozenset({"initialize", "ping", "server/discover"})
 
 
 @dataclass
@@ -72,10 +84,21 @@ class Backend(Protocol):
 
     def create_session(self, version: str, client_info: dict | None) -> str: ...
 
-    def session_version(self, session_id: str) -> str | None:
-        """The negotiated version of a live session of this user, or None."""
+    def recall_session(self, session_id: str | None) -> tuple[str | None, bool]:
+        """``(version, ended)``: the version negotiated by the live session ``session_id`` of this
+        user, else by the latest initialize of this token's sign-in, else None; ``ended`` when
+        ``session_id`` is a session of this user ended with DELETE."""
 
     def end_session(self, session_id: str) -> bool: ...
+
+    def admit(self, count: int) -> int:
+        """Count ``count`` messages that do work against the rate limit; return how many may run."""
+
+    def rate_limited(self) -> JsonRpcError:
+        """The refusal of a message over the rate limit (HTTP 429 with ``Retry-After`` when alone)."""
+
+    def begin(self, method: str, version: str | None = None) -> None:
+        """Start the audit record of one message (a request, notification or response)."""
 
     def list_tools(self) -> list[dict]: ...
 
@@ -90,7 +113,7 @@ class Backend(Protocol):
         """Resource contents; raise ResourceNotFound."""
 
     def note(self, **details) -> None:
-        """Record details of the request (method, tool, model) for the audit trail."""
+        """Record details of the current message (tool, model, outcome) for the audit trail."""
 
 
 def _single(request_id, error):
@@ -125,8 +148,10 @@ class Transport:
         header_version = request_headers.get("MCP-Protocol-Version")
         if header_version is not None and header_version not in versions.LEGACY:
             return Reply(405, None, {"Allow": "POST, OPTIONS"})
+        self.backend.begin("session/end")
         session_id = request_headers.get("Mcp-Session-Id")
         if not session_id:
+            # Nothing to end: a client that never kept the session id has nothing to forget either.
             return _single(
                 None, JsonRpcError(jsonrpc.INVALID_REQUEST, "Bad Request: missing Mcp-Session-Id", http_status=400)
             )
@@ -162,19 +187,14 @@ class Transport:
                     JsonRpcError(jsonrpc.INVALID_REQUEST, "Invalid Request: initialize is a request", http_status=400),
                 )
             return self._initialize(messages[0])
-        session_id = request_headers.get("Mcp-Session-Id")
-        if not session_id:
+        version = self._legacy_version(request_headers)
+        if version is None:
             return _single(
                 None,
                 JsonRpcError(
-                    jsonrpc.INVALID_REQUEST,
-                    "Bad Request: Mcp-Session-Id header is required (send initialize first)",
-                    http_status=400,
+                    jsonrpc.INVALID_REQUEST, "Session ended: send initialize to open a new one", http_status=404
                 ),
             )
-        version = self.backend.session_version(session_id)
-        if version is None:
-            return _single(None, JsonRpcError(jsonrpc.INVALID_REQUEST, "Session not found", http_status=404))
         if batch and version != "2025-03-26":
             return _single(
                 None,
@@ -182,12 +202,18 @@ class Transport:
                     jsonrpc.INVALID_REQUEST, f"Invalid Request: batches are not supported in {version}", http_status=400
                 ),
             )
+        requests = [message for message, kind in zip(messages, kinds, strict=True) if kind == "request"]
+        refused = self._over_limit(requests, LEGACY_METHODS)
         answers = []
         for message, kind in zip(messages, kinds, strict=True):
             if kind == "request":
-                answers.append(self._dispatch(message, Call("legacy", version, message["id"])))
+                self.backend.begin(message["method"], version)
+                if id(message) in refused:
+                    answers.append(self._refuse(message))
+                else:
+                    answers.append(self._dispatch(message, Call("legacy", version, message["id"])))
             else:
-                self.backend.note(method=message.get("method") or "response")
+                self.backend.begin(message.get("method") or "response", version)
         if not answers:
             return Reply(202)
         if batch:
@@ -195,9 +221,37 @@ class Transport:
         body, status, extra_headers = answers[0]
         return Reply(status, body, extra_headers)
 
+    def _legacy_version(self, request_headers):
+        """The version an initialize-era request speaks, or None if its session was ended.
+
+        ``MCP-Protocol-Version`` when present (an unsupported value never gets here: it selects
+        the 2026-07-28 rules, which refuse it); else the session's, or the latest initialize of
+        the token's sign-in; else 2025-03-26 (Streamable HTTP, "Protocol Version Header").
+        """
+        session_id = request_headers.get("Mcp-Session-Id")
+        header_version = request_headers.get("MCP-Protocol-Version")
+        if not session_id and header_version is not None:
+            return header_version
+        recalled, ended = self.backend.recall_session(session_id or None)
+        if ended:
+            return None
+        return header_version or recalled or versions.ASSUMED_WITHOUT_HEADER
+
+    def _over_limit(self, requests, handlers):
+        """The requests (by identity) that the rate limit refuses: those doing work, past the admitted count."""
+        working = [m for m in requests if m["method"] in handlers and m["method"] not in UNCOUNTED_METHODS]
+        if not working:
+            return set()
+        admitted = self.backend.admit(len(working))
+        return {id(message) for message in working[admitted:]}
+
+    def _refuse(self, message):
+        error = self.backend.rate_limited()
+        return jsonrpc.error_response(message["id"], error), error.http_status, error.headers
+
     def _initialize(self, message):
         request_id = message["id"]
-        self.backend.note(method="initialize")
+        self.backend.begin("initialize")
         params = message.get("params") or {}
         requested = params.get("protocolVersion")
         if not isinstance(requested, str):
@@ -238,7 +292,7 @@ class Transport:
                 ),
             )
         method = payload["method"]
-        self.backend.note(method=method)
+        self.backend.begin(method)
         params = payload.get("params") or {}
         meta = params.get("_meta")
         if (
@@ -271,8 +325,12 @@ class Transport:
                     http_status=400,
                 ),
             )
+        self.backend.note(version=body_version)
         if kind == "notification":
             return Reply(202)
+        if self._over_limit([payload], MODERN_METHODS):
+            body, status, extra_headers = self._refuse(payload)
+            return Reply(status, body, extra_headers)
         body, status, extra_headers = self._dispatch(payload, Call("modern", body_version, request_id))
         return Reply(status, body, extra_headers)
 
@@ -316,6 +374,7 @@ class Transport:
                 result = self._modern_result(message["method"], result)
             return jsonrpc.response(message["id"], result), 200, {}
         except JsonRpcError as error:
+            self.backend.note(outcome="error", error=error.message)
             return jsonrpc.error_response(message["id"], error), error.http_status, error.headers
 
     def _modern_result(self, method, result):

@@ -29,7 +29,10 @@ def _column_value(value):
 
 
 class McpAuditLog(models.Model):
-    """One row per MCP request: who, from where, what, and how it ended. Never a secret or a value."""
+    """One row per MCP message (each message of a batch): who, from where, what, and how it ended.
+
+    Never a secret or a value.
+    """
 
     _name = "mcp.audit.log"
     _description = "MCP audit log"
@@ -61,25 +64,36 @@ class McpAuditLog(models.Model):
 
     @api.model
     def _record(self, values):
-        """Write the row with the request's transaction.
+        """Write one row (see ``_record_many``)."""
+        self._record_many([values])
 
-        The backend writes it last, once the answer is decided: tool errors, refusals and
+    @api.model
+    def _record_many(self, rows):
+        """Write the rows of one request, one per message, with the request's transaction.
+
+        The backend writes them last, once the answer is decided: tool errors, refusals and
         rate limits are answers, committed with it. A request Odoo replays after a
-        serialization failure writes its row once, on the attempt that commits. A plain
-        insert: this runs on every MCP request, and the row has no computed field,
-        default or hook an ORM create would add.
+        serialization failure writes its rows once, on the attempt that commits. One plain
+        insert: this runs on every MCP request (and once for a whole batch), and the row has
+        no computed field, default or hook an ORM create would add.
         """
-        columns = [column for column in RECORDED if column in values]
+        if not rows:
+            return
         now = fields.Datetime.now()
         query = SQL(
-            "INSERT INTO mcp_audit_log (%s, create_uid, write_uid, create_date, write_date)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            SQL(", ").join(SQL.identifier(column) for column in columns),
-            SQL(", ").join(SQL("%s", _column_value(values[column])) for column in columns),
-            self.env.uid,
-            self.env.uid,
-            now,
-            now,
+            "INSERT INTO mcp_audit_log (%s, create_uid, write_uid, create_date, write_date) VALUES %s",
+            SQL(", ").join(SQL.identifier(column) for column in RECORDED),
+            SQL(", ").join(
+                SQL(
+                    "(%s, %s, %s, %s, %s)",
+                    SQL(", ").join(SQL("%s", _column_value(values.get(column))) for column in RECORDED),
+                    self.env.uid,
+                    self.env.uid,
+                    now,
+                    now,
+                )
+                for values in rows
+            ),
         )
         self.env.cr.execute(query)
 

@@ -151,7 +151,8 @@ class McpConnection(models.Model):
     )
     rate_limit = fields.Integer(
         string="Rate limit (calls per minute)",
-        help="0 uses the default from Settings.",
+        help="Counted for each user of the connection separately, per message that does work (each message "
+        "of a batch). 0 uses the default from Settings.",
     )
     policy_document = fields.Text(
         compute="_compute_policy_document",

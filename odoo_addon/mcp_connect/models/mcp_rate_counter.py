@@ -31,26 +31,51 @@ class McpRateCounter(models.Model):
     @api.model
     def _hit(self, key, limit, window_seconds, count=True):
         """Count one event (unless ``count`` is False); return seconds to wait when over ``limit``, else None."""
-        now = datetime.utcnow().replace(microsecond=0)
-        epoch = int((now - datetime(1970, 1, 1)).total_seconds())
-        window_start = datetime(1970, 1, 1) + timedelta(seconds=epoch - epoch % window_seconds)
         if count:
-            query = SQL(
-                "INSERT INTO mcp_rate_counter (key, window_start, count) VALUES (%s, %s, 1) "
-                "ON CONFLICT (key, window_start) DO UPDATE SET count = mcp_rate_counter.count + 1 "
-                "RETURNING count",
-                key,
-                window_start,
-            )
-        else:
-            query = SQL("SELECT count FROM mcp_rate_counter WHERE key = %s AND window_start = %s", key, window_start)
+            return self._take(key, limit, window_seconds, 1)[1]
+        now, window_start = self._window(window_seconds)
+        query = SQL("SELECT count FROM mcp_rate_counter WHERE key = %s AND window_start = %s", key, window_start)
         with independent_cursor(self.env) as cr:
             cr.execute(query)
             row = cr.fetchone()
-        current = row[0] if row else 0
-        if current > limit or (not count and current >= limit):
-            return max(1, int((window_start + timedelta(seconds=window_seconds) - now).total_seconds()))
+        if (row[0] if row else 0) >= limit:
+            return self._retry_after(now, window_start, window_seconds)
         return None
+
+    @api.model
+    def _take(self, key, limit, window_seconds, amount):
+        """Count ``amount`` events at once (the messages of a batch).
+
+        Return ``(admitted, retry_after)``: how many of them fit under ``limit`` in this window,
+        in order, and the seconds to wait when some do not (else None). Refused events stay
+        counted, as a single refused request does.
+        """
+        now, window_start = self._window(window_seconds)
+        query = SQL(
+            "INSERT INTO mcp_rate_counter (key, window_start, count) VALUES (%s, %s, %s) "
+            "ON CONFLICT (key, window_start) DO UPDATE SET count = mcp_rate_counter.count + EXCLUDED.count "
+            "RETURNING count",
+            key,
+            window_start,
+            amount,
+        )
+        with independent_cursor(self.env) as cr:
+            cr.execute(query)
+            current = cr.fetchone()[0]
+        admitted = max(0, min(amount, limit - (current - amount)))
+        if admitted < amount:
+            return admitted, self._retry_after(now, window_start, window_seconds)
+        return admitted, None
+
+    @staticmethod
+    def _window(window_seconds):
+        now = datetime.utcnow().replace(microsecond=0)
+        epoch = int((now - datetime(1970, 1, 1)).total_seconds())
+        return now, datetime(1970, 1, 1) + timedelta(seconds=epoch - epoch % window_seconds)
+
+    @staticmethod
+    def _retry_after(now, window_start, window_seconds):
+        return max(1, int((window_start + timedelta(seconds=window_seconds) - now).total_seconds()))
 
     @api.autovacuum
     def _gc_old_windows(self):

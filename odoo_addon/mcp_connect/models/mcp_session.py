@@ -2,13 +2,23 @@ import secrets
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .. import compat
 from ..transactions import touch
 
+HANDLE_MAX_LENGTH = 100
+SEEN_EVERY_SECONDS = 300
+
 
 class McpSession(models.Model):
-    """An initialize-era MCP session (``Mcp-Session-Id``): bound to its user and connection, never authentication."""
+    """An initialize-era MCP session (``Mcp-Session-Id``): bound to its user and connection, never authentication.
+
+    A hint, never a requirement: clients in the field (claude.ai, some Claude Code and Copilot CLI
+    versions) do not echo the id, or replay a stale one. A request without a known session takes
+    the version negotiated by the latest initialize of its sign-in (the token family, which
+    survives refreshes), read from the database so every worker answers alike.
+    """
 
     _name = "mcp.session"
     _description = "MCP session"
@@ -18,6 +28,7 @@ class McpSession(models.Model):
     user_id = fields.Many2one("res.users", required=True, ondelete="cascade", index=True, readonly=True)
     connection_id = fields.Many2one("mcp.connection", required=True, ondelete="cascade", readonly=True)
     protocol_version = fields.Char(required=True, readonly=True)
+    token_family = fields.Char(index=True, readonly=True, help="The sign-in (token family) that opened the session.")
     client_name = fields.Char(readonly=True)
     client_version = fields.Char(readonly=True)
     last_seen_at = fields.Datetime(readonly=True)
@@ -27,7 +38,7 @@ class McpSession(models.Model):
         compat.ensure_unique_index(self.env.cr, "mcp_session_handle_uniq", self._table, ["handle"])
 
     @api.model
-    def _open(self, connection, user, version, client_info):
+    def _open(self, connection, user, version, client_info, token_family=None):
         info = client_info or {}
         session = self.sudo().create(
             {
@@ -35,6 +46,7 @@ class McpSession(models.Model):
                 "user_id": user.id,
                 "connection_id": connection.id,
                 "protocol_version": version,
+                "token_family": token_family or False,
                 "client_name": str(info.get("name") or "")[:100] or False,
                 "client_version": str(info.get("version") or "")[:50] or False,
                 "last_seen_at": fields.Datetime.now(),
@@ -44,7 +56,7 @@ class McpSession(models.Model):
 
     @api.model
     def _find(self, handle, user, connection):
-        if not isinstance(handle, str) or len(handle) > 100:
+        if not isinstance(handle, str) or len(handle) > HANDLE_MAX_LENGTH:
             return self.browse()
         return self.sudo().search(
             [
@@ -57,20 +69,62 @@ class McpSession(models.Model):
         )
 
     @api.model
-    def _live_version(self, handle, user, connection):
-        session = self._find(handle, user, connection)
-        if not session:
-            return None
-        touch(session, "last_seen_at", 300)
-        return session.protocol_version
+    def _recall(self, handle, user, connection, token_family):
+        """What a request's client negotiated, in one indexed query: ``(version, ended)``.
+
+        ``version`` is that of the session ``handle`` when it is a session of this user and
+        connection, else that of the latest initialize of ``token_family``, else None.
+        ``ended`` is True when ``handle`` names a session of this user that was ended with
+        DELETE (the client must initialize again). A session of another user or connection
+        is unknown here: it lends nothing, not even its version.
+        """
+        if not isinstance(handle, str) or len(handle) > HANDLE_MAX_LENGTH:
+            handle = None
+        named = SQL("handle = %s", handle) if handle else SQL("FALSE")
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, %(named)s, ended, protocol_version, last_seen_at FROM mcp_session"
+                " WHERE user_id = %(user)s AND connection_id = %(connection)s"
+                " AND (%(named)s OR token_family = %(family)s)"
+                " ORDER BY 2 DESC, id DESC LIMIT 1",
+                named=named,
+                user=user.id,
+                connection=connection.id,
+                family=token_family,
+            )
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            return None, False
+        session_id, is_named, ended, version, last_seen_at = row
+        if is_named and ended:
+            return None, True
+        stale = not last_seen_at or fields.Datetime.now() - last_seen_at >= timedelta(seconds=SEEN_EVERY_SECONDS)
+        if is_named and stale:
+            touch(self.sudo().browse(session_id), "last_seen_at", SEEN_EVERY_SECONDS)
+        return version, False
 
     @api.model
     def _end(self, handle, user, connection):
         session = self._find(handle, user, connection)
-        session.ended = True
+        # Kept (ended) as long as an unused session: a client replaying it gets 404 and initializes again.
+        session.write({"ended": True, "last_seen_at": fields.Datetime.now()})
         return bool(session)
 
     @api.autovacuum
     def _gc_sessions(self):
-        limit = fields.Datetime.now() - timedelta(days=2)
-        self.search(["|", ("ended", "=", True), ("last_seen_at", "<", limit)]).unlink()
+        """Sessions unused for two days go, except the latest of a sign-in whose tokens still
+        exist: it keeps the version that sign-in negotiated for clients that never send their
+        session id."""
+        self.flush_model()
+        self.env["mcp.token"].flush_model(["family"])
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM mcp_session s WHERE s.last_seen_at < %(limit)s AND ("
+                " s.token_family IS NULL"
+                " OR EXISTS (SELECT 1 FROM mcp_session n WHERE n.token_family = s.token_family AND n.id > s.id)"
+                " OR NOT EXISTS (SELECT 1 FROM mcp_token t WHERE t.family = s.token_family))",
+                limit=fields.Datetime.now() - timedelta(days=2),
+            )
+        )

@@ -70,7 +70,8 @@ class ResConfigSettings(models.TransientModel):
     )
     mcp_default_rate_limit = fields.Integer(
         string="Default rate limit",
-        help="Calls per minute allowed for each connection unless the connection sets its own limit. 0 means no limit.",
+        help="Calls per minute allowed for each user of each connection unless the connection sets its own limit. "
+        "0 means no limit.",
     )
     mcp_allowed_origins = fields.Char(
         string="Browser origins allowed to call",

@@ -3,6 +3,7 @@ from . import (
     test_connection,
     test_data_scopes,
     test_groups,
+    test_mcp_field_clients,
     test_mcp_policy,
     test_mcp_tools,
     test_mcp_transport,
