@@ -213,7 +213,7 @@ class OdooBackend:
             self.connection, self.env.user, self.env.company, tool, arguments, self.scopes, self.client_ip
         )
         self.details["outcome"] = "pending"
-        approver = request.approver_id.name
+        approver = request._approver_label()
         return _result(
             {
                 "approval_status": "pending",
