@@ -1,5 +1,6 @@
 from . import (
     ir_http,
+    ir_ui_view,
     mcp_approval_request,
     mcp_audit_log,
     mcp_authorization_code,
