@@ -4,6 +4,7 @@ from . import (
     test_data_scopes,
     test_groups,
     test_mcp_policy,
+    test_mcp_policy_paths,
     test_mcp_tools,
     test_mcp_transport,
     test_metadata,
