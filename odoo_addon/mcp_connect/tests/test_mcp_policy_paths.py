@@ -65,9 +65,12 @@ class TestCallMethodAllowList(McpCase):
                 "model": "res.partner",
                 "inherit_id": self.env.ref("base.view_partner_form").id,
                 "arch": '<xpath expr="//sheet" position="inside">'
-                '<button name="address_get" type="object" string="Addresses"/></xpath>',
+                '<button name="address_get" type="object" string="Addresses" groups="base.group_system"/></xpath>',
             }
         )
+        # A button of a group the user is not in is not theirs to click.
+        self.tool_error("call_method", self.call("address_get"))
+        view.arch = view.arch.replace(' groups="base.group_system"', "")
         self.tool_ok("call_method", self.call("address_get"))
         view.unlink()
         self.tool_error("call_method", self.call("address_get"))
