@@ -56,6 +56,8 @@ class TestCallMethodAllowList(McpCase):
         self.assertIn("address_get", methods)
         self.assertIn("create_company", methods)
         self.assertFalse({"web_read", "write", "onchange", "get_address_fields"} & set(methods))
+        read_only = self.tool_ok("describe_model", {"model": "res.partner", "fields": ["name"]}, token=self.read_token)
+        self.assertEqual(read_only["methods"], [])
 
     def test_a_button_added_by_a_view_becomes_callable(self):
         self.tool_error("call_method", self.call("address_get"))
