@@ -226,24 +226,64 @@ class ToolContext:
     def validate_domain(self, model, domain, described=None):
         if domain is None:
             return []
-        if not isinstance(domain, list):
-            raise ToolError('domain must be a list, e.g. [["name", "ilike", "acme"]].')
-        for item in domain:
-            if isinstance(item, str):
-                if item not in ("&", "|", "!"):
-                    raise ToolError(f"Unknown domain operator {item!r}; use '&', '|' or '!'.")
-            elif not (
-                isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and isinstance(item[1], str)
-            ):
-                raise ToolError('Each domain condition must be [field, operator, value], e.g. ["state", "=", "draft"].')
-            elif item[0].startswith("_") or any(part.startswith("_") for part in item[0].split(".")):
-                raise ToolError(f"Unknown field {item[0]!r}.")
-            elif described is not None and item[0].split(".")[0] not in described:
-                # Conditions on fields outside the allow-list would reveal their values.
-                raise ToolError(f"Cannot filter {model._name} on {item[0]!r}: unknown or not allowed field.")
-        normalized = [tuple(item) if isinstance(item, list) else item for item in domain]
+        normalized = self._checked_domain(model, domain, self.fields(model) if described is None else described)
         try:
             compat.validate_domain(model, normalized)
         except Exception as error:
             raise ToolError(f"Invalid domain: {error}") from error
         return normalized
+
+    def _checked_domain(self, model, domain, described):
+        """The domain as tuples, every path checked; ``any``/``not any`` sub-domains on the model they reach."""
+        if not isinstance(domain, list):
+            raise ToolError('domain must be a list, e.g. [["name", "ilike", "acme"]].')
+        normalized = []
+        for item in domain:
+            if isinstance(item, str):
+                if item not in ("&", "|", "!"):
+                    raise ToolError(f"Unknown domain operator {item!r}; use '&', '|' or '!'.")
+                normalized.append(item)
+                continue
+            if not (
+                isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and isinstance(item[1], str)
+            ):
+                raise ToolError('Each domain condition must be [field, operator, value], e.g. ["state", "=", "draft"].')
+            path, operator, value = item
+            field = self.check_path(model, path, f"filter {model._name} on {path!r}", described)
+            if operator.lower() in ("any", "not any") and field is not None and field.relational:
+                comodel = self.related_model(field.comodel_name, f"filter {model._name} on {path!r}")
+                value = self._checked_domain(comodel, value, self.fields(comodel))
+            normalized.append((path, operator, value))
+        return normalized
+
+    def check_path(self, model, path, what, described=None):
+        """The last field of a dotted ``path`` (domain, group by, order), or a ``ToolError``.
+
+        Every segment must be a field the user may read and the connection allows on the
+        model that segment belongs to: a condition or a group on a path reveals what it
+        reaches. What follows a non-relational field (a date granularity, a property) is
+        Odoo's to validate.
+        """
+        current = model
+        allowed = self.fields(model) if described is None else described
+        segments = path.split(".")
+        for position, name in enumerate(segments):
+            if name.startswith("_") or (name != "id" and name not in allowed):
+                raise ToolError(f"Cannot {what}: {name!r} is an unknown or not allowed field of {current._name}.")
+            field = current._fields.get(name)
+            if position == len(segments) - 1 or field is None or not field.relational:
+                return field
+            current = self.related_model(field.comodel_name, what)
+            allowed = self.fields(current)
+        return None
+
+    def related_model(self, name, what):
+        """A model reached through a relation, if the user and the connection may read it."""
+        reason = exposure(name, "read", self.named_models)
+        if reason is None and not self.policy.allows_model(name, "read"):
+            reason = f"the model {name} is not allowed for this connection (read)."
+        if reason is None and not self.env[name].has_access("read"):
+            reason = f"you may not read {name}."
+        if reason:
+            raise ToolError(f"Cannot {what}: {reason}")
+        return self.env[name]

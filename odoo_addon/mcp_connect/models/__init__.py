@@ -3,6 +3,7 @@ from . import (
     ir_http,
     ir_model_access,
     ir_rule,
+    ir_ui_view,
     mcp_approval_request,
     mcp_audit_log,
     mcp_authorization_code,

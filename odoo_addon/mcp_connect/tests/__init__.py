@@ -5,6 +5,7 @@ from . import (
     test_groups,
     test_mcp_field_clients,
     test_mcp_policy,
+    test_mcp_policy_paths,
     test_mcp_tools,
     test_mcp_transport,
     test_metadata,
