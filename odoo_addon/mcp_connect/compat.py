@@ -111,3 +111,28 @@ def field_access(model, field, operation):
     if hasattr(model, "_has_field_access"):
         return model._has_field_access(field, operation)
     return field.is_accessible(model.env)
+
+
+def view_group_spec(view):
+    """The groups a view is restricted to, as a ``has_groups`` specification: ``""`` for none,
+    ``None`` when one of them has no external id to name it by.
+
+    18.0 names the field ``groups_id``, 19.0 ``group_ids``.
+    """
+    groups = view["group_ids" if "group_ids" in view._fields else "groups_id"]
+    if not groups:
+        return ""
+    xmlids = groups.get_external_id()
+    if not all(xmlids.get(group.id) for group in groups):
+        return None
+    return ",".join(xmlids[group.id] for group in groups)
+
+
+def group_members(group):
+    """The active users of ``group``, including those who have it through an implying group.
+
+    18.0 stores implied memberships in ``users``; 19.0 keeps ``user_ids`` for explicit
+    members and adds ``all_user_ids``.
+    """
+    users = group.all_user_ids if "all_user_ids" in group._fields else group.users
+    return users.filtered("active")

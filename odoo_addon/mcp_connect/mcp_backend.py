@@ -13,7 +13,7 @@ import re
 import time
 from pathlib import Path
 
-from . import config
+from . import config, guard
 from .mcp import jsonrpc, registry, runner
 from .mcp.context import ToolContext, exposure
 from .mcp.jsonrpc import JsonRpcError
@@ -260,7 +260,7 @@ class OdooBackend:
             self.connection, self.env.user, self.env.company, tool, arguments, self.scopes, self.client_ip
         )
         self.details["outcome"] = "pending"
-        approver = request.approver_id.name
+        approver = request._approver_label()
         return _result(
             {
                 "approval_status": "pending",
@@ -320,22 +320,23 @@ class OdooBackend:
                 f"On this connection {RESOURCE_TOOL} needs a human approval, so resources cannot be read "
                 f"directly: call the {RESOURCE_TOOL} tool, which asks for the approval.",
             )
+        ctx = self._context()
         if (
             model_name not in self.env
-            or exposure(model_name, "read")
+            or exposure(model_name, "read", ctx.named_models)
             or not self.policy.allows_model(model_name, "read")
             or self.env[model_name]._abstract
         ):
             raise ResourceNotFound(uri)
         model = self.env[model_name]
         try:
-            if not model.has_access("read"):
-                raise ResourceNotFound(uri)
-            ctx = self._context()
-            record = ctx.records(model, [record_id])
-            record.check_access("read")
-            described = ctx.fields(model)
-            rows = serialize_records(record, default_fields(model, described), described)
+            with guard.active(guard.for_context(ctx, RESOURCE_TOOL)):
+                if not model.has_access("read"):
+                    raise ResourceNotFound(uri)
+                record = ctx.records(model, [record_id])
+                record.check_access("read")
+                described = ctx.fields(model)
+                rows = serialize_records(record, default_fields(model, described), described)
         except ResourceNotFound:
             self.details.update(outcome="error", error="resource not found")
             raise

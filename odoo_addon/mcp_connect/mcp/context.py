@@ -9,23 +9,14 @@ exposes can only narrow that.
 from dataclasses import dataclass
 from functools import cached_property
 
-from .. import compat
+from .. import compat, guard
 from .values import readable_fields
 
-# Never reachable through MCP, whatever the user's rights: MCP Connect's own
-# records (an AI tool must not loosen its own restrictions or approve its own
-# calls), credentials, and models that run code or change security.
-BLOCKED_MODELS = frozenset(
+# Never reachable through MCP, whatever the user's rights or a manager lists: MCP
+# Connect's own records (an AI tool must not loosen its own restrictions or approve
+# its own calls) and the wizards that set credentials.
+ALWAYS_BLOCKED = frozenset(
     {
-        "ir.config_parameter",
-        "ir.actions.server",
-        "ir.cron",
-        "ir.rule",
-        "ir.model.access",
-        "ir.module.module",
-        "ir.ui.view",
-        "ir.model.data",
-        "base.automation",
         "res.users.apikeys",
         "res.users.apikeys.description",
         "res.users.identitycheck",
@@ -35,10 +26,9 @@ BLOCKED_MODELS = frozenset(
         "auth_totp.wizard",
     }
 )
-BLOCKED_PREFIXES = ("mcp.",)
-# Readable but never changed through MCP: access control and technical configuration.
-READ_ONLY_MODELS = frozenset({"res.users", "res.groups", "res.company"})
-READ_ONLY_PREFIXES = ("ir.",)
+# Configuration models that tools may read without being named (who is the user,
+# which company); changing them needs a manager to name them on the connection.
+READABLE_CONFIGURATION = frozenset({"res.users", "res.groups", "res.company"})
 
 
 class ToolError(Exception):
@@ -53,12 +43,24 @@ class DataScope:
     fields: frozenset | None = None
 
 
-def exposure(model_name, operation):
-    """None if MCP Connect exposes ``operation`` on the model, otherwise the reason."""
-    if model_name in BLOCKED_MODELS or model_name.startswith(BLOCKED_PREFIXES):
-        return f"MCP Connect never exposes the model {model_name} (credentials, security or code execution)."
-    if operation != "read" and (model_name in READ_ONLY_MODELS or model_name.startswith(READ_ONLY_PREFIXES)):
-        return f"MCP Connect only reads the model {model_name}; it never changes access control or configuration."
+def exposure(model_name, operation, named=frozenset()):
+    """None if tools may use ``operation`` on the model, otherwise the reason.
+
+    Tools reach business models. Models that configure Odoo, run code or hold
+    credentials (``guard.is_technical``/``is_secret``) are reachable only when a manager
+    names them on the connection (``named``); some never are.
+    """
+    if model_name.startswith(guard.NEVER) or model_name in ALWAYS_BLOCKED:
+        return f"MCP Connect never exposes the model {model_name} (credentials, security or its own records)."
+    if model_name in named:
+        return None
+    if operation == "read" and model_name in READABLE_CONFIGURATION:
+        return None
+    if guard.is_technical(model_name) or guard.is_secret(model_name):
+        return (
+            f"{model_name} configures Odoo, runs code or holds credentials: an MCP Connect manager must name it on "
+            "this connection before an AI tool can use it."
+        )
     return None
 
 
@@ -81,16 +83,23 @@ class ToolContext:
         """Model name -> ``DataScope`` for the models the connection filters."""
         return self.connection_record._data_scopes(self.env.user) if self.connection_record else {}
 
+    @property
+    def named_models(self):
+        """The models the connection lists (its model rules)."""
+        return frozenset(self.data_scopes)
+
     def model(self, name, operation="read"):
         """The model ``name`` for ``operation``, or a ``ToolError`` saying why not."""
         if not isinstance(name, str) or not name or name not in self.env:
             raise ToolError(f"Unknown model {str(name)[:100]!r}. Use list_models to find model names.")
-        reason = exposure(name, operation)
+        reason = exposure(name, operation, self.named_models)
         if reason:
             raise ToolError(reason)
         model = self.env[name]
         if model._abstract:
             raise ToolError(f"{name} is an abstract model and holds no records.")
+        if model._transient and name not in self.named_models:
+            raise ToolError(f"{name} is a wizard; use the business methods of the model it works on.")
         if not self.policy.allows_model(name, operation):
             raise ToolError(f"The model {name} is not allowed for this connection ({operation}).")
         return model
@@ -101,8 +110,21 @@ class ToolContext:
         return self.data_scopes.get(model._name)
 
     def fields(self, model):
-        """Field descriptions the user may read and the connection allows (``fields_get``)."""
+        """Field descriptions the user may read and the connection allows (``fields_get``).
+
+        Lists of records of a model the call may not read are left out: reading them would
+        read that model.
+        """
         described = readable_fields(model)
+        current = guard.current()
+        if current is not None:
+            described = {
+                name: info
+                for name, info in described.items()
+                if info.get("type") not in ("one2many", "many2many")
+                or not info.get("relation")
+                or current.model_refusal(info["relation"], "read") is None
+            }
         scope = self.scope(model)
         if scope is None or scope.fields is None:
             return described
@@ -120,10 +142,55 @@ class ToolContext:
                 f"Unknown or unreadable fields on {model._name}: {', '.join(unknown[:20])}. Use describe_model."
             )
 
+    def check_written(self, model, values, depth=0):
+        """The connection's field lists for every record ``values`` writes.
+
+        Nested x2many commands (``[0, 0, {...}]``, ``[1, id, {...}]``) write records of the
+        comodel, and a related field writes the record at the end of its path: their
+        fields must be in that model's list too. Which models and records may be
+        written is enforced by the guard inside the ORM.
+        """
+        if depth > 4:
+            raise ToolError("values nest x2many commands too deeply (at most 4 levels).")
+        for name, value in values.items():
+            field = model._fields.get(name)
+            if field is None:
+                continue
+            if field.related:
+                self._check_related(model, field)
+            if field.type in ("one2many", "many2many") and isinstance(value, list):
+                comodel = self.env[field.comodel_name]
+                for command in value:
+                    if (
+                        isinstance(command, (list, tuple))
+                        and len(command) == 3
+                        and command[0] in (0, 1)
+                        and isinstance(command[2], dict)
+                    ):
+                        self._check_listed(comodel, command[2])
+                        self.check_written(comodel, command[2], depth + 1)
+
+    def _check_listed(self, model, values):
+        scope = self.scope(model)
+        if scope is None or scope.fields is None:
+            return
+        hidden = sorted(name for name in values if name != "id" and name not in scope.fields)
+        if hidden:
+            raise ToolError(f"This connection may not use these fields of {model._name}: {', '.join(hidden[:20])}.")
+
+    def _check_related(self, model, field):
+        target = model
+        *path, last = field.related.split(".") if isinstance(field.related, str) else field.related
+        for name in path:
+            target = self.env[target._fields[name].comodel_name]
+        self._check_listed(target, {last: None})
+
     def restrict(self, model, domain):
         """The caller's domain within the connection's record filter (never wider)."""
         scope = self.scope(model)
-        if scope is None or not scope.domain:
+        if scope is None or not scope.domain or guard.current() is not None:
+            # Inside a call the guard applies the filter as a record rule (as superuser,
+            # like Odoo's own rules, so its fields need not be in the field list).
             return domain
         return compat.domain_and(scope.domain, domain)
 
@@ -159,24 +226,64 @@ class ToolContext:
     def validate_domain(self, model, domain, described=None):
         if domain is None:
             return []
-        if not isinstance(domain, list):
-            raise ToolError('domain must be a list, e.g. [["name", "ilike", "acme"]].')
-        for item in domain:
-            if isinstance(item, str):
-                if item not in ("&", "|", "!"):
-                    raise ToolError(f"Unknown domain operator {item!r}; use '&', '|' or '!'.")
-            elif not (
-                isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and isinstance(item[1], str)
-            ):
-                raise ToolError('Each domain condition must be [field, operator, value], e.g. ["state", "=", "draft"].')
-            elif item[0].startswith("_") or any(part.startswith("_") for part in item[0].split(".")):
-                raise ToolError(f"Unknown field {item[0]!r}.")
-            elif described is not None and item[0].split(".")[0] not in described:
-                # Conditions on fields outside the allow-list would reveal their values.
-                raise ToolError(f"Cannot filter {model._name} on {item[0]!r}: unknown or not allowed field.")
-        normalized = [tuple(item) if isinstance(item, list) else item for item in domain]
+        normalized = self._checked_domain(model, domain, self.fields(model) if described is None else described)
         try:
             compat.validate_domain(model, normalized)
         except Exception as error:
             raise ToolError(f"Invalid domain: {error}") from error
         return normalized
+
+    def _checked_domain(self, model, domain, described):
+        """The domain as tuples, every path checked; ``any``/``not any`` sub-domains on the model they reach."""
+        if not isinstance(domain, list):
+            raise ToolError('domain must be a list, e.g. [["name", "ilike", "acme"]].')
+        normalized = []
+        for item in domain:
+            if isinstance(item, str):
+                if item not in ("&", "|", "!"):
+                    raise ToolError(f"Unknown domain operator {item!r}; use '&', '|' or '!'.")
+                normalized.append(item)
+                continue
+            if not (
+                isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and isinstance(item[1], str)
+            ):
+                raise ToolError('Each domain condition must be [field, operator, value], e.g. ["state", "=", "draft"].')
+            path, operator, value = item
+            field = self.check_path(model, path, f"filter {model._name} on {path!r}", described)
+            if operator.lower() in ("any", "not any") and field is not None and field.relational:
+                comodel = self.related_model(field.comodel_name, f"filter {model._name} on {path!r}")
+                value = self._checked_domain(comodel, value, self.fields(comodel))
+            normalized.append((path, operator, value))
+        return normalized
+
+    def check_path(self, model, path, what, described=None):
+        """The last field of a dotted ``path`` (domain, group by, order), or a ``ToolError``.
+
+        Every segment must be a field the user may read and the connection allows on the
+        model that segment belongs to: a condition or a group on a path reveals what it
+        reaches. What follows a non-relational field (a date granularity, a property) is
+        Odoo's to validate.
+        """
+        current = model
+        allowed = self.fields(model) if described is None else described
+        segments = path.split(".")
+        for position, name in enumerate(segments):
+            if name.startswith("_") or (name != "id" and name not in allowed):
+                raise ToolError(f"Cannot {what}: {name!r} is an unknown or not allowed field of {current._name}.")
+            field = current._fields.get(name)
+            if position == len(segments) - 1 or field is None or not field.relational:
+                return field
+            current = self.related_model(field.comodel_name, what)
+            allowed = self.fields(current)
+        return None
+
+    def related_model(self, name, what):
+        """A model reached through a relation, if the user and the connection may read it."""
+        reason = exposure(name, "read", self.named_models)
+        if reason is None and not self.policy.allows_model(name, "read"):
+            reason = f"the model {name} is not allowed for this connection (read)."
+        if reason is None and not self.env[name].has_access("read"):
+            reason = f"you may not read {name}."
+        if reason:
+            raise ToolError(f"Cannot {what}: {reason}")
+        return self.env[name]

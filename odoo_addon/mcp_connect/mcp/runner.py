@@ -1,8 +1,10 @@
 """Running one tool call: argument validation, a savepoint, and errors the model can act on.
 
 Every call runs inside a savepoint: a tool that fails half-way leaves nothing behind
-(no partial writes). Validation and business errors become ``isError`` results;
-only an unexpected failure is logged, and its details stay in the server log.
+(no partial writes), and under the connection's guard (``mcp_connect.guard``), which
+narrows Odoo's own access checks for everything the call does. Validation and
+business errors become ``isError`` results; only an unexpected failure is logged,
+and its details stay in the server log.
 """
 
 import logging
@@ -10,6 +12,7 @@ import logging
 import psycopg2
 from odoo.exceptions import AccessDenied, AccessError, MissingError, UserError, ValidationError
 
+from .. import guard
 from .context import ToolError
 from .schema import SchemaError, validate
 
@@ -23,7 +26,7 @@ def run(tool, ctx, arguments):
     except SchemaError as error:
         return None, f"Invalid arguments: {error}."
     try:
-        with ctx.env.cr.savepoint():
+        with ctx.env.cr.savepoint(), guard.active(guard.for_context(ctx, tool.name)):
             result = tool.handler(ctx, arguments)
             ctx.env.flush_all()
         return result, None

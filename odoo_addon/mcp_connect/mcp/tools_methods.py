@@ -1,11 +1,18 @@
-"""Calling business methods (``action_confirm``, ``button_validate``...) as the user."""
+"""Calling business methods (``action_confirm``, ``button_validate``...) as the user.
+
+Only what a user could click: the ``type="object"`` buttons of the model's own views,
+plus the methods a manager lists on the connection. Never the web client's methods,
+the ORM's, or anything else every model inherits from ``base``: they reach fields,
+records and contexts that the other tools check.
+"""
 
 import json
 import re
 
 from odoo import models
+from odoo.exceptions import AccessError
 
-from .. import compat
+from .. import compat, guard
 from ..oauth import scopes as scope_rules
 from .context import ToolError
 from .registry import tool
@@ -13,8 +20,63 @@ from .schemas import MODEL, inputs, outputs
 from .values import MAX_TEXT
 
 METHOD = re.compile(r"^[a-z][a-z0-9_]{0,127}$")
-# The ORM's own CRUD and framework methods go through the dedicated tools (or not at all).
-FRAMEWORK_METHODS = frozenset(name for name in dir(models.Model) if not name.startswith("_"))
+# A button changes the record it is on: while it runs, the connection's "call" on the
+# model stands for "write" on it too. What it does to other models follows the policy.
+CALL_IMPLIES = ("write",)
+SHOWN_METHODS = 30
+
+
+def refusal(model, name):
+    """Why ``name`` can never be called on ``model`` through MCP, or None."""
+    if not isinstance(name, str) or not METHOD.match(name):
+        return "Only public methods can be called (lower-case names not starting with _)."
+    if name.startswith("web_"):
+        return f"{name} is a method of Odoo's web client."
+    if hasattr(models.BaseModel, name) or hasattr(type(model.env["base"]), name):
+        return (
+            f"{name} is a method every model has (the ORM's or the framework's); use search_records, "
+            "read_records, create_records, update_records or delete_records instead."
+        )
+    try:
+        compat.public_method(model, name)
+    except (AccessError, AttributeError):
+        return f"{model._name} has no public method {name}."
+    return None
+
+
+def callable_methods(ctx, model):
+    """The methods ``call_method`` accepts on ``model`` for this user and connection, sorted."""
+    user = model.env.user
+    offered = model.env["ir.ui.view"]._mcp_button_methods(model._name)
+    names = {name for name, groups in offered if all(user.has_groups(spec) for spec in groups)}
+    if ctx.connection_record:
+        names |= ctx.connection_record._listed_methods().get(model._name, frozenset())
+    return sorted(name for name in names if refusal(model, name) is None)
+
+
+def _offer(model, allowed):
+    if not allowed:
+        return (
+            f"No method of {model._name} can be called through this connection: its views offer no button, and "
+            "a manager can list methods on the connection."
+        )
+    shown = ", ".join(allowed[:SHOWN_METHODS])
+    more = f" (and {len(allowed) - SHOWN_METHODS} more)" if len(allowed) > SHOWN_METHODS else ""
+    return f"Methods you may call on {model._name}: {shown}{more}."
+
+
+def _carries_context(value):
+    """Whether any object inside ``value`` has a ``context`` key (a per-call or per-field context)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if "context" in item:
+                return True
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def describe_result(result):
@@ -41,9 +103,10 @@ def describe_result(result):
 @tool(
     "call_method",
     title="Call a business method",
-    description="Call a public business method of a model on records, e.g. action_confirm on sale.order or "
-    "action_post on account.move, as the user (their access rights apply). Private methods (starting with _) and the "
-    "ORM's own methods (create, write, unlink, search...) are refused; use the dedicated tools for those.",
+    description="Call a business method of a model on records, as the user (their access rights apply): what the "
+    "model's buttons in Odoo do, e.g. action_confirm on sale.order or action_post on account.move, plus methods the "
+    "connection's manager listed. describe_model lists the methods you may call. The ORM's and the web client's "
+    "methods are refused; use the dedicated tools to search, read, create, update or delete.",
     input_schema=inputs(
         {
             "model": MODEL,
@@ -70,19 +133,16 @@ def describe_result(result):
 def call_method(ctx, arguments):
     model = ctx.model(arguments["model"], "call")
     name = arguments["method"]
-    if not METHOD.match(name):
-        raise ToolError("Only public methods can be called (lower-case names not starting with _).")
-    if name in FRAMEWORK_METHODS:
-        raise ToolError(
-            f"{name} is an ORM method; use search_records, create_records, update_records or delete_records instead."
+    allowed = callable_methods(ctx, model)
+    if name not in allowed:
+        reason = refusal(model, name) or (
+            f"{name} is not a button of the {model._name} views, and this connection does not list it."
         )
+        raise ToolError(f"{reason} {_offer(model, allowed)}")
     kwargs = arguments.get("kwargs") or {}
-    if "context" in kwargs:
-        raise ToolError("kwargs may not carry a context: the call runs in your own context.")
-    try:
-        method = compat.public_method(model, name)
-    except AttributeError as error:
-        raise ToolError(f"{model._name} has no public method {name}.") from error
+    if _carries_context(kwargs) or _carries_context(arguments.get("args") or []):
+        raise ToolError("Arguments may not carry a context, at any depth: the call runs in your own context.")
+    method = compat.public_method(model, name)
     args = arguments.get("args") or []
     try:
         result = _call(ctx, model, name, method, arguments, args, kwargs)
@@ -98,8 +158,10 @@ def _call(ctx, model, name, method, arguments, args, kwargs):
             raise ToolError(
                 f"{name} works on the whole model, but this connection may only use some {model._name} records."
             )
-        result = getattr(model, name)(*args, **kwargs)
+        with guard.allowing(model._name, CALL_IMPLIES):
+            result = getattr(model, name)(*args, **kwargs)
     else:
         records = ctx.records(model, arguments.get("ids") or [])
-        result = getattr(records, name)(*args, **kwargs)
+        with guard.allowing(model._name, CALL_IMPLIES):
+            result = getattr(records, name)(*args, **kwargs)
     return result

@@ -1,8 +1,10 @@
 """Discovering models and their fields."""
 
+from ..oauth import scopes as scope_rules
 from .context import exposure
 from .registry import tool
 from .schemas import MODEL, inputs, outputs
+from .tools_methods import callable_methods
 from .values import fit
 
 ATTRIBUTES = ("type", "string", "required", "readonly", "relation", "selection", "help")
@@ -41,7 +43,7 @@ def list_models(ctx, arguments):
     labels = {row["model"]: row["name"] for row in described}
     models = []
     for name in sorted(labels):
-        if name not in ctx.env or exposure(name, "read") or not ctx.policy.allows_model(name, "read"):
+        if name not in ctx.env or exposure(name, "read", ctx.named_models) or not ctx.policy.allows_model(name, "read"):
             continue
         model = ctx.env[name]
         if model._abstract or not model.has_access("read"):
@@ -60,7 +62,8 @@ def list_models(ctx, arguments):
     "describe_model",
     title="Describe a model",
     description="The fields of a model that you can read: type, label, whether required or read-only, the related "
-    "model of relational fields and the values of selection fields. Use it before searching or writing.",
+    "model of relational fields and the values of selection fields, and the methods call_method may call on it. "
+    "Use it before searching or writing.",
     input_schema=inputs(
         {
             "model": MODEL,
@@ -79,6 +82,7 @@ def list_models(ctx, arguments):
             "model": {"type": "string"},
             "name": {"type": "string"},
             "fields": {"type": "object"},
+            "methods": {"type": "array", "items": {"type": "string"}},
             "truncated": {"type": "boolean"},
         }
     ),
@@ -103,5 +107,18 @@ def describe_model(ctx, arguments):
         "model": model._name,
         "name": model._description or model._name,
         "fields": dict(rows),
+        "methods": _methods(ctx, model),
         "truncated": truncated,
     }
+
+
+def _methods(ctx, model):
+    """What call_method accepts on the model, when this token and connection may call methods on it at all."""
+    if (
+        scope_rules.WRITE not in ctx.scopes
+        or not ctx.policy.allows_tool("call_method")
+        or not ctx.policy.allows_model(model._name, "call")
+        or exposure(model._name, "call", ctx.named_models)
+    ):
+        return []
+    return callable_methods(ctx, model)

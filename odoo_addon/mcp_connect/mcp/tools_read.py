@@ -4,14 +4,20 @@ import re
 
 from .. import compat
 from .context import ToolError
-from .registry import tool
+from .registry import TOOLS, tool
 from .schemas import DOMAIN, FIELDS, IDS, MODEL, RECORD, inputs, outputs
-from .values import convert, default_fields, fit, serialize_records
+from .values import MAX_RELATED_IDS, MAX_RESULT_CHARS, convert, default_fields, fit, serialize_records, size
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 20
 ORDER = re.compile(r"^\s*[a-z_][a-z0-9_]*(\s+(asc|desc))?(\s*,\s*[a-z_][a-z0-9_]*(\s+(asc|desc))?)*\s*$", re.I)
 AGGREGATORS = ("sum", "avg", "min", "max", "count", "count_distinct", "bool_and", "bool_or", "array_agg")
+# What shows the values of records rather than numbers about them: these follow the rules of
+# the tools that read records (their approval, their presence on the connection).
+LISTING_AGGREGATORS = ("array_agg",)
+NUMERIC_TYPES = ("integer", "float", "monetary")
+FREE_TEXT_TYPES = ("char", "text", "html")
+RECORD_READING_TOOLS = ("read_records", "search_records")
 
 
 def chosen_fields(ctx, model, described, requested):
@@ -142,7 +148,65 @@ def _group_key(value):
 def _aggregate(value):
     if value is None or isinstance(value, (bool, int, float)):
         return value
+    if isinstance(value, (list, tuple)):
+        shown = [_aggregate(item) for item in value[:MAX_RELATED_IDS]]
+        return shown if len(value) <= MAX_RELATED_IDS else {"values": shown, "count": len(value)}
     return convert(value, "char")
+
+
+def _shrink(group, budget):
+    """Halve the longest lists of values of one group until it fits ``budget``; whether it had to."""
+    shrunk = False
+    while size(group) > budget:
+        lists = {
+            key: value["values"] if isinstance(value, dict) else value
+            for key, value in group.items()
+            if isinstance(value, list) or (isinstance(value, dict) and "values" in value)
+        }
+        lists = {key: items for key, items in lists.items() if items}
+        if not lists:
+            break
+        key = max(lists, key=lambda name: size(lists[name]))
+        counted = group[key]["count"] if isinstance(group[key], dict) else len(group[key])
+        group[key] = {"values": lists[key][: len(lists[key]) // 2], "count": counted}
+        shrunk = True
+    return shrunk
+
+
+def _check_reading_values(ctx, model, specs):
+    """Aggregates that list values are reads: refused unless the tools reading records run without approval."""
+    for name in RECORD_READING_TOOLS:
+        decision = ctx.policy.evaluate(
+            tool=name,
+            required_scope=TOOLS[name].scope,
+            granted_scopes=list(ctx.scopes),
+            model=model._name,
+            operation="read",
+            client_ip=ctx.client_ip,
+        )
+        if decision.outcome != "allow":
+            state = "needs an approval" if decision.outcome == "needs_approval" else "is not allowed"
+            raise ToolError(
+                f"{', '.join(specs)} would show the values of {model._name} records, and on this connection {name} "
+                f"{state}. Aggregate numbers instead (__count, sum, avg, count_distinct, min or max of numbers)."
+            )
+
+
+def checked_aggregate_order(order, groupby, aggregates):
+    """An order on the call's own groups and aggregates only (any other term would be an oracle)."""
+    if not order:
+        return None
+    terms = {*groupby, *aggregates, "__count"}
+    for part in order.split(","):
+        words = part.split()
+        direction = words[1].lower() if len(words) == 2 else "asc"
+        if not words or len(words) > 2 or words[0] not in terms or direction not in ("asc", "desc"):
+            example = (groupby or aggregates)[0]
+            raise ToolError(
+                f'order may only sort by this call\'s groupby or aggregates, e.g. "{example} desc"; '
+                f"{part.strip()[:100]!r} is not one of them."
+            )
+    return order
 
 
 @tool(
@@ -150,7 +214,8 @@ def _aggregate(value):
     title="Aggregate records",
     description="Group records and compute totals, like a pivot table. 'groupby' takes fields such as "
     '"partner_id" or "date:month"; "aggregates" takes "field:function" such as "amount_total:sum", or "__count". '
-    'Example: model sale.order, groupby ["user_id"], aggregates ["amount_total:sum", "__count"].',
+    'Example: model sale.order, groupby ["user_id"], aggregates ["amount_total:sum", "__count"]. Aggregates that '
+    "list values (array_agg, min or max of text, grouping by a text field) follow read_records' approval.",
     input_schema=inputs(
         {
             "model": MODEL,
@@ -182,29 +247,37 @@ def aggregate_records(ctx, arguments):
     domain = ctx.restrict(model, ctx.validate_domain(model, arguments.get("domain"), described))
     groupby = arguments.get("groupby") or []
     aggregates = arguments["aggregates"]
+    listing = []
     for spec in groupby:
-        name = spec.split(":")[0].split(".")[0]
-        if name not in described:
-            raise ToolError(f"Cannot group {model._name} by {spec!r}: unknown or unreadable field.")
+        field = ctx.check_path(model, spec.split(":")[0], f"group {model._name} by {spec!r}", described)
+        if field is not None and field.type in FREE_TEXT_TYPES:
+            listing.append(spec)
     for spec in aggregates:
         if spec == "__count":
             continue
         name, _, function = spec.partition(":")
-        if name not in described or function not in AGGREGATORS:
+        if name not in described or name.startswith("_") or function not in AGGREGATORS:
             raise ToolError(
                 f"Aggregate {spec!r} must be field:function with a readable field and one of "
                 f"{', '.join(AGGREGATORS)}, or __count."
             )
+        if function in LISTING_AGGREGATORS or (
+            function in ("min", "max") and described[name]["type"] not in NUMERIC_TYPES
+        ):
+            listing.append(spec)
+    if listing:
+        _check_reading_values(ctx, model, listing)
+    order = checked_aggregate_order(arguments.get("order"), groupby, aggregates)
     try:
-        rows = compat.read_group(
-            model, domain, groupby, aggregates, limit=arguments.get("limit", 100), order=arguments.get("order")
-        )
+        rows = compat.read_group(model, domain, groupby, aggregates, limit=arguments.get("limit", 100), order=order)
     except ValueError as error:
         raise ToolError(f"Invalid aggregation: {error}") from error
-    groups = []
+    groups, shrunk = [], False
     for row in rows:
         keys = dict(zip(groupby, (_group_key(v) for v in row[: len(groupby)]), strict=True))
         values = dict(zip(aggregates, (_aggregate(v) for v in row[len(groupby) :]), strict=True))
-        groups.append({**keys, **values})
+        group = {**keys, **values}
+        shrunk = _shrink(group, MAX_RESULT_CHARS - 400) or shrunk
+        groups.append(group)
     groups, truncated = fit(groups, overhead=200)
-    return {"model": model._name, "groups": groups, "truncated": truncated}
+    return {"model": model._name, "groups": groups, "truncated": truncated or shrunk}

@@ -15,6 +15,7 @@ def checked_values(ctx, model, values, described):
     computed = [name for name in values if described[name].get("readonly") and not described[name].get("store")]
     if computed:
         raise ToolError(f"These fields of {model._name} are computed and cannot be set: {', '.join(computed)}")
+    ctx.check_written(model, values)
     return values
 
 

@@ -1,5 +1,9 @@
 from . import (
+    base,
     ir_http,
+    ir_model_access,
+    ir_rule,
+    ir_ui_view,
     mcp_approval_request,
     mcp_audit_log,
     mcp_authorization_code,

@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .. import compat
 from ..mcp import registry, runner
 from ..mcp.context import ToolContext
 from ..oauth import scopes as scope_rules
@@ -28,7 +29,10 @@ class McpApprovalRequest(models.Model):
     arguments = fields.Text(readonly=True)
     scopes = fields.Char(readonly=True)
     client_ip = fields.Char(readonly=True)
-    approver_id = fields.Many2one("res.users", readonly=True)
+    approver_id = fields.Many2one(
+        "res.users", readonly=True, help="Who approves; MCP Connect managers when empty. Never the user who asked."
+    )
+    can_approve = fields.Boolean(compute="_compute_can_approve")
     state = fields.Selection(
         [
             ("pending", "Pending"),
@@ -55,9 +59,16 @@ class McpApprovalRequest(models.Model):
                 "Approval #%(id)s: %(tool)s %(model)s", id=request.id, tool=request.tool, model=request.model_name or ""
             )
 
+    @api.depends("state", "user_id", "approver_id")
+    @api.depends_context("uid")
+    def _compute_can_approve(self):
+        for request in self:
+            request.can_approve = request.state == "pending" and not request._approval_refusal(self.env.user)
+
     @api.model
     def _open(self, connection, user, company, tool, arguments, scopes, client_ip):
-        approver = connection.approver_id or connection.owner_user_id or self.env.ref("base.user_admin")
+        # Nobody approves their own call: without another approver, MCP Connect managers do.
+        approver = connection.approver_id if connection.approver_id != user else self.env["res.users"]
         request = self.sudo().create(
             {
                 "connection_id": connection.id,
@@ -72,18 +83,23 @@ class McpApprovalRequest(models.Model):
                 "expires_at": fields.Datetime.now() + timedelta(hours=EXPIRY_HOURS),
             }
         )
-        request.activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=_("Approve an AI tool call: %(tool)s", tool=tool.title),
-            note=_(
-                "%(user)s's AI tool %(connection)s asks to run %(tool)s. Approve or reject it.",
-                user=user.name,
-                connection=connection.name,
-                tool=tool.name,
-            ),
-            user_id=approver.id,
-        )
+        for decider in approver or compat.group_members(self.env.ref("mcp_connect.group_mcp_manager")) - user:
+            request.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=_("Approve an AI tool call: %(tool)s", tool=tool.title),
+                note=_(
+                    "%(user)s's AI tool %(connection)s asks to run %(tool)s. Approve or reject it.",
+                    user=user.name,
+                    connection=connection.name,
+                    tool=tool.name,
+                ),
+                user_id=decider.id,
+            )
         return request
+
+    def _approver_label(self):
+        self.ensure_one()
+        return self.approver_id.name or _("an MCP Connect manager")
 
     def _status(self):
         self.ensure_one()
@@ -95,18 +111,28 @@ class McpApprovalRequest(models.Model):
             "error": self.error or None,
         }
 
-    def _check_decider(self):
-        user = self.env.user
+    def _approval_refusal(self, user):
+        """Why ``user`` may not approve this request, or None."""
+        self.ensure_one()
+        if user == self.user_id:
+            return _("Nobody approves their own request: another approver or an MCP Connect manager must.")
+        if user != self.approver_id and not user.has_group("mcp_connect.group_mcp_manager"):
+            return _("Only %(name)s or an MCP Connect manager can approve.", name=self._approver_label())
+        return None
+
+    def _check_pending(self):
         for request in self:
             if request.state != "pending":
                 raise UserError(_("This request was already decided."))
             if request.expires_at <= fields.Datetime.now():
                 raise UserError(_("This request expired."))
-            if user != request.approver_id and not user.has_group("mcp_connect.group_mcp_manager"):
-                raise UserError(_("Only %(name)s or an MCP Connect manager can decide.", name=request.approver_id.name))
 
     def action_approve(self):
-        self._check_decider()
+        self._check_pending()
+        for request in self:
+            refusal = request._approval_refusal(self.env.user)
+            if refusal:
+                raise UserError(refusal)
         for request in self:
             request.sudo().write({"decided_by_id": self.env.uid, "decided_at": fields.Datetime.now()})
             result, error = request.sudo()._execute()
@@ -120,7 +146,12 @@ class McpApprovalRequest(models.Model):
         return True
 
     def action_reject(self):
-        self._check_decider()
+        """The approver, a manager, or the user who asked (withdrawing it: a rejection only stops the call)."""
+        self._check_pending()
+        user = self.env.user
+        for request in self:
+            if user != request.user_id and request._approval_refusal(user):
+                raise UserError(request._approval_refusal(user))
         for request in self:
             request.sudo().write(
                 {"state": "rejected", "decided_by_id": self.env.uid, "decided_at": fields.Datetime.now()}

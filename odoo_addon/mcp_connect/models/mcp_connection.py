@@ -7,6 +7,7 @@ from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import UserError, ValidationError
 
 from .. import compat, config
+from ..mcp.tools_methods import refusal as method_refusal
 from ..oauth import scopes as scope_rules
 from ..oauth.storage import CUSTOM, DYNAMIC, METADATA_DOCUMENT, PERSONAL
 from ..transactions import touch
@@ -141,7 +142,17 @@ class McpConnection(models.Model):
         help="Calls to these tools wait until the approver accepts them in Odoo.",
     )
     approver_id = fields.Many2one(
-        "res.users", string="Approver", help="Who approves risky calls; the connection's owner when empty."
+        "res.users",
+        string="Approver",
+        help="Who approves risky calls; MCP Connect managers when empty. Nobody approves a call they asked for "
+        "themselves: a manager does.",
+    )
+    allowed_methods = fields.Text(
+        string="Extra methods",
+        tracking=True,
+        help="call_method may call the buttons of each model's views. List other public methods here, one "
+        "model.method per line (e.g. res.partner.address_get). The web client's and the ORM's methods, and "
+        "names starting with _, are never callable.",
     )
     ip_allowlist = fields.Text(
         string="IP allowlist",
@@ -311,11 +322,24 @@ class McpConnection(models.Model):
         if any(connection.rate_limit < 0 for connection in self):
             raise ValidationError(_("The rate limit cannot be negative (0 uses the default)."))
 
-    @api.constrains("approval_tool_ids", "approver_id", "owner_user_id")
-    def _check_approver(self):
+    @api.constrains("allowed_methods")
+    def _check_allowed_methods(self):
         for connection in self:
-            if connection.approval_tool_ids and not (connection.approver_id or connection.owner_user_id):
-                raise ValidationError(_("Choose who approves the calls that need approval."))
+            for number, line in enumerate((connection.allowed_methods or "").splitlines(), start=1):
+                line = line.strip()
+                if not line:
+                    continue
+                model_name, _dot, method = line.rpartition(".")
+                if model_name not in self.env:
+                    raise ValidationError(
+                        _(
+                            "Extra methods, line %(line)s: write model.method, e.g. res.partner.address_get.",
+                            line=number,
+                        )
+                    )
+                reason = method_refusal(self.env[model_name], method)
+                if reason:
+                    raise ValidationError(_("Extra methods, line %(line)s: %(reason)s", line=number, reason=reason))
 
     def write(self, vals):
         if "redirect_uris" in vals and not self.env.context.get("mcp_registration_update"):
@@ -402,6 +426,16 @@ class McpConnection(models.Model):
         if connection.policy_document and "allowed_models" not in json.loads(connection.policy_document):
             return {}  # no model rules: nothing more to read
         return {rule.model_id.model: rule._data_scope(user) for rule in connection.model_rule_ids}
+
+    def _listed_methods(self):
+        """Model name -> the method names a manager listed for ``call_method``."""
+        self.ensure_one()
+        listed = {}
+        for line in (self.sudo().allowed_methods or "").splitlines():
+            model_name, _dot, method = line.strip().rpartition(".")
+            if model_name:
+                listed.setdefault(model_name, set()).add(method)
+        return {model_name: frozenset(methods) for model_name, methods in listed.items()}
 
     def _effective_rate_limit(self):
         self.ensure_one()

@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval, time
 
-from .. import compat
+from .. import compat, guard
 from ..mcp.context import DataScope, exposure
 
 OPERATIONS = ("read", "create", "write", "delete", "call")
@@ -41,10 +41,21 @@ class McpConnectionModel(models.Model):
         help="Only these fields can be read or written. Empty: every field the user can read.",
     )
 
+    configures_odoo = fields.Boolean(
+        compute="_compute_configures_odoo",
+        help="The model configures Odoo, runs code or holds credentials: listing it lets the AI tool reach it.",
+    )
+
+    @api.depends("model_id")
+    def _compute_configures_odoo(self):
+        for rule in self:
+            name = rule.model_id.model or ""
+            rule.configures_odoo = bool(name) and (guard.is_technical(name) or guard.is_secret(name))
+
     @api.constrains("model_id")
     def _check_model_exposed(self):
         for rule in self:
-            reason = exposure(rule.model_id.model, "read")
+            reason = exposure(rule.model_id.model, "read", named={rule.model_id.model})
             if reason:
                 raise ValidationError(reason)
 

@@ -84,7 +84,7 @@ class TestDataScopes(McpCase):
         self.tool_error(
             "create_records",
             {"model": "res.partner", "values": {"name": "Out", "ref": "SUPP-9"}},
-            contains="outside the records",
+            contains="outside its record filter",
         )
         self.assertFalse(self.env["res.partner"].search([("ref", "=", "SUPP-9")]))
         self.tool_error(
@@ -95,7 +95,7 @@ class TestDataScopes(McpCase):
         self.tool_error(
             "update_records",
             {"model": "res.partner", "ids": [self.inside.id], "values": {"ref": "SUPP-7"}},
-            contains="outside the records",
+            contains="outside its record filter",
         )
         self.assertEqual(self.inside.ref, "CUST-1")
         self.tool_error(

@@ -118,7 +118,7 @@ class TestPolicy(McpCase):
         self.assertNotIn("secret value", ok.arguments_summary)
         self.assertIn("<1 items>", ok.arguments_summary)
         self.assertEqual(refused.outcome, "error")
-        self.assertIn("never exposes", refused.error_summary)
+        self.assertIn("must name it", refused.error_summary)
         self.assertNotIn(self.token, str(entries.read()))
 
 

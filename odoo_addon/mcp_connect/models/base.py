@@ -1,0 +1,91 @@
+import functools
+
+from odoo import api, models
+
+from .. import guard
+
+
+class Base(models.AbstractModel):
+    """Field access during an MCP call: the connection's field lists (``guard``).
+
+    Both versions check the fields of ``read``, ``search_read`` and ``write`` in
+    ``check_field_access_rights``; 18.0 also checks every field of a domain, an order
+    or a group-by there, 19.0 in ``_check_field_access`` (a method 18.0 does not have).
+    """
+
+    _inherit = "base"
+
+    @api.model
+    def check_field_access_rights(self, operation, field_names):
+        result = super().check_field_access_rights(operation, field_names)
+        current = guard.current()
+        if current is None or self.env.su or operation != "read":
+            return result
+        if not field_names:
+            allowed = current.field_list(self)
+            return result if allowed is None else [name for name in result if name in allowed]
+        reason = current.field_refusal(self, field_names)
+        if reason:
+            guard.refuse(reason)
+        return result
+
+    @api.model
+    def _check_field_access(self, field, operation):
+        current = guard.current()
+        if current is not None and operation == "read" and not self.env.su:
+            reason = current.field_refusal(self, [field.name])
+            if reason:
+                guard.refuse(reason)
+        return super()._check_field_access(field, operation)
+
+    def _check_access(self, operation):
+        result = super()._check_access(operation)
+        current = guard.current()
+        if result or current is None or self.env.su or operation != "read" or not guard.reads_data(self):
+            return result
+        reason = current.model_refusal(self._name, "read")
+        if reason is None:
+            return None
+        return self, functools.partial(guard.access_error, reason)
+
+    @api.model
+    def _search(self, *args, **kwargs):
+        if guard.current() is None:
+            return super()._search(*args, **kwargs)
+        with guard.searching():
+            return super()._search(*args, **kwargs)
+
+    @api.model
+    def _read_group(self, *args, **kwargs):
+        if guard.current() is None:
+            return super()._read_group(*args, **kwargs)
+        with guard.searching():
+            return super()._read_group(*args, **kwargs)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        current = guard.current()
+        if current is not None:
+            current.record_created(records)
+        return records
+
+    def read(self, fields=None, load="_classic_read"):
+        current = guard.current()
+        if not fields and current is not None and not self.env.su:
+            allowed = current.field_list(self)
+            if allowed is not None:
+                fields = [name for name in self.fields_get(attributes=()) if name in allowed]
+        return super().read(fields, load=load)
+
+    def _fetch_query(self, query, fields):
+        if guard.current() is None:
+            return super()._fetch_query(query, fields)
+        with guard.fetching():
+            return super()._fetch_query(query, fields)
+
+    def _fetch_field(self, field):
+        if guard.current() is None:
+            return super()._fetch_field(field)
+        with guard.implicit():
+            return super()._fetch_field(field)
