@@ -2,7 +2,7 @@
 
 from .context import exposure
 from .registry import tool
-from .schemas import MODEL, inputs, outputs
+from .schemas import MODEL, inputs, nullable, outputs
 from .values import fit
 
 ATTRIBUTES = ("type", "string", "required", "readonly", "relation", "selection", "help")
@@ -29,7 +29,7 @@ ATTRIBUTES = ("type", "string", "required", "readonly", "relation", "selection",
         {
             "models": {"type": "array", "items": {"type": "object"}},
             "total": {"type": "integer"},
-            "next_offset": {"type": ["integer", "null"]},
+            "next_offset": nullable("integer"),
         }
     ),
 )

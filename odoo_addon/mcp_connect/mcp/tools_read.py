@@ -5,7 +5,7 @@ import re
 from .. import compat
 from .context import ToolError
 from .registry import tool
-from .schemas import DOMAIN, FIELDS, IDS, MODEL, RECORD, inputs, outputs
+from .schemas import DOMAIN, FIELDS, IDS, MODEL, RECORD, inputs, nullable, outputs
 from .values import convert, default_fields, fit, serialize_records
 
 MAX_LIMIT = 200
@@ -61,7 +61,7 @@ def checked_order(model, described, order):
             "total": {"type": "integer"},
             "offset": {"type": "integer"},
             "records": {"type": "array", "items": RECORD},
-            "next_offset": {"type": ["integer", "null"]},
+            "next_offset": nullable("integer"),
             "truncated": {"type": "boolean"},
         }
     ),

@@ -2,9 +2,35 @@ import json
 
 from odoo.tests import tagged
 
+from ..mcp import registry
 from .common import McpCase
 
 WRITE_TOOLS = {"create_records", "update_records", "delete_records", "call_method", "post_message", "schedule_activity"}
+# What makes a schema node constrain its value (the MCP Inspector's --strict reports nodes without any).
+CONSTRAINING = {"type", "enum", "const", "anyOf", "oneOf", "allOf", "not", "$ref", "properties", "items"}
+
+
+def schema_problems(node, path):
+    """Type lists (refused by Gemini's function declarations) and untyped nodes, anywhere in a schema."""
+    if not isinstance(node, dict):
+        return [f"{path}: not a schema object"]
+    problems = []
+    if not isinstance(node.get("type", ""), str):
+        problems.append(f"{path}: type {node['type']!r} is not a single type")
+    if not CONSTRAINING & set(node):
+        problems.append(f"{path}: accepts any value")
+    for keyword in ("properties", "patternProperties", "$defs", "definitions"):
+        for name, child in node.get(keyword, {}).items():
+            problems += schema_problems(child, f"{path}.{keyword}.{name}")
+    for keyword in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for index, child in enumerate(node.get(keyword, [])):
+            problems += schema_problems(child, f"{path}.{keyword}[{index}]")
+    for keyword in ("items", "not", "contains", "propertyNames"):
+        if keyword in node:
+            problems += schema_problems(node[keyword], f"{path}.{keyword}")
+    if isinstance(node.get("additionalProperties"), dict):
+        problems += schema_problems(node["additionalProperties"], f"{path}.additionalProperties")
+    return problems
 
 
 @tagged("post_install", "-at_install")
@@ -25,6 +51,22 @@ class TestToolCatalogue(McpCase):
         by_name = {tool["name"]: tool for tool in tools}
         self.assertTrue(by_name["search_records"]["annotations"]["readOnlyHint"])
         self.assertTrue(by_name["delete_records"]["annotations"]["destructiveHint"])
+
+    def test_every_schema_has_one_type_per_node(self):
+        self.assertEqual(
+            schema_problems({"type": "object", "properties": {"v": {"type": ["object", "array"]}, "r": {}}}, "s"),
+            ["s.properties.v: type ['object', 'array'] is not a single type", "s.properties.r: accepts any value"],
+        )
+        problems = []
+        for tool in registry.ordered():
+            definition = tool.definition()
+            for key in ("inputSchema", "outputSchema"):
+                problems += schema_problems(definition[key], f"{tool.name}.{key}")
+        self.assertEqual(problems, [])
+        served = self.modern("tools/list").json()["result"]["tools"]
+        self.assertEqual(
+            [problem for tool in served for problem in schema_problems(tool["inputSchema"], tool["name"])], []
+        )
 
     def test_read_token_sees_no_write_tools(self):
         tools = self.modern("tools/list", token=self.read_token).json()["result"]["tools"]
@@ -213,7 +255,7 @@ class TestWriteTools(McpCase):
         self.assertEqual(partner.create_uid, self.user)
         self.assertEqual(partner.company_id.id or self.user.company_id.id, self.user.company_id.id)
         several = self.tool_ok(
-            "create_records", {"model": "res.partner", "values": [{"name": "AI one"}, {"name": "AI two"}]}
+            "create_records", {"model": "res.partner", "values_list": [{"name": "AI one"}, {"name": "AI two"}]}
         )
         self.assertEqual(len(several["ids"]), 2)
         updated = self.tool_ok(
@@ -246,8 +288,16 @@ class TestWriteTools(McpCase):
         self.tool_error("create_records", {"model": "res.partner", "values": {"name": "x", "nope": 1}}, contains="nope")
         self.tool_error(
             "create_records",
-            {"model": "res.partner", "values": [{"name": "ok"}, {"name": "bad", "parent_id": 999999999}]},
+            {"model": "res.partner", "values_list": [{"name": "ok"}, {"name": "bad", "parent_id": 999999999}]},
         )
+        self.tool_error("create_records", {"model": "res.partner"}, contains="exactly one of values")
+        self.tool_error(
+            "create_records",
+            {"model": "res.partner", "values": {"name": "x"}, "values_list": [{"name": "ok"}]},
+            contains="exactly one of values",
+        )
+        self.tool_error("create_records", {"model": "res.partner", "values": [{"name": "x"}]}, contains="values")
+        self.tool_error("create_records", {"model": "res.partner", "values_list": []}, contains="at least 1")
         self.assertFalse(self.env["res.partner"].search([("name", "in", ["ok", "x"])]))
         self.tool_error("update_records", {"model": "res.partner", "ids": [999999999], "values": {"name": "x"}})
         self.tool_error("create_records", {"model": "res.partner", "values": {}}, contains="non-empty")
