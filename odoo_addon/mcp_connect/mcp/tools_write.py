@@ -1,11 +1,14 @@
 """Creating, updating and deleting records (mcp:write)."""
 
+from datetime import datetime, timezone
+
 from ..oauth import scopes as scope_rules
 from .context import ToolError
 from .registry import tool
 from .schemas import IDS, MODEL, VALUES, inputs, outputs
 
 MAX_CREATE = 100
+DATETIMES = "Datetimes are UTC: 2026-03-01T09:30:00Z (an offset such as +01:00 is converted)."
 
 
 def checked_values(ctx, model, values, described):
@@ -15,7 +18,21 @@ def checked_values(ctx, model, values, described):
     computed = [name for name in values if described[name].get("readonly") and not described[name].get("store")]
     if computed:
         raise ToolError(f"These fields of {model._name} are computed and cannot be set: {', '.join(computed)}")
-    return values
+    datetimes = [name for name in values if described[name]["type"] == "datetime"]
+    return {**values, **{name: _naive_utc(values[name]) for name in datetimes}}
+
+
+def _naive_utc(value):
+    """A datetime as results give it (ISO 8601 with ``Z`` or an offset) in the form Odoo stores: naive UTC."""
+    if not isinstance(value, str) or ("T" not in value and not value.endswith("Z")):
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def summary(records):
@@ -26,8 +43,8 @@ def summary(records):
     "create_records",
     title="Create records",
     description="Create one record with values, or several (up to 100) with values_list; give exactly one of "
-    "the two. Many2one fields take an id; many2many fields take a list of ids. The new records land in your "
-    "current company.",
+    "the two. Many2one fields take an id; many2many fields take a list of ids. " + DATETIMES + " The new records "
+    "land in your current company.",
     input_schema=inputs(
         {
             "model": MODEL,
@@ -89,7 +106,7 @@ def _commands(values, described):
 @tool(
     "update_records",
     title="Update records",
-    description="Write the same field values on records given by id.",
+    description="Write the same field values on records given by id. " + DATETIMES,
     input_schema=inputs({"model": MODEL, "ids": IDS, "values": VALUES}, required=["model", "ids", "values"]),
     output_schema=outputs(
         {

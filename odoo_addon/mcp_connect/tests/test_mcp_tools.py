@@ -1,8 +1,9 @@
 import json
+from datetime import datetime, timedelta
 
 from odoo.tests import tagged
 
-from ..mcp import registry
+from ..mcp import registry, tools_write, values
 from .common import McpCase
 
 WRITE_TOOLS = {"create_records", "update_records", "delete_records", "call_method", "post_message", "schedule_activity"}
@@ -205,6 +206,45 @@ class TestReadTools(McpCase):
         self.tool_error(
             "aggregate_records", {"model": "res.partner", "aggregates": ["name:explode"]}, contains="field:function"
         )
+
+    def test_datetimes_carry_their_zone(self):
+        stored = self.acme.create_date
+        fields = ["create_date", "name"]
+        for name, arguments in (
+            ("search_records", {"model": "res.partner", "domain": [["id", "=", self.acme.id]], "fields": fields}),
+            ("read_records", {"model": "res.partner", "ids": [self.acme.id], "fields": fields}),
+        ):
+            record = self.tool_ok(name, arguments)["records"][0]
+            self.assertTrue(record["create_date"].endswith("Z"), record)
+            moment = datetime.fromisoformat(record["create_date"])
+            self.assertEqual(moment.utcoffset(), timedelta(0))
+            self.assertEqual(moment.replace(tzinfo=None), stored)
+        groups = self.tool_ok(
+            "aggregate_records",
+            {
+                "model": "res.partner",
+                "domain": [["id", "=", self.acme.id]],
+                "groupby": ["create_date:day"],
+                "aggregates": ["__count"],
+            },
+        )["groups"]
+        self.assertIsNotNone(datetime.fromisoformat(groups[0]["create_date:day"]).tzinfo, groups)
+        tools = {tool["name"]: tool for tool in self.modern("tools/list").json()["result"]["tools"]}
+        for name in ("search_records", "read_records"):
+            self.assertIn("UTC, ISO 8601 ending in Z", tools[name]["description"])
+
+    def test_datetime_texts_and_dates_stay_dates(self):
+        moment = datetime(2026, 3, 1, 8, 30)
+        self.assertEqual(values.convert(moment, "datetime"), "2026-03-01T08:30:00Z")
+        self.assertEqual(values.convert("2026-03-01 08:30:00", "datetime"), "2026-03-01T08:30:00Z")
+        self.assertEqual(values.convert(moment.date(), "date"), "2026-03-01")
+        self.assertEqual(values.local_text(datetime(2026, 3, 1), "Europe/Brussels"), "2026-03-01T00:00:00+01:00")
+        self.assertEqual(values.local_text(datetime(2026, 3, 1), None), "2026-03-01T00:00:00Z")
+        # What a result shows is what a write accepts.
+        self.assertEqual(tools_write._naive_utc("2026-03-01T08:30:00Z"), "2026-03-01 08:30:00")
+        self.assertEqual(tools_write._naive_utc("2026-03-01T09:30:00+01:00"), "2026-03-01 08:30:00")
+        self.assertEqual(tools_write._naive_utc("2026-03-01 08:30:00"), "2026-03-01 08:30:00")
+        self.assertEqual(tools_write._naive_utc("soon"), "soon")
 
     def test_results_are_capped_with_a_next_page(self):
         self.env["res.partner"].create([{"name": f"Bulk MCP {i}", "comment": "x" * 1900} for i in range(60)])
