@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .. import compat
-from .values import readable_fields
+from .values import naive_utc, readable_fields
 
 # Never reachable through MCP, whatever the user's rights: MCP Connect's own
 # records (an AI tool must not loosen its own restrictions or approve its own
@@ -156,6 +156,14 @@ class ToolContext:
             )
         return records
 
+    @staticmethod
+    def _condition(item, described):
+        """A condition as a tuple; a datetime value as results show it (``Z``) becomes Odoo's naive UTC."""
+        name, operator, value = item
+        if described is not None and described.get(name, {}).get("type") == "datetime":
+            value = [naive_utc(v) for v in value] if isinstance(value, list) else naive_utc(value)
+        return (name, operator, value)
+
     def validate_domain(self, model, domain, described=None):
         if domain is None:
             return []
@@ -174,7 +182,7 @@ class ToolContext:
             elif described is not None and item[0].split(".")[0] not in described:
                 # Conditions on fields outside the allow-list would reveal their values.
                 raise ToolError(f"Cannot filter {model._name} on {item[0]!r}: unknown or not allowed field.")
-        normalized = [tuple(item) if isinstance(item, list) else item for item in domain]
+        normalized = [self._condition(item, described) if isinstance(item, list) else item for item in domain]
         try:
             compat.validate_domain(model, normalized)
         except Exception as error:

@@ -1,11 +1,10 @@
 """Creating, updating and deleting records (mcp:write)."""
 
-from datetime import datetime, timezone
-
 from ..oauth import scopes as scope_rules
 from .context import ToolError
 from .registry import tool
 from .schemas import IDS, MODEL, VALUES, inputs, outputs
+from .values import naive_utc
 
 MAX_CREATE = 100
 DATETIMES = "Datetimes are UTC: 2026-03-01T09:30:00Z (an offset such as +01:00 is converted)."
@@ -19,20 +18,7 @@ def checked_values(ctx, model, values, described):
     if computed:
         raise ToolError(f"These fields of {model._name} are computed and cannot be set: {', '.join(computed)}")
     datetimes = [name for name in values if described[name]["type"] == "datetime"]
-    return {**values, **{name: _naive_utc(values[name]) for name in datetimes}}
-
-
-def _naive_utc(value):
-    """A datetime as results give it (ISO 8601 with ``Z`` or an offset) in the form Odoo stores: naive UTC."""
-    if not isinstance(value, str) or ("T" not in value and not value.endswith("Z")):
-        return value
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return {**values, **{name: naive_utc(values[name]) for name in datetimes}}
 
 
 def summary(records):

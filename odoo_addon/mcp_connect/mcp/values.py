@@ -48,6 +48,20 @@ def local_text(moment, tz_name):
     return pytz.timezone(tz_name).localize(moment).isoformat()
 
 
+def naive_utc(value):
+    """A datetime text as results show it (ISO 8601 with ``Z`` or an offset) in the form Odoo
+    stores: naive UTC, ``YYYY-MM-DD HH:MM:SS``. Anything else is returned as it is."""
+    if not isinstance(value, str) or ("T" not in value and not value.endswith("Z")):
+        return value
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def convert(value, field_type):
     """One value from ``read()`` as JSON."""
     if value is False and field_type != "boolean":

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 
 from odoo.tests import tagged
 
-from ..mcp import registry, tools_write, values
+from ..mcp import registry, values
 from .common import McpCase
 
 WRITE_TOOLS = {"create_records", "update_records", "delete_records", "call_method", "post_message", "schedule_activity"}
@@ -229,6 +229,14 @@ class TestReadTools(McpCase):
             },
         )["groups"]
         self.assertIsNotNone(datetime.fromisoformat(groups[0]["create_date:day"]).tzinfo, groups)
+        # What a result shows is what a filter accepts, with Z or an offset (stored values may
+        # carry microseconds that results leave out).
+        since = (stored + timedelta(hours=1)).isoformat() + "+01:00"
+        until = (stored + timedelta(seconds=1)).isoformat() + "Z"
+        domain = [["id", "=", self.acme.id], ["create_date", ">=", since], ["create_date", "<", until]]
+        self.assertEqual(self.tool_ok("search_records", {"model": "res.partner", "domain": domain})["total"], 1)
+        domain[1][2] = stored.isoformat() + "-01:00"
+        self.assertEqual(self.tool_ok("search_records", {"model": "res.partner", "domain": domain})["total"], 0)
         tools = {tool["name"]: tool for tool in self.modern("tools/list").json()["result"]["tools"]}
         for name in ("search_records", "read_records"):
             self.assertIn("UTC, ISO 8601 ending in Z", tools[name]["description"])
@@ -241,10 +249,10 @@ class TestReadTools(McpCase):
         self.assertEqual(values.local_text(datetime(2026, 3, 1), "Europe/Brussels"), "2026-03-01T00:00:00+01:00")
         self.assertEqual(values.local_text(datetime(2026, 3, 1), None), "2026-03-01T00:00:00Z")
         # What a result shows is what a write accepts.
-        self.assertEqual(tools_write._naive_utc("2026-03-01T08:30:00Z"), "2026-03-01 08:30:00")
-        self.assertEqual(tools_write._naive_utc("2026-03-01T09:30:00+01:00"), "2026-03-01 08:30:00")
-        self.assertEqual(tools_write._naive_utc("2026-03-01 08:30:00"), "2026-03-01 08:30:00")
-        self.assertEqual(tools_write._naive_utc("soon"), "soon")
+        self.assertEqual(values.naive_utc("2026-03-01T08:30:00Z"), "2026-03-01 08:30:00")
+        self.assertEqual(values.naive_utc("2026-03-01T09:30:00+01:00"), "2026-03-01 08:30:00")
+        self.assertEqual(values.naive_utc("2026-03-01 08:30:00"), "2026-03-01 08:30:00")
+        self.assertEqual(values.naive_utc("soon"), "soon")
 
     def test_results_are_capped_with_a_next_page(self):
         self.env["res.partner"].create([{"name": f"Bulk MCP {i}", "comment": "x" * 1900} for i in range(60)])
