@@ -9,6 +9,7 @@ Every server it starts listens on 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import hashlib
 import json
@@ -576,7 +577,9 @@ def cmd_odoo_test(args) -> int:
         for odoo in installs:
             install_wheel(odoo)
             ensure_tour_dependencies(odoo)
-            reports.append(run_odoo_tests(odoo, pg, args.test_tags))
+        # The versions run side by side: each has its own database, port and log.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(installs)) as pool:
+            reports = list(pool.map(lambda odoo: run_odoo_tests(odoo, pg, args.test_tags), installs))
     finally:
         if not args.keep_pg:
             pg.release()

@@ -42,6 +42,8 @@ SETTINGS = (
     Setting("metadata_documents_enabled", bool, True),
     Setting("pkce_exempt_hosts", str, "chatgpt.com"),
     Setting("unused_client_days", int, 30, 1, 3650),
+    Setting("registrations_per_hour", int, 300, 0, 100000),
+    Setting("client_auth_failures", int, 10, 0, 10000),
     Setting("default_rate_limit", int, 120, 0, 100000),
     Setting("audit_retention_days", int, 90, 1, 3650),
     Setting("allowed_origins", str, ""),

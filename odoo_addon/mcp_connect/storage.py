@@ -60,6 +60,8 @@ class OdooStorage:
                 registration_enabled=get(self.env, "registration_enabled"),
                 metadata_documents_enabled=get(self.env, "metadata_documents_enabled"),
                 pkce_exempt_hosts=tuple(config.pkce_exempt_hosts(self.env)),
+                registrations_per_hour=get(self.env, "registrations_per_hour"),
+                client_auth_failures=get(self.env, "client_auth_failures"),
             )
         return self._settings
 
@@ -168,9 +170,30 @@ class OdooStorage:
     def _default_company(self):
         return self.env["res.company"].search([], order="id", limit=1)
 
-    def register_client(self, registration, client_id, secret_hash):
+    def find_registrations(self, registration, address):
+        connections = self.env["mcp.connection"].search(
+            [
+                ("connection_type", "=", "browser"),
+                ("state", "=", "active"),
+                ("registration_address", "=", address),
+                ("name", "=", registration.client_name),
+                ("client_type", "=", "confidential" if registration.confidential else "public"),
+                ("grant_types", "=", " ".join(registration.grant_types)),
+                ("application_type", "=", registration.application_type),
+                ("client_uri", "=", registration.client_uri or False),
+                ("logo_uri", "=", registration.logo_uri or False),
+                ("software_id", "=", registration.software_id or False),
+                ("software_version", "=", registration.software_version or False),
+            ],
+            order="id desc",
+            limit=20,
+        )
+        return [(self.client_from_connection(connection), connection.create_date) for connection in connections]
+
+    def register_client(self, registration, client_id, secret_hash, address):
         connection = self.env["mcp.connection"].create(
             {
+                "registration_address": address,
                 "name": registration.client_name,
                 "connection_type": "browser",
                 "client_id": client_id,

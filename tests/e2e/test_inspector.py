@@ -20,7 +20,13 @@ def token(odoo):
 
 def inspector(odoo, token, home, era, *args):
     """Run one `mcp-inspector --cli` command and return its JSON result."""
-    result = node_tools.run(
+    result = run_inspector(odoo, token, home, era, *args)
+    assert result.returncode == 0, f"exit {result.returncode}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+    return json.loads(result.stdout)["result"]
+
+
+def run_inspector(odoo, token, home, era, *args):
+    return node_tools.run(
         node_tools.inspector_cli(),
         "--cli",
         "--transport",
@@ -38,8 +44,6 @@ def inspector(odoo, token, home, era, *args):
         env={"MCP_INSPECTOR_SECRET_STORE": "memory"},
         timeout=60,
     )
-    assert result.returncode == 0, f"exit {result.returncode}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-    return json.loads(result.stdout)["result"]
 
 
 @pytest.mark.parametrize("era", ERAS)
@@ -48,6 +52,17 @@ def test_inspector_lists_tools(odoo, token, tmp_path, era):
     tools = {tool["name"]: tool for tool in result["tools"]}
     assert {"search_records", "whoami", "read_records", "list_models"} <= set(tools)
     assert all(tool.get("description") and tool["inputSchema"]["type"] == "object" for tool in tools.values())
+
+
+def test_inspector_strict_finds_no_schema_portability_problem(odoo, token, tmp_path):
+    # --strict lints every tool's input and output schema: type lists (refused by Gemini's function
+    # declarations), schemas that accept anything, remote $refs. Errors exit 6; warnings only print.
+    result = run_inspector(odoo, token, tmp_path, "auto", "--method", "tools/list", "--strict")
+    assert result.returncode == 0, f"exit {result.returncode}\nstderr: {result.stderr}"
+    envelope = json.loads(result.stdout)
+    assert "schemaFindings" not in envelope, envelope.get("schemaFindings")
+    assert "Warning" not in result.stderr and "Error" not in result.stderr, result.stderr
+    assert {"create_records", "whoami"} <= {tool["name"] for tool in envelope["result"]["tools"]}
 
 
 @pytest.mark.parametrize("era", ERAS)

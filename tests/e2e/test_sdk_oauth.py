@@ -17,7 +17,7 @@ from .helpers import Browser, MemoryTokenStorage, OdooAdmin
 REDIRECT_URI = "http://127.0.0.1:33418/callback"
 
 
-def make_provider(server, browser, storage):
+def make_provider(server, browser, storage, name):
     box = {}
 
     async def redirect_handler(authorization_url):
@@ -27,7 +27,7 @@ def make_provider(server, browser, storage):
         return box.pop("result")
 
     metadata = OAuthClientMetadata(
-        client_name="mcp-python-sdk e2e",
+        client_name=name,
         redirect_uris=[REDIRECT_URI],
         grant_types=["authorization_code", "refresh_token"],
         response_types=["code"],
@@ -42,8 +42,10 @@ def make_provider(server, browser, storage):
     )
 
 
-async def run_session(server, mode, storage, browser, *, expire_before_second_call=False):
-    provider = make_provider(server, browser, storage)
+async def run_session(server, mode, storage, browser, *, expire_before_second_call=False, name="mcp-python-sdk e2e"):
+    # A registration with the same metadata from the same address gets the same client back:
+    # tests that count a client's tokens or consents register under a name of their own.
+    provider = make_provider(server, browser, storage, name)
     async with httpx2.AsyncClient(auth=provider, timeout=httpx2.Timeout(60.0)) as http:
         transport = streamable_http_client(f"{server.url}/api/mcp", http_client=http)
         async with Client(transport, mode=mode) as client:
@@ -65,7 +67,9 @@ async def run_session(server, mode, storage, browser, *, expire_before_second_ca
 def test_sdk_registers_signs_in_calls_tools_and_refreshes(odoo, mode):
     storage = MemoryTokenStorage()
     browser = Browser()
-    result = anyio.run(lambda: run_session(odoo, mode, storage, browser, expire_before_second_call=True))
+    result = anyio.run(
+        lambda: run_session(odoo, mode, storage, browser, expire_before_second_call=True, name=f"sdk e2e {mode}")
+    )
     expected = "2025-11-25" if mode == "legacy" else "2026-07-28"
     assert result["protocol"] == expected
     assert {"search_records", "whoami", "create_records"} <= set(result["tools"])
@@ -87,7 +91,7 @@ def test_sdk_registers_signs_in_calls_tools_and_refreshes(odoo, mode):
 
 def test_revocation_in_odoo_stops_the_next_call(odoo):
     storage = MemoryTokenStorage()
-    anyio.run(lambda: run_session(odoo, "auto", storage, Browser()))
+    anyio.run(lambda: run_session(odoo, "auto", storage, Browser(), name="sdk e2e revocation"))
     admin = OdooAdmin(odoo)
     connection_ids = admin.call("mcp.connection", "search", [[["client_id", "=", storage.client_info.client_id]]])
     admin.call("mcp.connection", "action_revoke", [connection_ids])
@@ -104,10 +108,10 @@ def test_revocation_in_odoo_stops_the_next_call(odoo):
 def test_consent_is_remembered_on_reconnect(odoo):
     first_browser = Browser()
     storage = MemoryTokenStorage()
-    anyio.run(lambda: run_session(odoo, "legacy", storage, first_browser))
+    anyio.run(lambda: run_session(odoo, "legacy", storage, first_browser, name="sdk e2e consent"))
     assert any(status == 200 for status, _url in first_browser.pages)
     storage.tokens = None
     second_browser = Browser()
-    anyio.run(lambda: run_session(odoo, "legacy", storage, second_browser))
+    anyio.run(lambda: run_session(odoo, "legacy", storage, second_browser, name="sdk e2e consent"))
     consent_pages = [url for status, url in second_browser.pages if status == 200 and "/oauth/authorize" in url]
     assert not consent_pages, "a reconnect with the same scopes must not ask for consent again"

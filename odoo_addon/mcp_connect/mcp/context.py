@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .. import compat, guard
-from .values import readable_fields
+from .values import naive_utc, readable_fields
 
 # Never reachable through MCP, whatever the user's rights or a manager lists: MCP
 # Connect's own records (an AI tool must not loosen its own restrictions or approve
@@ -253,6 +253,9 @@ class ToolContext:
             if operator.lower() in ("any", "not any") and field is not None and field.relational:
                 comodel = self.related_model(field.comodel_name, f"filter {model._name} on {path!r}")
                 value = self._checked_domain(comodel, value, self.fields(comodel))
+            elif field is not None and field.type == "datetime":
+                # A datetime as results show it (``Z`` or an offset) becomes Odoo's naive UTC.
+                value = [naive_utc(v) for v in value] if isinstance(value, list) else naive_utc(value)
             normalized.append((path, operator, value))
         return normalized
 

@@ -26,9 +26,13 @@ def run(tool, ctx, arguments):
     except SchemaError as error:
         return None, f"Invalid arguments: {error}."
     try:
-        with ctx.env.cr.savepoint(), guard.active(guard.for_context(ctx, tool.name)):
-            result = tool.handler(ctx, arguments)
-            ctx.env.flush_all()
+        try:
+            with ctx.env.cr.savepoint(), guard.active(guard.for_context(ctx, tool.name)):
+                result = tool.handler(ctx, arguments)
+                ctx.env.flush_all()
+        finally:
+            # Relations read under the connection's record filters stay in the call.
+            ctx.env.invalidate_all(flush=False)
         return result, None
     except ToolError as error:
         return None, str(error)

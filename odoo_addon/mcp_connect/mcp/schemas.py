@@ -1,4 +1,10 @@
-"""Schema pieces shared by the tool families."""
+"""Schema pieces shared by the tool families.
+
+Every schema node has exactly one ``type`` (or an ``anyOf`` of single-type branches):
+Gemini's function declarations and other single-type dialects reject a list of types
+such as ``["string", "null"]``, and a node without any type is one the MCP Inspector's
+``--strict`` reports as accepting anything.
+"""
 
 MODEL = {"type": "string", "description": "Technical model name, e.g. res.partner, sale.order.", "maxLength": 128}
 DOMAIN = {
@@ -32,3 +38,14 @@ def inputs(properties, required=()):
 
 def outputs(properties):
     return {"type": "object", "properties": {**properties, **PENDING}}
+
+
+def nullable(type_name, **keywords):
+    """A value of ``type_name`` or null, one type per branch."""
+    return {"anyOf": [{"type": type_name, **keywords}, {"type": "null"}]}
+
+
+ANY_JSON = {
+    "anyOf": [{"type": name} for name in ("object", "array", "string", "number", "boolean", "null")],
+    "description": "Any JSON value.",
+}

@@ -2,7 +2,7 @@
 
 from .context import ToolError
 from .registry import tool
-from .schemas import inputs, outputs
+from .schemas import ANY_JSON, inputs, nullable, outputs
 
 
 @tool(
@@ -16,8 +16,8 @@ from .schemas import inputs, outputs
             "approval_id": {"type": "integer"},
             "state": {"type": "string"},
             "tool": {"type": "string"},
-            "result": {},
-            "error": {"type": ["string", "null"]},
+            "result": ANY_JSON,
+            "error": nullable("string"),
         }
     ),
 )

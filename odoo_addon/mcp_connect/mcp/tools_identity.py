@@ -1,7 +1,7 @@
 """Who the tool acts as, and within which limits."""
 
 from .registry import tool
-from .schemas import inputs, outputs
+from .schemas import inputs, nullable, outputs
 
 
 @tool(
@@ -15,8 +15,8 @@ from .schemas import inputs, outputs
             "user": {"type": "object"},
             "company": {"type": "object"},
             "companies": {"type": "array"},
-            "language": {"type": ["string", "null"]},
-            "timezone": {"type": ["string", "null"]},
+            "language": nullable("string"),
+            "timezone": nullable("string"),
             "scopes": {"type": "array", "items": {"type": "string"}},
             "connection": {"type": "object"},
         }

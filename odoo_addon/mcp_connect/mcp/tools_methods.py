@@ -16,7 +16,7 @@ from .. import compat, guard
 from ..oauth import scopes as scope_rules
 from .context import ToolError
 from .registry import tool
-from .schemas import MODEL, inputs, outputs
+from .schemas import ANY_JSON, MODEL, inputs, outputs
 from .values import MAX_TEXT
 
 METHOD = re.compile(r"^[a-z][a-z0-9_]{0,127}$")
@@ -122,7 +122,7 @@ def describe_result(result):
         },
         required=["model", "method"],
     ),
-    output_schema=outputs({"model": {"type": "string"}, "method": {"type": "string"}, "result": {}}),
+    output_schema=outputs({"model": {"type": "string"}, "method": {"type": "string"}, "result": ANY_JSON}),
     scope=scope_rules.WRITE,
     operation="call",
     risk="high",

@@ -3,7 +3,7 @@
 from ..oauth import scopes as scope_rules
 from .context import exposure
 from .registry import tool
-from .schemas import MODEL, inputs, outputs
+from .schemas import MODEL, inputs, nullable, outputs
 from .tools_methods import callable_methods
 from .values import fit
 
@@ -31,7 +31,7 @@ ATTRIBUTES = ("type", "string", "required", "readonly", "relation", "selection",
         {
             "models": {"type": "array", "items": {"type": "object"}},
             "total": {"type": "integer"},
-            "next_offset": {"type": ["integer", "null"]},
+            "next_offset": nullable("integer"),
         }
     ),
 )

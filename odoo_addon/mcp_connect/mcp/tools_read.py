@@ -1,13 +1,15 @@
 """Searching, reading, counting and aggregating records."""
 
+import datetime
 import re
 
 from .. import compat
 from .context import ToolError
 from .registry import TOOLS, tool
-from .schemas import DOMAIN, FIELDS, IDS, MODEL, RECORD, inputs, outputs
-from .values import MAX_RELATED_IDS, MAX_RESULT_CHARS, convert, default_fields, fit, serialize_records, size
+from .schemas import DOMAIN, FIELDS, IDS, MODEL, RECORD, inputs, nullable, outputs
+from .values import MAX_RELATED_IDS, MAX_RESULT_CHARS, convert, default_fields, fit, local_text, serialize_records, size
 
+DATETIMES = "Datetimes are in UTC, ISO 8601 ending in Z (2026-03-01T09:30:00Z); dates are YYYY-MM-DD."
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 20
 ORDER = re.compile(r"^\s*[a-z_][a-z0-9_]*(\s+(asc|desc))?(\s*,\s*[a-z_][a-z0-9_]*(\s+(asc|desc))?)*\s*$", re.I)
@@ -44,7 +46,7 @@ def checked_order(model, described, order):
     title="Search records",
     description="Find records matching an Odoo domain and return chosen fields, one page at a time. Without "
     "'fields' you get a readable default (the model's list view). Results are capped; use next_offset for the next "
-    'page. Example: model res.partner, domain [["is_company", "=", true]], fields ["name", "email"].',
+    'page. Example: model res.partner, domain [["is_company", "=", true]], fields ["name", "email"]. ' + DATETIMES,
     input_schema=inputs(
         {
             "model": MODEL,
@@ -67,7 +69,7 @@ def checked_order(model, described, order):
             "total": {"type": "integer"},
             "offset": {"type": "integer"},
             "records": {"type": "array", "items": RECORD},
-            "next_offset": {"type": ["integer", "null"]},
+            "next_offset": nullable("integer"),
             "truncated": {"type": "boolean"},
         }
     ),
@@ -98,7 +100,7 @@ def search_records(ctx, arguments):
 @tool(
     "read_records",
     title="Read records",
-    description="Read records by id. Without 'fields' you get a readable default.",
+    description="Read records by id. Without 'fields' you get a readable default. " + DATETIMES,
     input_schema=inputs({"model": MODEL, "ids": IDS, "fields": FIELDS}, required=["model", "ids"]),
     output_schema=outputs(
         {
@@ -139,9 +141,12 @@ def count_records(ctx, arguments):
     return {"model": model._name, "count": model.search_count(domain)}
 
 
-def _group_key(value):
+def _group_key(value, tz_name):
     if hasattr(value, "_name"):
         return {"id": value.id, "display_name": value.display_name} if value else None
+    if isinstance(value, datetime.datetime):
+        # Datetime groups (create_date:day) start at midnight in the context's time zone.
+        return local_text(value, tz_name)
     return convert(value, "char")
 
 
@@ -215,7 +220,8 @@ def checked_aggregate_order(order, groupby, aggregates):
     description="Group records and compute totals, like a pivot table. 'groupby' takes fields such as "
     '"partner_id" or "date:month"; "aggregates" takes "field:function" such as "amount_total:sum", or "__count". '
     'Example: model sale.order, groupby ["user_id"], aggregates ["amount_total:sum", "__count"]. Aggregates that '
-    "list values (array_agg, min or max of text, grouping by a text field) follow read_records' approval.",
+    "list values (array_agg, min or max of text, grouping by a text field) follow read_records' approval. "
+    "Groups of a datetime start in your time zone and show its offset.",
     input_schema=inputs(
         {
             "model": MODEL,
@@ -274,7 +280,8 @@ def aggregate_records(ctx, arguments):
         raise ToolError(f"Invalid aggregation: {error}") from error
     groups, shrunk = [], False
     for row in rows:
-        keys = dict(zip(groupby, (_group_key(v) for v in row[: len(groupby)]), strict=True))
+        tz_name = model.env.context.get("tz")
+        keys = dict(zip(groupby, (_group_key(v, tz_name) for v in row[: len(groupby)]), strict=True))
         values = dict(zip(aggregates, (_aggregate(v) for v in row[len(groupby) :]), strict=True))
         group = {**keys, **values}
         shrunk = _shrink(group, MAX_RESULT_CHARS - 400) or shrunk

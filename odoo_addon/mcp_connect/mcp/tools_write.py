@@ -4,8 +4,10 @@ from ..oauth import scopes as scope_rules
 from .context import ToolError
 from .registry import tool
 from .schemas import IDS, MODEL, VALUES, inputs, outputs
+from .values import naive_utc
 
 MAX_CREATE = 100
+DATETIMES = "Datetimes are UTC: 2026-03-01T09:30:00Z (an offset such as +01:00 is converted)."
 
 
 def checked_values(ctx, model, values, described):
@@ -16,7 +18,8 @@ def checked_values(ctx, model, values, described):
     if computed:
         raise ToolError(f"These fields of {model._name} are computed and cannot be set: {', '.join(computed)}")
     ctx.check_written(model, values)
-    return values
+    datetimes = [name for name in values if described[name]["type"] == "datetime"]
+    return {**values, **{name: naive_utc(values[name]) for name in datetimes}}
 
 
 def summary(records):
@@ -26,19 +29,26 @@ def summary(records):
 @tool(
     "create_records",
     title="Create records",
-    description="Create one record or several (up to 100) with the given field values. Many2one fields take an id; "
-    "many2many fields take a list of ids. The new records land in your current company.",
+    description="Create one record with values, or several (up to 100) with values_list; give exactly one of "
+    "the two. Many2one fields take an id; many2many fields take a list of ids. " + DATETIMES + " The new records "
+    "land in your current company.",
     input_schema=inputs(
         {
             "model": MODEL,
             "values": {
-                "type": ["object", "array"],
-                "description": "Field values, or a list of them.",
+                **VALUES,
+                "description": 'Field values of the one record to create, e.g. {"name": "Acme"}. '
+                "For several records use values_list instead.",
+            },
+            "values_list": {
+                "type": "array",
+                "description": "Several records to create at once: a list of field-value objects like values.",
                 "items": VALUES,
+                "minItems": 1,
                 "maxItems": MAX_CREATE,
             },
         },
-        required=["model", "values"],
+        required=["model"],
     ),
     output_schema=outputs(
         {
@@ -54,12 +64,13 @@ def summary(records):
     idempotent=False,
 )
 def create_records(ctx, arguments):
+    # One argument per shape (an object, or a list of objects): a property that is "an object
+    # or an array" has two types, which Gemini's function declarations refuse.
+    if ("values" in arguments) == ("values_list" in arguments):
+        raise ToolError("Give exactly one of values (one record) or values_list (several records).")
     model = ctx.model(arguments["model"], "create")
     described = ctx.fields(model)
-    values = arguments["values"]
-    batch = values if isinstance(values, list) else [values]
-    if not batch:
-        raise ToolError("values must not be empty.")
+    batch = arguments["values_list"] if "values_list" in arguments else [arguments["values"]]
     vals_list = [checked_values(ctx, model, item, described) for item in batch]
     records = model.create([_commands(item, described) for item in vals_list])
     ctx.check_inside(records)
@@ -82,7 +93,7 @@ def _commands(values, described):
 @tool(
     "update_records",
     title="Update records",
-    description="Write the same field values on records given by id.",
+    description="Write the same field values on records given by id. " + DATETIMES,
     input_schema=inputs({"model": MODEL, "ids": IDS, "values": VALUES}, required=["model", "ids", "values"]),
     output_schema=outputs(
         {

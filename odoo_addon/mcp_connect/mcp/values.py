@@ -3,13 +3,17 @@
 A tool result stays well under 25k tokens: long texts are cut, relations are shown
 as ids with names, binary fields are left out unless asked for, and a page of
 records is shortened (with the offset of the next page) when it would not fit.
+Datetimes carry their zone: Odoo stores them as naive UTC, and a model reading
+"2026-03-01T09:00:00" cannot know whether that is UTC or the user's time.
 """
 
 import base64
 import datetime
 import json
 
+import pytz
 from lxml import etree
+from odoo import fields
 from odoo.tools import html2plaintext
 
 from .. import compat
@@ -30,6 +34,34 @@ def _text(value):
     return value
 
 
+def utc_text(moment):
+    """A datetime as ISO 8601 in UTC with ``Z``; a naive one is UTC, as Odoo stores them."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return moment.isoformat() + "Z"
+
+
+def local_text(moment, tz_name):
+    """A naive datetime in the time zone ``tz_name`` as ISO 8601 with its offset (UTC's ``Z`` without a zone)."""
+    if tz_name not in pytz.all_timezones_set:
+        return utc_text(moment)
+    return pytz.timezone(tz_name).localize(moment).isoformat()
+
+
+def naive_utc(value):
+    """A datetime text as results show it (ISO 8601 with ``Z`` or an offset) in the form Odoo
+    stores: naive UTC, ``YYYY-MM-DD HH:MM:SS``. Anything else is returned as it is."""
+    if not isinstance(value, str) or ("T" not in value and not value.endswith("Z")):
+        return value
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def convert(value, field_type):
     """One value from ``read()`` as JSON."""
     if value is False and field_type != "boolean":
@@ -41,7 +73,11 @@ def convert(value, field_type):
         return shown if len(value) <= MAX_RELATED_IDS else {"ids": shown, "count": len(value)}
     if field_type == "html":
         return _text(html2plaintext(value or ""))
-    if isinstance(value, (datetime.datetime, datetime.date)):
+    if isinstance(value, datetime.datetime):
+        return utc_text(value)
+    if field_type == "datetime" and isinstance(value, str):
+        return utc_text(fields.Datetime.to_datetime(value))
+    if isinstance(value, datetime.date):
         return value.isoformat()
     if field_type in ("binary", "image"):
         raw = value.encode() if isinstance(value, str) else value

@@ -123,6 +123,14 @@ class McpConnection(models.Model):
     software_id = fields.Char(readonly=True)
     software_version = fields.Char(readonly=True)
     metadata_expires_at = fields.Datetime(readonly=True, copy=False)
+    registration_address = fields.Char(
+        string="Registered from",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="The address a self-registered tool registered from. The same tool registering again from there "
+        "with the same details gets this connection back instead of a new one.",
+    )
     allowed_tool_ids = fields.Many2many(
         "mcp.tool",
         "mcp_connection_allowed_tool_rel",

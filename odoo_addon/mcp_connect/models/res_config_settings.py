@@ -12,6 +12,8 @@ LIMIT_LABELS = {
     "family_max_days": "Maximum sign-in lifetime (days)",
     "code_seconds": "Authorization code lifetime (seconds)",
     "unused_client_days": "Remove unused self-registered tools after (days)",
+    "registrations_per_hour": "New registrations per hour from one address",
+    "client_auth_failures": "Failed client sign-ins per client and address (5 minutes)",
     "default_rate_limit": "Default rate limit (calls per minute)",
     "audit_retention_days": "Keep the audit log for (days)",
 }
@@ -67,6 +69,18 @@ class ResConfigSettings(models.TransientModel):
     mcp_unused_client_days = fields.Integer(
         string="Remove unused self-registered tools after",
         help="Tools that registered themselves but were never used are removed after this many days.",
+    )
+    mcp_registrations_per_hour = fields.Integer(
+        string="New registrations per hour from one address",
+        help="How many new tools may register themselves from one network address in an hour. Vendor clouds "
+        "(claude.ai, ChatGPT) and office networks share one address between many people; a tool registering "
+        "again with the same details gets its earlier registration back and is not counted. 0 means no limit.",
+    )
+    mcp_client_auth_failures = fields.Integer(
+        string="Failed client sign-ins per client and address",
+        help="After this many failed client authentications of one tool from one address in 5 minutes, that "
+        "tool is refused from that address until the 5 minutes are over. Other tools, and the same tool "
+        "elsewhere, are not affected. 0 means no limit.",
     )
     mcp_default_rate_limit = fields.Integer(
         string="Default rate limit",

@@ -3,12 +3,15 @@
 RFC 6749 §2.3.1 (``client_secret_basic``, ``client_secret_post``), OAuth 2.1 §2.4
 (``none`` for public clients). A request uses exactly one method. Secrets are
 verified by the Rust core (argon2id, constant time), at most once per request, and
-repeated failures per client and per address are throttled before any hashing so
-the endpoint cannot be used to burn CPU.
+repeated failures are throttled before any hashing so the endpoint cannot be used to
+burn CPU. Failures count per client and address together: an office NAT or a vendor's
+cloud is many people behind one address, and a client_id is no secret, so neither
+alone may lock out the valid clients that share it.
 """
 
 import base64
 import binascii
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
@@ -16,7 +19,6 @@ import mcp_connect_core as core
 
 from .errors import InvalidClient, InvalidRequest, SlowDown
 
-FAILURE_LIMIT = 10
 FAILURE_WINDOW_SECONDS = 300
 BASIC = "client_secret_basic"
 POST = "client_secret_post"
@@ -74,16 +76,17 @@ def authenticate(storage, form, authorization_header, client_ip, *, confidential
     """Return the authenticated ``Client`` or raise ``InvalidClient`` / ``SlowDown``."""
     credentials = parse_credentials(form, authorization_header)
     challenge = _basic_challenge() if credentials.method == BASIC else None
-    keys = (f"client-auth-failure:client:{credentials.client_id}", f"client-auth-failure:ip:{client_ip}")
-    for key in keys:
-        retry_after = storage.rate_limited(key, FAILURE_LIMIT, FAILURE_WINDOW_SECONDS, count=False)
-        if retry_after:
-            raise SlowDown(retry_after, "Too many failed client authentications; retry later.")
+    budget = storage.settings().client_auth_failures
+    client_digest = hashlib.sha256(credentials.client_id.encode()).hexdigest()[:32]
+    key = f"client-auth-failure:{client_ip}:{client_digest}"
+    retry_after = budget and storage.rate_limited(key, budget, FAILURE_WINDOW_SECONDS, count=False)
+    if retry_after:
+        raise SlowDown(retry_after, "Too many failed client authentications; retry later.")
     client = storage.find_client(credentials.client_id)
 
     def fail(description, detail):
-        for key in keys:
-            storage.rate_limited(key, FAILURE_LIMIT, FAILURE_WINDOW_SECONDS)
+        if budget:
+            storage.rate_limited(key, budget, FAILURE_WINDOW_SECONDS)
         return InvalidClient(description, log_detail=detail, headers=challenge)
 
     if client is None or not client.active:

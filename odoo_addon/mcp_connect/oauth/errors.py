@@ -86,6 +86,16 @@ class SlowDown(OAuthError):
         self.headers["Retry-After"] = str(max(1, int(retry_after)))
 
 
+class TooManyRequests(SlowDown):
+    """Too many registrations: 429 with ``Retry-After`` on the registration endpoint.
+
+    RFC 7591 §3.2.2 defines no code for throttling; ``too_many_requests`` (after RFC 6585's
+    status) is the code the MCP SDKs' own authorization servers send and recognise.
+    """
+
+    error = "too_many_requests"
+
+
 # OpenID Connect Core §3.1.2.6, used for prompt=none
 class LoginRequired(OAuthError):
     error = "login_required"

@@ -9,14 +9,13 @@ self-registered clients: https, or http on loopback only; no custom schemes.
 import mcp_connect_core as core
 
 from . import scopes as scope_rules
-from .errors import AccessDenied, InvalidClientMetadata, InvalidRedirectUri, SlowDown
+from .errors import AccessDenied, InvalidClientMetadata, InvalidRedirectUri, TooManyRequests
 from .storage import DYNAMIC, Registration, epoch
 
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
 ALLOWED_GRANT_TYPES = ("authorization_code", "refresh_token")
 MAX_REDIRECT_URIS = 20
 MAX_NAME_LENGTH = 200
-REGISTRATIONS_PER_HOUR_PER_ADDRESS = 30
 
 
 def _string(metadata, key, *, max_length=2000):
@@ -82,27 +81,73 @@ def validate(metadata):
     )
 
 
+def same_redirect_uris(requested, registered):
+    """Whether two lists of redirect URIs admit the same callbacks, as the authorization endpoint
+    matches them: a loopback URI on another port is the same one (RFC 8252 §7.3), which is how
+    Claude Code and the SDKs register again on every sign-in."""
+    if len(requested) != len(registered):
+        return False
+    for uris, others in ((requested, registered), (registered, requested)):
+        for uri in uris:
+            try:
+                core.match_redirect_uri(uri, registered=list(others))
+            except core.RedirectUriError:
+                return False
+    return True
+
+
+def reusable(storage, registration, client_ip):
+    """The client this address registered earlier with the same metadata, if it may be handed out again.
+
+    Only public clients are reused: their ``client_id`` is all they need. A confidential client's
+    secret is stored as a hash and cannot be shown again, and rotating it would sign out whoever
+    registered first from the same address (an office NAT or a vendor's cloud is many people), so
+    a confidential registration always creates a new client. A revoked connection is never found.
+    """
+    if registration.confidential:
+        return None
+    for client, issued_at in storage.find_registrations(registration, client_ip):
+        if same_redirect_uris(registration.redirect_uris, client.redirect_uris) and not client.redirect_prefixes:
+            return client, issued_at
+    return None
+
+
 def register(storage, metadata, client_ip):
-    """Register a client; returns the RFC 7591 §3.2.1 response body."""
+    """Register a client, or hand back the identical public client this address registered before;
+    returns the RFC 7591 §3.2.1 response body."""
     settings = storage.settings()
     if not settings.registration_enabled:
         raise AccessDenied(
             "Dynamic client registration is turned off on this Odoo. Ask an administrator to create a "
             "Custom OAuth connection for this tool."
         )
-    retry_after = storage.rate_limited(f"register:ip:{client_ip}", REGISTRATIONS_PER_HOUR_PER_ADDRESS, 3600)
-    if retry_after:
-        raise SlowDown(retry_after, "Too many registrations from this address; retry later.")
     registration = validate(metadata)
+    existing = reusable(storage, registration, client_ip)
+    if existing:
+        client, issued_at = existing
+        return _response(client.client_id, issued_at, registration)
+    budget = settings.registrations_per_hour
+    retry_after = budget and storage.rate_limited(f"register:ip:{client_ip}", budget, 3600)
+    if retry_after:
+        raise TooManyRequests(retry_after, "Too many new registrations from this address; retry later.")
     client_id, _ = core.mint_token(kind="client_id")
     secret = secret_hash = None
     if registration.confidential:
         secret, _ = core.mint_token(kind="client_secret")
         secret_hash = core.hash_secret(secret)
-    client = storage.register_client(registration, client_id, secret_hash)
-    body = {
-        "client_id": client.client_id,
-        "client_id_issued_at": epoch(storage.now()),
+    client = storage.register_client(registration, client_id, secret_hash, client_ip)
+    body = _response(client.client_id, storage.now(), registration)
+    if secret:
+        body["client_secret"] = secret
+        body["client_secret_expires_at"] = 0
+    return body
+
+
+def _response(client_id, issued_at, registration):
+    # The redirect URIs as this request sent them: a reused client admits them (same_redirect_uris).
+    return {
+        "client_id": client_id,
+        "client_id_issued_at": epoch(issued_at),
         "client_name": registration.client_name,
         "redirect_uris": list(registration.redirect_uris),
         "grant_types": list(registration.grant_types),
@@ -111,7 +156,3 @@ def register(storage, metadata, client_ip):
         "application_type": registration.application_type,
         "scope": scope_rules.join(registration.scopes),
     }
-    if secret:
-        body["client_secret"] = secret
-        body["client_secret_expires_at"] = 0
-    return body

@@ -96,6 +96,8 @@ class Settings:
     registration_enabled: bool
     metadata_documents_enabled: bool
     pkce_exempt_hosts: tuple[str, ...]
+    registrations_per_hour: int
+    client_auth_failures: int
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,13 @@ class Storage(Protocol):
 
     def revoke_family(self, family: str) -> None: ...
 
-    def register_client(self, registration: Registration, client_id: str, secret_hash: str | None) -> Client: ...
+    def find_registrations(self, registration: Registration, address: str) -> list[tuple[Client, datetime]]:
+        """Active self-registered clients that ``address`` registered with the same metadata, redirect
+        URIs aside, newest first, each with the time it was registered."""
+
+    def register_client(
+        self, registration: Registration, client_id: str, secret_hash: str | None, address: str
+    ) -> Client: ...
 
     def token_subject(self, token: TokenRecord) -> dict:
         """``sub`` and ``username`` of the token's user, for introspection."""

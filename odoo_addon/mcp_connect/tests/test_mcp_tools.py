@@ -1,10 +1,37 @@
 import json
+from datetime import datetime, timedelta
 
 from odoo.tests import tagged
 
+from ..mcp import registry, values
 from .common import McpCase
 
 WRITE_TOOLS = {"create_records", "update_records", "delete_records", "call_method", "post_message", "schedule_activity"}
+# What makes a schema node constrain its value (the MCP Inspector's --strict reports nodes without any).
+CONSTRAINING = {"type", "enum", "const", "anyOf", "oneOf", "allOf", "not", "$ref", "properties", "items"}
+
+
+def schema_problems(node, path):
+    """Type lists (refused by Gemini's function declarations) and untyped nodes, anywhere in a schema."""
+    if not isinstance(node, dict):
+        return [f"{path}: not a schema object"]
+    problems = []
+    if not isinstance(node.get("type", ""), str):
+        problems.append(f"{path}: type {node['type']!r} is not a single type")
+    if not CONSTRAINING & set(node):
+        problems.append(f"{path}: accepts any value")
+    for keyword in ("properties", "patternProperties", "$defs", "definitions"):
+        for name, child in node.get(keyword, {}).items():
+            problems += schema_problems(child, f"{path}.{keyword}.{name}")
+    for keyword in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for index, child in enumerate(node.get(keyword, [])):
+            problems += schema_problems(child, f"{path}.{keyword}[{index}]")
+    for keyword in ("items", "not", "contains", "propertyNames"):
+        if keyword in node:
+            problems += schema_problems(node[keyword], f"{path}.{keyword}")
+    if isinstance(node.get("additionalProperties"), dict):
+        problems += schema_problems(node["additionalProperties"], f"{path}.additionalProperties")
+    return problems
 
 
 @tagged("post_install", "-at_install")
@@ -25,6 +52,22 @@ class TestToolCatalogue(McpCase):
         by_name = {tool["name"]: tool for tool in tools}
         self.assertTrue(by_name["search_records"]["annotations"]["readOnlyHint"])
         self.assertTrue(by_name["delete_records"]["annotations"]["destructiveHint"])
+
+    def test_every_schema_has_one_type_per_node(self):
+        self.assertEqual(
+            schema_problems({"type": "object", "properties": {"v": {"type": ["object", "array"]}, "r": {}}}, "s"),
+            ["s.properties.v: type ['object', 'array'] is not a single type", "s.properties.r: accepts any value"],
+        )
+        problems = []
+        for tool in registry.ordered():
+            definition = tool.definition()
+            for key in ("inputSchema", "outputSchema"):
+                problems += schema_problems(definition[key], f"{tool.name}.{key}")
+        self.assertEqual(problems, [])
+        served = self.modern("tools/list").json()["result"]["tools"]
+        self.assertEqual(
+            [problem for tool in served for problem in schema_problems(tool["inputSchema"], tool["name"])], []
+        )
 
     def test_read_token_sees_no_write_tools(self):
         tools = self.modern("tools/list", token=self.read_token).json()["result"]["tools"]
@@ -164,6 +207,53 @@ class TestReadTools(McpCase):
             "aggregate_records", {"model": "res.partner", "aggregates": ["name:explode"]}, contains="field:function"
         )
 
+    def test_datetimes_carry_their_zone(self):
+        stored = self.acme.create_date
+        fields = ["create_date", "name"]
+        for name, arguments in (
+            ("search_records", {"model": "res.partner", "domain": [["id", "=", self.acme.id]], "fields": fields}),
+            ("read_records", {"model": "res.partner", "ids": [self.acme.id], "fields": fields}),
+        ):
+            record = self.tool_ok(name, arguments)["records"][0]
+            self.assertTrue(record["create_date"].endswith("Z"), record)
+            moment = datetime.fromisoformat(record["create_date"])
+            self.assertEqual(moment.utcoffset(), timedelta(0))
+            self.assertEqual(moment.replace(tzinfo=None), stored)
+        groups = self.tool_ok(
+            "aggregate_records",
+            {
+                "model": "res.partner",
+                "domain": [["id", "=", self.acme.id]],
+                "groupby": ["create_date:day"],
+                "aggregates": ["__count"],
+            },
+        )["groups"]
+        self.assertIsNotNone(datetime.fromisoformat(groups[0]["create_date:day"]).tzinfo, groups)
+        # What a result shows is what a filter accepts, with Z or an offset (stored values may
+        # carry microseconds that results leave out).
+        since = (stored + timedelta(hours=1)).isoformat() + "+01:00"
+        until = (stored + timedelta(seconds=1)).isoformat() + "Z"
+        domain = [["id", "=", self.acme.id], ["create_date", ">=", since], ["create_date", "<", until]]
+        self.assertEqual(self.tool_ok("search_records", {"model": "res.partner", "domain": domain})["total"], 1)
+        domain[1][2] = stored.isoformat() + "-01:00"
+        self.assertEqual(self.tool_ok("search_records", {"model": "res.partner", "domain": domain})["total"], 0)
+        tools = {tool["name"]: tool for tool in self.modern("tools/list").json()["result"]["tools"]}
+        for name in ("search_records", "read_records"):
+            self.assertIn("UTC, ISO 8601 ending in Z", tools[name]["description"])
+
+    def test_datetime_texts_and_dates_stay_dates(self):
+        moment = datetime(2026, 3, 1, 8, 30)
+        self.assertEqual(values.convert(moment, "datetime"), "2026-03-01T08:30:00Z")
+        self.assertEqual(values.convert("2026-03-01 08:30:00", "datetime"), "2026-03-01T08:30:00Z")
+        self.assertEqual(values.convert(moment.date(), "date"), "2026-03-01")
+        self.assertEqual(values.local_text(datetime(2026, 3, 1), "Europe/Brussels"), "2026-03-01T00:00:00+01:00")
+        self.assertEqual(values.local_text(datetime(2026, 3, 1), None), "2026-03-01T00:00:00Z")
+        # What a result shows is what a write accepts.
+        self.assertEqual(values.naive_utc("2026-03-01T08:30:00Z"), "2026-03-01 08:30:00")
+        self.assertEqual(values.naive_utc("2026-03-01T09:30:00+01:00"), "2026-03-01 08:30:00")
+        self.assertEqual(values.naive_utc("2026-03-01 08:30:00"), "2026-03-01 08:30:00")
+        self.assertEqual(values.naive_utc("soon"), "soon")
+
     def test_results_are_capped_with_a_next_page(self):
         self.env["res.partner"].create([{"name": f"Bulk MCP {i}", "comment": "x" * 1900} for i in range(60)])
         data = self.tool_ok(
@@ -213,7 +303,7 @@ class TestWriteTools(McpCase):
         self.assertEqual(partner.create_uid, self.user)
         self.assertEqual(partner.company_id.id or self.user.company_id.id, self.user.company_id.id)
         several = self.tool_ok(
-            "create_records", {"model": "res.partner", "values": [{"name": "AI one"}, {"name": "AI two"}]}
+            "create_records", {"model": "res.partner", "values_list": [{"name": "AI one"}, {"name": "AI two"}]}
         )
         self.assertEqual(len(several["ids"]), 2)
         updated = self.tool_ok(
@@ -246,8 +336,16 @@ class TestWriteTools(McpCase):
         self.tool_error("create_records", {"model": "res.partner", "values": {"name": "x", "nope": 1}}, contains="nope")
         self.tool_error(
             "create_records",
-            {"model": "res.partner", "values": [{"name": "ok"}, {"name": "bad", "parent_id": 999999999}]},
+            {"model": "res.partner", "values_list": [{"name": "ok"}, {"name": "bad", "parent_id": 999999999}]},
         )
+        self.tool_error("create_records", {"model": "res.partner"}, contains="exactly one of values")
+        self.tool_error(
+            "create_records",
+            {"model": "res.partner", "values": {"name": "x"}, "values_list": [{"name": "ok"}]},
+            contains="exactly one of values",
+        )
+        self.tool_error("create_records", {"model": "res.partner", "values": [{"name": "x"}]}, contains="values")
+        self.tool_error("create_records", {"model": "res.partner", "values_list": []}, contains="at least 1")
         self.assertFalse(self.env["res.partner"].search([("name", "in", ["ok", "x"])]))
         self.tool_error("update_records", {"model": "res.partner", "ids": [999999999], "values": {"name": "x"}})
         self.tool_error("create_records", {"model": "res.partner", "values": {}}, contains="non-empty")

@@ -1,5 +1,7 @@
 from odoo.tests import tagged
 
+from ..oauth import registration
+from ..storage import OdooStorage
 from .common import McpHttpCase
 
 CLAUDE = {
@@ -115,12 +117,94 @@ class TestRegistration(McpHttpCase):
         self.assertEqual(response.json()["error"], "invalid_request")
         self.assertEqual(self.register(["a"]).json()["error"], "invalid_client_metadata")
 
-    def test_registrations_are_rate_limited_per_address(self):
-        for _attempt in range(30):
-            self.assertEqual(self.register(CLAUDE).status_code, 201)
-        response = self.register(CLAUDE)
+    def set_budget(self, registrations):
+        self.env["ir.config_parameter"].sudo().set_param("mcp_connect.registrations_per_hour", str(registrations))
+
+    def test_identical_public_registration_gets_the_same_client(self):
+        first = self.register(CLAUDE)
+        again = self.register(CLAUDE)
+        self.assertEqual(again.status_code, 201, again.text)
+        self.assertEqual(again.json()["client_id"], first.json()["client_id"])
+        self.assertEqual(again.json()["client_id_issued_at"], first.json()["client_id_issued_at"])
+        self.assertNotIn("client_secret", again.json())
+        connections = self.env["mcp.connection"].search([("connection_type", "=", "browser")])
+        self.assertEqual(len(connections), 1)
+        self.assertEqual(connections.registration_address, "127.0.0.1")
+
+    def test_loopback_port_does_not_make_a_new_client(self):
+        # Claude Code and the SDKs listen on a new port at every sign-in and register again.
+        first = self.register(dict(CLAUDE, redirect_uris=["http://localhost:33418/callback"])).json()
+        again = self.register(dict(CLAUDE, redirect_uris=["http://localhost:50211/callback"]))
+        self.assertEqual(again.json()["client_id"], first["client_id"])
+        self.assertEqual(again.json()["redirect_uris"], ["http://localhost:50211/callback"])
+        other_path = self.register(dict(CLAUDE, redirect_uris=["http://localhost:50211/other"])).json()
+        self.assertNotEqual(other_path["client_id"], first["client_id"])
+
+    def test_different_metadata_or_address_registers_a_new_client(self):
+        first = self.register(CLAUDE).json()["client_id"]
+        for change in (
+            {"client_name": "Claude (beta)"},
+            {"redirect_uris": ["https://claude.com/api/mcp/auth_callback"]},
+            {"redirect_uris": [*CLAUDE["redirect_uris"], "https://claude.com/api/mcp/auth_callback"]},
+            {"grant_types": ["authorization_code"]},
+            {"application_type": "native"},
+        ):
+            self.assertNotEqual(self.register(dict(CLAUDE, **change)).json()["client_id"], first, change)
+        storage = OdooStorage(self.env)
+        elsewhere = registration.register(storage, dict(CLAUDE), "203.0.113.7")
+        self.assertNotEqual(elsewhere["client_id"], first)
+
+    def test_confidential_registration_is_never_reused(self):
+        # Its secret cannot be shown again, and rotating it would sign out whoever registered first.
+        payload = dict(CLAUDE, token_endpoint_auth_method="client_secret_post")
+        first = self.register(payload).json()
+        again = self.register(payload).json()
+        self.assertNotEqual(again["client_id"], first["client_id"])
+        self.assertTrue(again["client_secret"].startswith("mcpcs_"))
+        self.assertNotEqual(again["client_secret"], first["client_secret"])
+
+    def test_revoked_connection_is_not_revived(self):
+        first = self.register(CLAUDE).json()["client_id"]
+        connection = self.env["mcp.connection"].search([("client_id", "=", first)])
+        connection.action_revoke()
+        again = self.register(CLAUDE)
+        self.assertEqual(again.status_code, 201)
+        self.assertNotEqual(again.json()["client_id"], first)
+        self.assertEqual(connection.state, "revoked")
+
+    def test_new_registrations_are_rate_limited_per_address(self):
+        self.set_budget(3)
+        for index in range(3):
+            self.assertEqual(self.register(dict(CLAUDE, client_name=f"Tool {index}")).status_code, 201)
+        response = self.register(dict(CLAUDE, client_name="One too many"))
         self.assertEqual(response.status_code, 429)
-        self.assertIn("Retry-After", response.headers)
+        self.assertEqual(response.headers["Cache-Control"], "no-store")
+        self.assertGreater(int(response.headers["Retry-After"]), 0)
+        body = response.json()
+        self.assertEqual(set(body), {"error", "error_description"})
+        self.assertEqual(body["error"], "too_many_requests")
+        self.assertIn("registrations", body["error_description"])
+        self.assertFalse(self.env["mcp.connection"].search([("name", "=", "One too many")]))
+
+    def test_reuse_does_not_count_against_the_budget(self):
+        self.set_budget(2)
+        client_id = self.register(CLAUDE).json()["client_id"]
+        for _attempt in range(5):
+            response = self.register(CLAUDE)
+            self.assertEqual(response.status_code, 201, response.text)
+            self.assertEqual(response.json()["client_id"], client_id)
+        self.assertEqual(self.register(dict(CLAUDE, client_name="Second")).status_code, 201)
+        self.assertEqual(self.register(dict(CLAUDE, client_name="Third")).status_code, 429)
+
+    def test_default_budget_admits_a_company_rollout(self):
+        for index in range(40):
+            response = self.register(dict(CLAUDE, client_name=f"Connector {index}"))
+            self.assertEqual(response.status_code, 201, response.text)
+
+    def test_zero_budget_means_no_limit(self):
+        self.set_budget(0)
+        for index in range(5):
+            self.assertEqual(self.register(dict(CLAUDE, client_name=f"Tool {index}")).status_code, 201)
 
     def test_redirect_uris_of_registered_clients_are_read_only(self):
         body = self.register(CLAUDE).json()

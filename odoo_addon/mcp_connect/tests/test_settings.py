@@ -23,6 +23,18 @@ class TestSettings(TransactionCase):
         self.assertTrue(values.mcp_registration_enabled)
         self.assertEqual(values.mcp_pkce_exempt_hosts, "chatgpt.com")
         self.assertEqual(config.pkce_exempt_hosts(self.env), ["chatgpt.com"])
+        self.assertEqual(values.mcp_registrations_per_hour, 300)
+        self.assertEqual(values.mcp_client_auth_failures, 10)
+
+    def test_throttle_budgets_are_stored_and_validated(self):
+        self._save(mcp_registrations_per_hour=0, mcp_client_auth_failures=25)
+        self.assertEqual(self._param("registrations_per_hour"), "0")
+        self.assertEqual(config.get(self.env, "registrations_per_hour"), 0)
+        self.assertEqual(config.get(self.env, "client_auth_failures"), 25)
+        for field in ("mcp_registrations_per_hour", "mcp_client_auth_failures"):
+            with self.assertRaisesRegex(ValidationError, "must be between 0 and"):
+                self.env["res.config.settings"].create({field: -1})
+        self.assertEqual(config.get(self.env, "client_auth_failures"), 25)
 
     def test_values_are_stored_as_config_parameters(self):
         self._save(

@@ -4,6 +4,9 @@ import mcp_connect_core as core
 from odoo import fields
 from odoo.tests import tagged
 
+from ..oauth import client_auth
+from ..oauth.errors import OAuthError
+from ..storage import OdooStorage
 from .common import McpHttpCase, pkce_pair
 
 
@@ -237,6 +240,41 @@ class TestTokenClientAuthentication(McpHttpCase):
         self.assertEqual(response.status_code, 429)
         self.assertEqual(response.json()["error"], "slow_down")
         self.assertGreater(int(response.headers["Retry-After"]), 0)
+
+    def test_failures_of_one_client_do_not_lock_out_another_at_the_same_address(self):
+        # An office NAT: a stale tool failing again and again must not stop a valid one's refresh.
+        stale = self._make_client("Stale", self.params["redirect_uri"])
+        for _attempt in range(12):
+            self.post_form("/oauth/token", self.data, self.basic(stale.client_id, "wrong"))
+        for _attempt in range(12):
+            self.post_form("/oauth/token", self.data, self.basic("mcpci_unknown", "wrong"))
+        self.assertEqual(
+            self.post_form("/oauth/token", self.data, self.basic(stale.client_id, self.secret)).status_code, 429
+        )
+        response = self.post_form("/oauth/token", self.data, self.basic(self.confidential.client_id, self.secret))
+        self.assertEqual(response.status_code, 200, response.text)
+
+    def test_failures_from_another_address_do_not_lock_out_a_client(self):
+        storage = OdooStorage(self.env)
+        wrong = self.basic(self.confidential.client_id, "wrong")["Authorization"]
+        refused = []
+        for _attempt in range(12):
+            # Not assertRaises: it rolls back to a savepoint, and the failures must stay counted.
+            try:
+                client_auth.authenticate(storage, {}, wrong, "203.0.113.9")
+            except OAuthError as error:
+                refused.append(error.status)
+        self.assertEqual(refused, [401] * 10 + [429] * 2)
+        response = self.post_form("/oauth/token", self.data, self.basic(self.confidential.client_id, self.secret))
+        self.assertEqual(response.status_code, 200, response.text)
+
+    def test_failure_budget_comes_from_settings(self):
+        self.env["ir.config_parameter"].sudo().set_param("mcp_connect.client_auth_failures", "3")
+        for _attempt in range(3):
+            response = self.post_form("/oauth/token", self.data, self.basic(self.confidential.client_id, "wrong"))
+            self.assertEqual(response.status_code, 401)
+        response = self.post_form("/oauth/token", self.data, self.basic(self.confidential.client_id, self.secret))
+        self.assertEqual(response.status_code, 429)
 
 
 @tagged("post_install", "-at_install")
