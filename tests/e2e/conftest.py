@@ -42,13 +42,18 @@ def fresh_server(install, pg, template, database, config_parameters=None, **opti
     return server
 
 
-@pytest.fixture(scope="session")
-def odoo(install, pg, template):
-    """A running Odoo with mcp_connect installed in a fresh database, one per Odoo version."""
-    server = fresh_server(install, pg, template, f"mcp_e2e_{install.major}")
+def serve(install, pg, template, database, what):
+    """Run a fresh server for a fixture; afterwards drop its database and fail on logged errors."""
+    server = fresh_server(install, pg, template, database)
     server.start()
     yield server
     server.stop()
     errors = server.error_lines()
     pg.drop_database(server.database)
-    assert not errors, "Odoo logged errors during the end-to-end tests:\n" + "\n".join(errors)
+    assert not errors, f"Odoo logged errors during {what}:\n" + "\n".join(errors)
+
+
+@pytest.fixture(scope="session")
+def odoo(install, pg, template):
+    """A running Odoo with mcp_connect installed in a fresh database, one per Odoo version."""
+    yield from serve(install, pg, template, f"mcp_e2e_{install.major}", "the end-to-end tests")

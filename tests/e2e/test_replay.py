@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .conftest import fresh_server
+from .conftest import serve
 from .helpers import OAuthClient
 
 TRACES = sorted((Path(__file__).parent / "traces").glob("*.json"))
@@ -29,13 +29,7 @@ FIRST_SEARCH_RESULT = "$first_search_result"
 @pytest.fixture(scope="module")
 def replay_server(install, pg, template):
     """One Odoo per version for every trace: each trace has its own connection and token."""
-    server = fresh_server(install, pg, template, f"mcp_replay_{install.major}")
-    server.start()
-    yield server
-    server.stop()
-    errors = server.error_lines()
-    pg.drop_database(server.database)
-    assert not errors, "Odoo logged errors during the replays:\n" + "\n".join(errors)
+    yield from serve(install, pg, template, f"mcp_replay_{install.major}", "the replays")
 
 
 def _fill_arguments(value, state):

@@ -13,6 +13,16 @@ from .test_mcp_policy import tool_ids
 PASSWORD = "A-new-password-42"
 
 
+def restrict_partners(env, connection, field_names=None, **values):
+    """A model rule of ``connection`` for res.partner (with ``field_names`` as its field list)."""
+    if field_names is not None:
+        fields = env["ir.model.fields"].search([("model", "=", "res.partner"), ("name", "in", list(field_names))])
+        values["field_ids"] = [(6, 0, fields.ids)]
+    return env["mcp.connection.model"].create(
+        {"connection_id": connection.id, "model_id": env["ir.model"]._get("res.partner").id, **values}
+    )
+
+
 @tagged("post_install", "-at_install")
 class TestNestedPaths(McpCase):
     """A connection that may read, create and update companies only (no delete)."""
@@ -26,14 +36,8 @@ class TestNestedPaths(McpCase):
         cls.child = Partner.create({"name": "Child Zq", "parent_id": cls.company.id, "is_company": True})
         cls.contact = Partner.create({"name": "Contact Zq", "parent_id": cls.company.id})
         cls.admin = cls.env.ref("base.user_admin")
-        cls.env["mcp.connection.model"].create(
-            {
-                "connection_id": cls.connection.id,
-                "model_id": cls.env["ir.model"]._get("res.partner").id,
-                "can_delete": False,
-                "can_call": False,
-                "domain": "[('is_company', '=', True)]",
-            }
+        restrict_partners(
+            cls.env, cls.connection, can_delete=False, can_call=False, domain="[('is_company', '=', True)]"
         )
 
     def test_nested_user_creation_is_refused(self):
@@ -169,14 +173,8 @@ class TestFieldPaths(McpCase):
         Partner = cls.env["res.partner"]
         cls.parent = Partner.create({"name": "Parent Fq", "phone": "+1 555 0142", "is_company": True})
         cls.kid = Partner.create({"name": "Kid Fq", "parent_id": cls.parent.id})
-        allowed = ["name", "email", "is_company", "parent_id", "child_ids", "user_ids"]
-        fields = cls.env["ir.model.fields"].search([("model", "=", "res.partner"), ("name", "in", allowed)])
-        cls.env["mcp.connection.model"].create(
-            {
-                "connection_id": cls.connection.id,
-                "model_id": cls.env["ir.model"]._get("res.partner").id,
-                "field_ids": [(6, 0, fields.ids)],
-            }
+        restrict_partners(
+            cls.env, cls.connection, ["name", "email", "is_company", "parent_id", "child_ids", "user_ids"]
         )
 
     def test_dotted_domains_check_every_segment(self):
@@ -288,20 +286,15 @@ class TestGeneratedPaths(McpCase):
         Partner = cls.env["res.partner"]
         cls.inside = Partner.create({"name": "Inside Gq", "is_company": True, "phone": "+1 555 0101"})
         cls.outside = Partner.create({"name": "Outside Gq", "phone": "+1 555 0102", "parent_id": cls.inside.id})
-        fields = cls.env["ir.model.fields"].search(
+        relations = cls.env["ir.model.fields"].search(
             [("model", "=", "res.partner"), ("ttype", "in", ("one2many", "many2many", "many2one"))]
         )
-        fields |= cls.env["ir.model.fields"].search(
-            [("model", "=", "res.partner"), ("name", "in", ("name", "is_company"))]
-        )
-        cls.env["mcp.connection.model"].create(
-            {
-                "connection_id": cls.connection.id,
-                "model_id": cls.env["ir.model"]._get("res.partner").id,
-                "can_delete": False,
-                "domain": "[('is_company', '=', True)]",
-                "field_ids": [(6, 0, fields.ids)],
-            }
+        restrict_partners(
+            cls.env,
+            cls.connection,
+            [*relations.mapped("name"), "name", "is_company"],
+            can_delete=False,
+            domain="[('is_company', '=', True)]",
         )
 
     def _snapshot(self):
@@ -408,20 +401,12 @@ class TestGuardInTheOrm(TransactionCase):
                 "redirect_uris": "http://127.0.0.1/cb",
             }
         )
-        fields = cls.env["ir.model.fields"].search(
-            [
-                ("model", "=", "res.partner"),
-                ("name", "in", ["name", "is_company", "child_ids", "parent_id"]),
-            ]
-        )
-        cls.env["mcp.connection.model"].create(
-            {
-                "connection_id": cls.connection.id,
-                "model_id": cls.env["ir.model"]._get("res.partner").id,
-                "can_delete": False,
-                "domain": "[('is_company', '=', True)]",
-                "field_ids": [(6, 0, fields.ids)],
-            }
+        restrict_partners(
+            cls.env,
+            cls.connection,
+            ["name", "is_company", "child_ids", "parent_id"],
+            can_delete=False,
+            domain="[('is_company', '=', True)]",
         )
 
     def guarded(self):
