@@ -5,7 +5,7 @@ import itertools
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from .. import guard
+from .. import compat, guard
 from ..mcp.context import ToolContext
 from .common import McpCase
 from .test_mcp_policy import tool_ids
@@ -43,6 +43,7 @@ class TestNestedPaths(McpCase):
     def test_nested_user_creation_is_refused(self):
         users = self.env["res.users"].with_context(active_test=False).search_count([])
         settings = self.env.ref("base.group_system")
+        groups = compat.user_groups_field(self.env)
         text = self.tool_error(
             "create_records",
             {
@@ -50,9 +51,7 @@ class TestNestedPaths(McpCase):
                 "values": {
                     "name": "Trojan Zq",
                     "is_company": True,
-                    "user_ids": [
-                        [0, 0, {"login": "trojan", "password": PASSWORD, "groups_id": [[6, 0, [settings.id]]]}]
-                    ],
+                    "user_ids": [[0, 0, {"login": "trojan", "password": PASSWORD, groups: [[6, 0, [settings.id]]]}]],
                 },
             },
         )
@@ -61,6 +60,12 @@ class TestNestedPaths(McpCase):
         self.assertFalse(self.env["res.partner"].search([("name", "=", "Trojan Zq")]))
 
     def test_nested_password_change_of_another_user_is_refused(self):
+        # An administrator's token: Odoo itself would let them change a password.
+        boss = new_test_user(
+            self.env,
+            login="mcp_nested_boss",
+            groups="base.group_system,base.group_partner_manager,mcp_connect.group_mcp_user",
+        )
         self.env.cr.execute("SELECT password FROM res_users WHERE id = %s", [self.admin.id])
         before = self.env.cr.fetchone()
         self.tool_error(
@@ -70,6 +75,7 @@ class TestNestedPaths(McpCase):
                 "ids": [self.company.id],
                 "values": {"user_ids": [[1, self.admin.id, {"password": PASSWORD}]]},
             },
+            token=self.make_token(user=boss),
         )
         self.env.cr.execute("SELECT password FROM res_users WHERE id = %s", [self.admin.id])
         self.assertEqual(self.env.cr.fetchone(), before)
@@ -247,13 +253,14 @@ class TestTechnicalModels(McpCase):
 
     def test_nested_administrator_is_refused_on_an_open_connection(self):
         settings = self.env.ref("base.group_system")
+        groups = compat.user_groups_field(self.env)
         self.tool_error(
             "create_records",
             {
                 "model": "res.partner",
                 "values": {
                     "name": "Trojan Tq",
-                    "user_ids": [[0, 0, {"login": "trojan2", "groups_id": [[6, 0, [settings.id]]]}]],
+                    "user_ids": [[0, 0, {"login": "trojan2", groups: [[6, 0, [settings.id]]]}]],
                 },
             },
             token=self.boss_token,
