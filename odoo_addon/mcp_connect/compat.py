@@ -3,10 +3,13 @@
 Prefer feature detection over version numbers; keep this module small.
 """
 
-from odoo import release
+from odoo import models, release
 from odoo.tools import SQL
 
 ODOO_MAJOR = release.version_info[0]
+# 19.0 checks every field of a domain, an order or a group-by in ``_check_field_access``;
+# 18.0 does it in ``check_field_access_rights`` and has no such method to extend.
+FIELD_ACCESS_HOOK = hasattr(models.BaseModel, "_check_field_access")
 
 
 def set_groups_section(env, groups, category_xmlid, privilege_xmlid, name):

@@ -244,42 +244,32 @@ def current():
 
 
 @contextlib.contextmanager
-def active(guard):
-    token = _current.set(guard)
+def _setting(variable, value):
+    token = variable.set(value)
     try:
-        yield guard
+        yield value
     finally:
-        _current.reset(token)
+        variable.reset(token)
 
 
-@contextlib.contextmanager
+def active(guard):
+    """The call's guard, for everything the ORM does until the block ends."""
+    return _setting(_current, guard)
+
+
 def implicit():
     """Business code reading a record it holds: the client did not ask for these fields."""
-    token = _implicit.set(True)
-    try:
-        yield
-    finally:
-        _implicit.reset(token)
+    return _setting(_implicit, True)
 
 
-@contextlib.contextmanager
 def fetching():
     """The ORM loads the columns of fields already checked, and what they depend on."""
-    token = _fetching.set(True)
-    try:
-        yield
-    finally:
-        _fetching.reset(token)
+    return _setting(_fetching, True)
 
 
-@contextlib.contextmanager
 def searching():
     """A search or a group-by runs: it reads the model even before it has records."""
-    token = _searching.set(True)
-    try:
-        yield
-    finally:
-        _searching.reset(token)
+    return _setting(_searching, True)
 
 
 def reads_data(records):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import config, guard
 from .mcp import jsonrpc, registry, runner
-from .mcp.context import ToolContext, exposure
+from .mcp.context import ToolContext, ToolError
 from .mcp.jsonrpc import JsonRpcError
 from .mcp.transport import Reply, ResourceNotFound, Transport
 from .mcp.values import default_fields, serialize_records, summarize_arguments
@@ -34,6 +34,8 @@ INSTRUCTIONS = (
 )
 INSTRUCTIONS_MAX_MODELS = 25
 RATE_WINDOW_SECONDS = 60
+# Tools that show what another tool shows: an approval that the other one needs holds for them.
+SAME_DATA = {"search": "search_records", "fetch": "read_records"}
 # A resource read is a read of one record: it passes the gate of this tool.
 RESOURCE_TOOL = "read_records"
 VERSION = ast.literal_eval((Path(__file__).parent / "__manifest__.py").read_text())["version"]
@@ -247,7 +249,7 @@ class OdooBackend:
         decision = self._gate(tool, model)
         if decision.outcome == "deny":
             return _error_result(f"Refused by this connection's policy: {decision.message}.")
-        if decision.outcome == "needs_approval":
+        if decision.outcome == "needs_approval" or self.policy.needs_approval(SAME_DATA.get(name, name)):
             return self._hold_for_approval(tool, arguments)
         result, error = runner.run(tool, self._context(), arguments)
         if error is not None:
@@ -321,16 +323,12 @@ class OdooBackend:
                 f"directly: call the {RESOURCE_TOOL} tool, which asks for the approval.",
             )
         ctx = self._context()
-        if (
-            model_name not in self.env
-            or exposure(model_name, "read", ctx.named_models)
-            or not self.policy.allows_model(model_name, "read")
-            or self.env[model_name]._abstract
-        ):
-            raise ResourceNotFound(uri)
-        model = self.env[model_name]
         try:
-            with guard.active(guard.for_context(ctx, RESOURCE_TOOL)):
+            model = ctx.model(model_name, "read")
+        except ToolError:
+            raise ResourceNotFound(uri) from None
+        try:
+            with self.env.cr.savepoint(), guard.active(guard.for_context(ctx, RESOURCE_TOOL)):
                 if not model.has_access("read"):
                     raise ResourceNotFound(uri)
                 record = ctx.records(model, [record_id])

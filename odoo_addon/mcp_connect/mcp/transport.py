@@ -30,6 +30,8 @@ from . import headers as mcp_headers
 from . import jsonrpc, versions
 from .jsonrpc import JsonRpcError
 
+# Each message of a batch is gated, run and audited on its own: a bound keeps one request small.
+MAX_BATCH = 100
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 LEGACY_CAPABILITIES = {
     "tools": {"listChanged": False},
@@ -166,6 +168,15 @@ class Transport:
         messages = payload if batch else [payload]
         if batch and not messages:
             return _single(None, JsonRpcError(jsonrpc.INVALID_REQUEST, "Invalid Request: empty batch", http_status=400))
+        if len(messages) > MAX_BATCH:
+            return _single(
+                None,
+                JsonRpcError(
+                    jsonrpc.INVALID_REQUEST,
+                    f"Invalid Request: a batch carries at most {MAX_BATCH} messages",
+                    http_status=400,
+                ),
+            )
         try:
             kinds = [jsonrpc.classify(message) for message in messages]
         except JsonRpcError as error:

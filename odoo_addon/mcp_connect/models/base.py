@@ -2,7 +2,7 @@ import functools
 
 from odoo import api, models
 
-from .. import guard
+from .. import compat, guard
 
 
 class Base(models.AbstractModel):
@@ -10,7 +10,11 @@ class Base(models.AbstractModel):
 
     Both versions check the fields of ``read``, ``search_read`` and ``write`` in
     ``check_field_access_rights``; 18.0 also checks every field of a domain, an order
-    or a group-by there, 19.0 in ``_check_field_access`` (a method 18.0 does not have).
+    or a group-by there, 19.0 in ``_check_field_access`` (``compat.FIELD_ACCESS_HOOK``).
+
+    The flags below tell the guard what the ORM is doing: searching (a read of the model
+    even before it has records), loading columns of fields already checked, or reading a
+    field of a record that business code holds.
     """
 
     _inherit = "base"
@@ -29,14 +33,16 @@ class Base(models.AbstractModel):
             guard.refuse(reason)
         return result
 
-    @api.model
-    def _check_field_access(self, field, operation):
-        current = guard.current()
-        if current is not None and operation == "read" and not self.env.su:
-            reason = current.field_refusal(self, [field.name])
-            if reason:
-                guard.refuse(reason)
-        return super()._check_field_access(field, operation)
+    if compat.FIELD_ACCESS_HOOK:
+
+        @api.model
+        def _check_field_access(self, field, operation):
+            current = guard.current()
+            if current is not None and operation == "read" and not self.env.su:
+                reason = current.field_refusal(self, [field.name])
+                if reason:
+                    guard.refuse(reason)
+            return super()._check_field_access(field, operation)
 
     def _check_access(self, operation):
         result = super()._check_access(operation)
@@ -50,15 +56,11 @@ class Base(models.AbstractModel):
 
     @api.model
     def _search(self, *args, **kwargs):
-        if guard.current() is None:
-            return super()._search(*args, **kwargs)
         with guard.searching():
             return super()._search(*args, **kwargs)
 
     @api.model
     def _read_group(self, *args, **kwargs):
-        if guard.current() is None:
-            return super()._read_group(*args, **kwargs)
         with guard.searching():
             return super()._read_group(*args, **kwargs)
 
@@ -79,13 +81,9 @@ class Base(models.AbstractModel):
         return super().read(fields, load=load)
 
     def _fetch_query(self, query, fields):
-        if guard.current() is None:
-            return super()._fetch_query(query, fields)
         with guard.fetching():
             return super()._fetch_query(query, fields)
 
     def _fetch_field(self, field):
-        if guard.current() is None:
-            return super()._fetch_field(field)
         with guard.implicit():
             return super()._fetch_field(field)

@@ -73,7 +73,8 @@ class McpSession(models.Model):
         """What a request's client negotiated, in one indexed query: ``(version, ended)``.
 
         ``version`` is that of the session ``handle`` when it is a session of this user and
-        connection, else that of the latest initialize of ``token_family``, else None.
+        connection, else that of the latest initialize of ``token_family`` whose session was not
+        ended, else None.
         ``ended`` is True when ``handle`` names a session of this user that was ended with
         DELETE (the client must initialize again). A session of another user or connection
         is unknown here: it lends nothing, not even its version.
@@ -86,7 +87,7 @@ class McpSession(models.Model):
             SQL(
                 "SELECT id, %(named)s, ended, protocol_version, last_seen_at FROM mcp_session"
                 " WHERE user_id = %(user)s AND connection_id = %(connection)s"
-                " AND (%(named)s OR token_family = %(family)s)"
+                " AND (%(named)s OR (token_family = %(family)s AND ended IS NOT TRUE))"
                 " ORDER BY 2 DESC, id DESC LIMIT 1",
                 named=named,
                 user=user.id,

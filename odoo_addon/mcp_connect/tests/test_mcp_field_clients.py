@@ -106,6 +106,23 @@ class TestSessionsAreHints(McpCase):
         self.assertEqual(self.delete_session(session).status_code, 404)
         self.assertEqual(self.delete_session(None).status_code, 400)
 
+    def test_a_deleted_session_lends_its_version_to_nobody(self):
+        batch = [whoami_call(1), request("tools/list", request_id=2)]
+        self.initialize(version="2025-03-26")
+        session, _body = self.initialize(version="2025-06-18")
+        self.assertEqual(self.bare(batch).status_code, 400)
+        self.assertEqual(self.delete_session(session).status_code, 204)
+        # The sign-in's live initialize (2025-03-26, batches allowed) answers now.
+        self.assertEqual(self.bare(batch).status_code, 200)
+
+    def test_a_batch_is_bounded(self):
+        self.initialize(version="2025-03-26")
+        before = self.env["mcp.audit.log"].search_count([])
+        response = self.bare([request("ping", request_id=n) for n in range(1, 102)])
+        self.assertEqual(response.status_code, 400, response.text)
+        self.assertIn("at most 100", response.json()["error"]["message"])
+        self.assertEqual(self.env["mcp.audit.log"].search_count([]), before + 1)
+
     def test_discover_then_initialize_era_without_headers(self):
         self.assertEqual(self.modern("server/discover").status_code, 200)
         response = self.bare(whoami_call())

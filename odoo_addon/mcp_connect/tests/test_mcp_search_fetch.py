@@ -114,6 +114,17 @@ class TestSearchFetch(SearchFetchCase):
         missing = self.tool_error("fetch", {"id": "res.partner:999999999"})
         self.assertEqual(hidden, missing.replace("999999999", str(self.elsewhere.id)))
 
+    def test_the_approvals_of_the_tools_showing_the_same_data_hold(self):
+        pending = [
+            ("fetch", "read_records", {"id": f"res.partner:{self.elsewhere.id}"}),
+            ("search", "search_records", {"query": "quokka"}),
+        ]
+        for name, same, arguments in pending:
+            with self.subTest(tool=name):
+                self.connection.approval_tool_ids = [(6, 0, self.env["mcp.tool"].search([("name", "=", same)]).ids)]
+                result = self.tool_ok(name, arguments)
+                self.assertEqual(result["approval_status"], "pending")
+
     def test_fetch_answers_the_record_as_text_with_metadata(self):
         document = self.openai_result("fetch", {"id": f"res.partner:{self.trading.id}"}, OPENAI_FETCH_RESULT)
         self.assertEqual(document["id"], f"res.partner:{self.trading.id}")

@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .. import compat, guard
+from ..mcp import registry, runner
 from ..mcp.context import ToolContext
 from .common import McpCase
 from .test_mcp_policy import tool_ids
@@ -417,6 +418,10 @@ class TestGuardInTheOrm(TransactionCase):
         )
 
     def guarded(self):
+        env, ctx = self.tool_context()
+        return env, lambda: guard.active(guard.for_context(ctx, "call_method"))
+
+    def tool_context(self):
         env = self.env(user=self.user.id, su=False)
         if getattr(self.env.transaction, "default_env", None) is not None:
             # 19.0 runs the x2many commands of some models (res.partner, res.users) as the
@@ -430,7 +435,7 @@ class TestGuardInTheOrm(TransactionCase):
             client_ip=None,
             connection_record=self.connection,
         )
-        return env, lambda: guard.active(guard.for_context(ctx, "call_method"))
+        return env, ctx
 
     def run_guarded(self, active, function):
         """Like a tool call: inside the guard and a savepoint, flushed before the guard ends."""
@@ -469,6 +474,15 @@ class TestGuardInTheOrm(TransactionCase):
             self.assertFalse(env["res.partner"].search([("id", "=", self.person.id)]))
             self.assertEqual(env["res.partner"].browse(self.company.id).read(["child_ids"])[0]["child_ids"], [])
         self.env.invalidate_all()
+        self.assertEqual(self.env["res.partner"].browse(self.company.id).child_ids, self.person)
+
+    def test_what_a_call_reads_under_its_filters_stays_in_the_call(self):
+        _env, ctx = self.tool_context()
+        arguments = {"model": "res.partner", "ids": [self.company.id], "fields": ["child_ids"]}
+        result, error = runner.run(registry.TOOLS["read_records"], ctx, arguments)
+        self.assertIsNone(error)
+        self.assertEqual(result["records"][0]["child_ids"], [])
+        # The same transaction afterwards, outside the call: Odoo's own view of the record.
         self.assertEqual(self.env["res.partner"].browse(self.company.id).child_ids, self.person)
 
     def test_web_read_and_paths_obey_the_field_list(self):
