@@ -115,6 +115,11 @@ def allowed_origins(env):
     return split_origins(get(env, "allowed_origins"))
 
 
+def origin_allowed(env, issuer, origin):
+    """Whether a browser ``Origin`` may call the MCP endpoint: this server or one listed in Settings."""
+    return origin.strip().lower().rstrip("/") in (issuer.lower(), *allowed_origins(env))
+
+
 def split_networks(text):
     return [entry for entry in re.split(r"[\s,]+", text or "") if entry]
 

@@ -122,8 +122,7 @@ class OdooBackend:
         )
 
     def origin_allowed(self, origin):
-        origin = origin.strip().lower().rstrip("/")
-        return origin == self.urls.issuer.lower() or origin in config.allowed_origins(self.env)
+        return config.origin_allowed(self.env, self.urls.issuer, origin)
 
     def _audit(self, reply, started, request_headers):
         finished = time.monotonic()

@@ -23,9 +23,7 @@ def cors_headers(origin):
     """CORS for browser-based clients: only for origins this server accepts (Settings)."""
     if not origin:
         return {}
-    urls = server_urls(request.env)
-    allowed = origin.strip().lower().rstrip("/") in (urls.issuer.lower(), *config.allowed_origins(request.env))
-    if not allowed:
+    if not config.origin_allowed(request.env, server_urls(request.env).issuer, origin):
         return {}
     return {
         "Access-Control-Allow-Origin": origin,

@@ -1,4 +1,5 @@
 import json
+import time
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -7,6 +8,7 @@ from odoo.exceptions import UserError
 from .. import compat
 from ..mcp import registry, runner
 from ..mcp.context import ToolContext
+from ..mcp.values import summarize_arguments
 from ..oauth import scopes as scope_rules
 
 EXPIRY_HOURS = 24
@@ -33,6 +35,7 @@ class McpApprovalRequest(models.Model):
         "res.users", readonly=True, help="Who approves; MCP Connect managers when empty. Never the user who asked."
     )
     can_approve = fields.Boolean(compute="_compute_can_approve")
+    approval_note = fields.Char(compute="_compute_can_approve", help="Why you cannot approve this pending request.")
     state = fields.Selection(
         [
             ("pending", "Pending"),
@@ -63,7 +66,9 @@ class McpApprovalRequest(models.Model):
     @api.depends_context("uid")
     def _compute_can_approve(self):
         for request in self:
-            request.can_approve = request.state == "pending" and not request._approval_refusal(self.env.user)
+            refusal = request._approval_refusal(self.env.user) if request.state == "pending" else None
+            request.can_approve = request.state == "pending" and not refusal
+            request.approval_note = refusal or False
 
     @api.model
     def _open(self, connection, user, company, tool, arguments, scopes, client_ip):
@@ -135,7 +140,9 @@ class McpApprovalRequest(models.Model):
                 raise UserError(refusal)
         for request in self:
             request.sudo().write({"decided_by_id": self.env.uid, "decided_at": fields.Datetime.now()})
+            started = time.monotonic()
             result, error = request.sudo()._execute()
+            request._audit_run(error, started)
             values = (
                 {"state": "done", "result": json.dumps(result, default=str)}
                 if error is None
@@ -144,6 +151,25 @@ class McpApprovalRequest(models.Model):
             request.sudo().write(values)
             request.sudo().activity_ids.action_feedback(feedback=_("Approved"))
         return True
+
+    def _audit_run(self, error, started):
+        """The approved call in the audit trail, like every call that reaches the endpoint."""
+        self.ensure_one()
+        request = self.sudo()
+        self.env["mcp.audit.log"].sudo()._record(
+            {
+                "connection_id": request.connection_id.id,
+                "user_id": request.user_id.id,
+                "client_ip": request.client_ip,
+                "method": "approval/run",
+                "tool": request.tool,
+                "model_name": request.model_name,
+                "outcome": "ok" if error is None else "error",
+                "duration_ms": int((time.monotonic() - started) * 1000),
+                "arguments_summary": summarize_arguments(json.loads(request.arguments or "{}")),
+                "error_summary": (error or "")[:250] or False,
+            }
+        )
 
     def action_reject(self):
         """The approver, a manager, or the user who asked (withdrawing it: a rejection only stops the call)."""

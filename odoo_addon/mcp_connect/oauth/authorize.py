@@ -34,6 +34,7 @@ SINGLE_VALUED = (
     "prompt",
 )
 MAX_STATE_LENGTH = 2000
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,14 @@ def resolve_client(params, repeated, find_client):
 
 def matched_redirect_uri(client, presented):
     if presented is None:
-        # OAuth 2.1 §4.1.1: may be omitted only when exactly one URI is registered.
-        if len(client.redirect_uris) == 1 and not client.redirect_prefixes:
+        # OAuth 2.1 §4.1.1: may be omitted only when exactly one URI is registered. Not for a
+        # loopback URI: its port changes with every sign-in (RFC 8252 §7.3), and a public client
+        # registered again from the same address shares the first registration's URI.
+        if (
+            len(client.redirect_uris) == 1
+            and not client.redirect_prefixes
+            and urlsplit(client.redirect_uris[0]).hostname not in LOOPBACK_HOSTS
+        ):
             return client.redirect_uris[0]
         raise PageError("Invalid request", "The request does not say where to return (redirect_uri).")
     try:

@@ -331,6 +331,21 @@ class TestAuthorizeFlow(McpHttpCase):
             _verifier, params = self.authorize_params(self.confidential, resource=resource)
             self.assertEqual(self.get("/oauth/authorize", params).status_code, 200, resource)
 
+    def test_omitted_redirect_uri_is_refused_for_a_loopback_registration(self):
+        _verifier, challenge = pkce_pair()
+        self.authenticate(self.user.login, self.password)
+        params = {
+            "response_type": "code",
+            "client_id": self.public.client_id,
+            "state": "s",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+        response = self.get("/oauth/authorize", params)
+        self.assertEqual(response.status_code, 400, response.text)
+        self.assertNotIn("Location", response.headers)
+        self.assertIn("redirect_uri", response.text)
+
     def test_omitted_redirect_uri_with_a_single_registration(self):
         verifier, challenge = pkce_pair()
         self.authenticate(self.user.login, self.password)

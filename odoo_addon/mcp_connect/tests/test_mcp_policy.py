@@ -152,8 +152,11 @@ class TestApprovals(McpCase):
         status = self.tool_ok("get_approval_status", {"approval_id": request.id})
         self.assertEqual(status["state"], "done")
         self.assertEqual(status["result"]["ids"], [partner.id])
-        entry = self.env["mcp.audit.log"].search([("tool", "=", "update_records")], limit=1)
-        self.assertEqual(entry.outcome, "pending")
+        entries = self.env["mcp.audit.log"].search([("tool", "=", "update_records")], order="id")
+        self.assertEqual(
+            [(entry.method, entry.outcome, entry.user_id) for entry in entries],
+            [("tools/call", "pending", self.user), ("approval/run", "ok", self.user)],
+        )
 
     def test_reject(self):
         partner = self.env["res.partner"].create({"name": "Old"})

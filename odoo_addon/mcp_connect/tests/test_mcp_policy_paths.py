@@ -284,6 +284,7 @@ class TestApprovalBySomeoneElse(McpCase):
         self.assertNotIn(self.user, request.activity_ids.user_id)
         self.assertIn(self.admin, request.activity_ids.user_id)
         self.assertFalse(request.with_user(self.user).can_approve)
+        self.assertIn("Nobody approves their own request", request.with_user(self.user).approval_note)
         with self.assertRaisesRegex(UserError, "own"):
             request.with_user(self.user).action_approve()
         self.assertTrue(self.partner.exists())
@@ -292,6 +293,8 @@ class TestApprovalBySomeoneElse(McpCase):
         request.with_user(self.admin).action_approve()
         self.assertEqual(request.state, "done")
         self.assertFalse(self.partner.exists())
+        run = self.env["mcp.audit.log"].search([("method", "=", "approval/run"), ("user_id", "=", self.user.id)])
+        self.assertEqual((run.tool, run.outcome), ("delete_records", "ok"))
         self.assertEqual(request.decided_by_id, self.admin)
 
     def test_an_approver_who_asked_cannot_approve_either(self):
