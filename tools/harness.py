@@ -681,14 +681,16 @@ def cmd_demo(args) -> int:
     pg = PgCluster()
     pg.start()
     port = int(os.environ.get("PORT", "8069"))
-    server = OdooServer(odoo, pg, "mcp_demo", port=port, with_demo=True)
+    # One database per version: an 18.0 database is not one 19.0 can open, nor the reverse.
+    database = f"mcp_demo_{odoo.major}"
+    server = OdooServer(odoo, pg, database, port=port, with_demo=True)
     pid_file = RUN / "demo.pid"
     try:
-        if not pg.database_exists("mcp_demo"):
-            say(f"creating database mcp_demo with {MODULE} and demo data (Odoo {version})")
+        if not pg.database_exists(database):
+            say(f"creating database {database} with {MODULE} and demo data (Odoo {version})")
             server.init_database(fresh=True)
         else:
-            say("updating mcp_connect in mcp_demo")
+            say(f"updating {MODULE} in {database}")
             server.extra_args = ["-u", MODULE]
         server.set_parameter("web.base.url", server.url)
         server.set_parameter("web.base.url.freeze", "True")

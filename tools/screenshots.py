@@ -1,10 +1,11 @@
-"""`make screenshots`: the images of the README, taken from a live Odoo 18.0 with headless Chromium.
+"""`make screenshots`: the images of the README, taken from a live Odoo with headless Chromium.
 
 Starts Odoo with the addon and demo data on 127.0.0.1 in a database of its own, creates a few
 connections (one signed in and used, one waiting for its first use, one revoked, one Custom OAuth
 connection with per-model rules), then walks through the screens an administrator and a user see
 and writes PNG files to docs/screenshots/ (and three of them to the module's static/description/,
-where the Apps list shows them).
+where the Apps list shows them). ``ODOO_VERSION=19.0 make screenshots`` takes the same pictures on
+19.0 into .run/screenshots-19.0/, to compare; the README shows 18.0.
 """
 
 import os
@@ -22,7 +23,9 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.e2e.helpers import Browser, OAuthClient, OdooAdmin, mcp_call  # noqa: E402
 
-OUT = ROOT / "docs" / "screenshots"
+VERSION = os.environ.get("ODOO_VERSION", "18.0")
+README_VERSION = "18.0"
+OUT = ROOT / "docs" / "screenshots" if VERSION == README_VERSION else ROOT / ".run" / f"screenshots-{VERSION}"
 DESCRIPTION = ROOT / "odoo_addon" / "mcp_connect" / "static" / "description"
 APP_STORE = {"wizard_step1.png": "screenshot_1.png", "connections_list.png": "screenshot_2.png"}
 APP_STORE_CONSENT = "screenshot_3.png"
@@ -43,9 +46,17 @@ def prepare(server):
     revoked_id = admin.call("mcp.connection", "search", [[("client_id", "=", revoked.client_id)]])
     admin.call("mcp.connection", "action_revoke", [revoked_id])
 
-    secret, _digest = core.mint_token(kind="client_secret")
+    # A call that waits for an approval; its requester (admin) may withdraw it, not approve it.
+    used_id = admin.call("mcp.connection", "search", [[("client_id", "=", used.client_id)]])
+    delete_tool = admin.call("mcp.tool", "search", [[("name", "=", "delete_records")]])
+    admin.call("mcp.connection", "write", [used_id, {"approval_tool_ids": [(6, 0, delete_tool)]}])
+    doomed = admin.call("res.partner", "create", [{"name": "Duplicate of Azure Interior"}])
+    arguments = {"model": "res.partner", "ids": [doomed]}
+    mcp_call(server, token, "tools/call", {"name": "delete_records", "arguments": arguments})
+
     partner = admin.call("ir.model", "search", [[("model", "=", "res.partner")]])[0]
     country = admin.call("ir.model", "search", [[("model", "=", "res.country")]])[0]
+    template = admin.call("ir.model", "search", [[("model", "=", "mail.template")]])[0]
     field_ids = admin.call(
         "ir.model.fields",
         "search",
@@ -60,10 +71,10 @@ def prepare(server):
                 "connection_type": "custom",
                 "client_id": core.mint_token(kind="client_id")[0],
                 "client_type": "confidential",
-                "secret_hash": core.hash_secret(secret),
                 "redirect_uris": "cursor://anysphere.cursor-mcp/oauth/callback",
                 "ip_allowlist": "203.0.113.0/24\n2001:db8:42::/48",
                 "rate_limit": 60,
+                "allowed_methods": "res.partner.address_get",
                 "model_rule_ids": [
                     (
                         0,
@@ -77,6 +88,7 @@ def prepare(server):
                         },
                     ),
                     (0, 0, {"model_id": country, "can_create": False, "can_write": False, "can_delete": False}),
+                    (0, 0, {"model_id": template, "can_create": False, "can_write": False, "can_delete": False}),
                 ],
             }
         ],
@@ -169,6 +181,14 @@ def walk(page, server, cursor):
     shooter.shot("connection_data_scopes.png", ".modal-content")
     page.locator(".modal .o_form_button_cancel, .modal .btn-close").first.click()
     page.wait_for_timeout(300)
+    page.locator("div[name=model_rule_ids] .o_data_row").last.locator("td.o_data_cell").first.click()
+    page.wait_for_selector(".modal .alert-warning")
+    page.locator(".modal .modal-title").click()
+    shooter.shot("connection_configuration_model.png", ".modal-content")
+    page.locator(".modal .o_form_button_cancel, .modal .btn-close").first.click()
+    page.wait_for_timeout(300)
+    page.locator("div[name=allowed_methods]").scroll_into_view_if_needed()
+    shooter.shot("connection_methods.png")
 
     page.locator("button[name=action_rotate_secret]").click()
     page.wait_for_selector(".modal .modal-footer .btn-primary")
@@ -177,6 +197,12 @@ def walk(page, server, cursor):
     page.wait_for_selector(".modal .o_mcp_rotation_done")
     shooter.shot("rotate_secret.png", ".modal-content")
     page.locator(".modal .o_mcp_rotation_done").click()
+
+    page.goto(f"{server.url}/odoo/action-mcp_connect.mcp_approval_request_action")
+    page.wait_for_selector(".o_list_view .o_data_row")
+    page.locator(".o_list_view .o_data_row").first.click()
+    page.wait_for_selector(".o_form_view button[name=action_reject]")
+    shooter.shot("approval_request_own.png")
 
     page.goto(f"{server.url}/odoo/settings#mcp_connect")
     page.wait_for_selector("div[name=mcp_endpoint], #mcp_endpoint, [data-key=mcp_connect]")
@@ -196,7 +222,7 @@ def walk(page, server, cursor):
 def main():
     if not Path(CHROMIUM).exists():
         raise harness.HarnessError(f"Chromium not found at {CHROMIUM}: install Debian's chromium or set CHROMIUM")
-    install = harness.OdooInstall.locate("18.0")
+    install = harness.OdooInstall.locate(VERSION)
     harness.install_wheel(install)
     pg = harness.PgCluster()
     pg.start()
@@ -217,6 +243,8 @@ def main():
         server.stop()
         pg.drop_database(server.database)
         pg.release()
+    if VERSION != README_VERSION:
+        return 0
     for source, target in APP_STORE.items():
         shutil.copyfile(OUT / source, DESCRIPTION / target)
     shutil.copyfile(OUT / "consent_page.png", DESCRIPTION / APP_STORE_CONSENT)
