@@ -235,6 +235,7 @@ def test_redirect_valid_for_dynamic(uri):
         ("https://a.b/ cb", "illegal_characters"),
         ("com.example.app:/cb", "custom_scheme_not_allowed"),
         ("https://a.b/" + "x" * 2000, "too_long"),
+        ("https://evil.example/cb/*", "wildcard"),
     ],
 )
 def test_redirect_invalid(uri, problem):

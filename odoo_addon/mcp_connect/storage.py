@@ -10,11 +10,13 @@ import json
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, fields
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from . import config
 from .oauth import client_metadata_document as cimd
 from .oauth import scopes as scope_rules
+from .oauth.errors import InvalidClientMetadata
 from .oauth.storage import Client, CodeGrant, Settings, TokenRecord
 from .oauth.urls import ServerUrls
 from .transactions import independent_cursor
@@ -25,6 +27,11 @@ TEST_METADATA_ORIGINS = "mcp_connect.test_insecure_metadata_origins"
 
 class ClientLookupError(Exception):
     """A client that exists only as a URL whose document cannot be used; the message is safe to show."""
+
+
+def _registered_scope(registration):
+    """The broadest access a self-registered client asked for, kept as the connection's ceiling."""
+    return "write" if scope_rules.WRITE in registration.scopes else "read"
 
 
 def server_urls(env):
@@ -161,6 +168,7 @@ class OdooStorage:
             grant_types=tuple((connection.grant_types or "").split()),
             allowed_scopes=connection._allowed_scopes(),
             secret_hash=connection.secret_hash or None,
+            auth_method=connection.token_endpoint_auth_method or None,
             skip_consent=connection.skip_consent,
             owner_user_id=connection.owner_user_id.id or None,
             owner_company_id=(connection.owner_user_id.company_id or connection.company_id).id,
@@ -180,6 +188,7 @@ class OdooStorage:
                 ("client_type", "=", "confidential" if registration.confidential else "public"),
                 ("grant_types", "=", " ".join(registration.grant_types)),
                 ("application_type", "=", registration.application_type),
+                ("allowed_scope", "=", _registered_scope(registration)),
                 ("client_uri", "=", registration.client_uri or False),
                 ("logo_uri", "=", registration.logo_uri or False),
                 ("software_id", "=", registration.software_id or False),
@@ -191,7 +200,15 @@ class OdooStorage:
         return [(self.client_from_connection(connection), connection.create_date) for connection in connections]
 
     def register_client(self, registration, client_id, secret_hash, address):
-        connection = self.env["mcp.connection"].create(
+        try:
+            with self.env.cr.savepoint():
+                connection = self._create_registered(registration, client_id, secret_hash, address)
+        except ValidationError as error:
+            raise InvalidClientMetadata(str(error.args[0]) if error.args else None) from error
+        return self.client_from_connection(connection)
+
+    def _create_registered(self, registration, client_id, secret_hash, address):
+        return self.env["mcp.connection"].create(
             {
                 "registration_address": address,
                 "name": registration.client_name,
@@ -199,6 +216,8 @@ class OdooStorage:
                 "client_id": client_id,
                 "client_type": "confidential" if registration.confidential else "public",
                 "secret_hash": secret_hash,
+                "token_endpoint_auth_method": registration.token_endpoint_auth_method,
+                "allowed_scope": _registered_scope(registration),
                 "redirect_uris": "\n".join(registration.redirect_uris),
                 "grant_types": " ".join(registration.grant_types),
                 "application_type": registration.application_type,
@@ -210,7 +229,9 @@ class OdooStorage:
                 "company_id": self._default_company().id,
             }
         )
-        return self.client_from_connection(connection)
+
+    def rehash_client_secret(self, client_id, secret_hash):
+        self.connection_for(client_id).secret_hash = secret_hash
 
     # -- codes ------------------------------------------------------------------------
 

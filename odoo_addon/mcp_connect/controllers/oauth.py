@@ -210,7 +210,7 @@ class OAuthController(http.Controller):
                 raise InvalidRequest("Send the client metadata as JSON (application/json).")
             try:
                 metadata = json.loads(request.httprequest.get_data(as_text=True) or "null")
-            except ValueError as error:
+            except (ValueError, RecursionError) as error:
                 raise InvalidRequest("The body is not valid JSON.") from error
             body = registration.register(OdooStorage(request.env), metadata, client_ip())
         except OAuthError as error:

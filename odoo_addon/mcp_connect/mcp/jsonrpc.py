@@ -18,6 +18,8 @@ RESOURCE_NOT_FOUND_LEGACY = -32002
 HEADER_MISMATCH = -32020
 MISSING_CLIENT_CAPABILITY = -32021
 UNSUPPORTED_PROTOCOL_VERSION = -32022
+# Deeper than any real message; bounds the recursion of everything that walks a message later.
+MAX_DEPTH = 64
 
 
 class JsonRpcError(Exception):
@@ -38,6 +40,28 @@ class JsonRpcError(Exception):
         return error
 
 
+def loads(body):
+    """Parse a request body; ``ValueError`` for anything that is not JSON of a sane depth.
+
+    Python's parser answers very deep nesting with ``RecursionError``, which would
+    otherwise escape as a server error.
+    """
+    try:
+        value = json.loads(body)
+    except RecursionError as error:
+        raise ValueError("JSON nested too deeply") from error
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth >= MAX_DEPTH:
+                    raise ValueError("JSON nested too deeply")
+                stack.append((child, depth + 1))
+    return value
+
+
 def response(request_id, result):
     return {"jsonrpc": "2.0", "id": request_id, "result": result}
 
@@ -53,7 +77,7 @@ def request_id_of(body):
     """The id of a single JSON-RPC request in a raw body, for errors answered before parsing
     it properly (a refused origin, a rate limit); None when there is no valid one."""
     try:
-        message = json.loads(body) if body else None
+        message = loads(body) if body else None
     except (ValueError, UnicodeDecodeError):
         return None
     if isinstance(message, dict) and valid_id(message.get("id")):

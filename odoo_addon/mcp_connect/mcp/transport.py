@@ -22,7 +22,6 @@ rate-limit error each, the others are served. Every message gets its own audit r
 The ORM is behind ``Backend`` (implemented by ``mcp_connect.mcp_backend``).
 """
 
-import json
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -130,7 +129,7 @@ class Transport:
 
     def post(self, request_headers, body):
         try:
-            payload = json.loads(body)
+            payload = jsonrpc.loads(body)
         except (ValueError, UnicodeDecodeError):
             return _single(
                 None, JsonRpcError(jsonrpc.PARSE_ERROR, "Parse error: the body is not JSON", http_status=400)

@@ -118,6 +118,12 @@ class McpConnection(models.Model):
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     last_used_at = fields.Datetime(string="Last used", readonly=True)
     application_type = fields.Char(readonly=True)
+    token_endpoint_auth_method = fields.Char(
+        string="Client authentication",
+        readonly=True,
+        help="How a self-registered confidential tool said it would send its client secret "
+        "(client_secret_basic or client_secret_post); the token endpoint accepts only that method.",
+    )
     client_uri = fields.Char(string="Tool website", readonly=True)
     logo_uri = fields.Char(readonly=True)
     software_id = fields.Char(readonly=True)
@@ -361,14 +367,18 @@ class McpConnection(models.Model):
         return super().write(vals)
 
     def _redirect_rules(self):
-        """Registered redirect URIs and prefixes (lines ending with ``*``)."""
+        """Registered redirect URIs and prefixes (lines ending with ``*``).
+
+        Only an administrator sets prefixes: on a connection a tool registered itself, such a
+        line stays an exact URI (which registration never accepts, so it matches nothing).
+        """
         self.ensure_one()
         registered, prefixes = [], []
         for line in (self.redirect_uris or "").splitlines():
             line = line.strip()
             if not line:
                 continue
-            if line.endswith("*"):
+            if line.endswith("*") and self.connection_type == "custom":
                 prefixes.append(line[:-1])
             else:
                 registered.append(line)

@@ -83,9 +83,15 @@ class AuthorizationRequest:
 
 
 def single_values(pairs):
-    """Turn request parameters into a dict; a repeated parameter is an error (RFC 6749 §3.1)."""
+    """Turn request parameters into a dict; a repeated parameter is an error (RFC 6749 §3.1).
+
+    A parameter sent without a value is treated as omitted (RFC 6749 §3.1, §3.2): ``state=``
+    is no state, and is not echoed back.
+    """
     values, repeated = {}, set()
     for key, value in pairs:
+        if value == "":
+            continue
         if key in values:
             repeated.add(key)
         values[key] = value
@@ -150,6 +156,8 @@ def validate(params, repeated, client, redirect_uri, urls, settings):
     if repeated:
         raise InvalidRequest(f"Parameters may appear only once: {', '.join(sorted(repeated))}.")
     response_type = params.get("response_type")
+    if response_type is None:
+        raise InvalidRequest("The request does not say what it asks for: send response_type=code.")
     if response_type != "code":
         raise UnsupportedResponseType("Only response_type=code is supported.")
     challenge = params.get("code_challenge")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import mcp_connect_core as core
 
 from . import scopes as scope_rules
-from .errors import InvalidRequest, InvalidToken
+from .errors import InvalidRequest, InvalidToken, MissingToken
 
 TOKEN_KINDS = ("access", "personal")
 # Browser clients can only read these response headers when they are exposed (CORS).
@@ -27,11 +27,13 @@ def extract(authorization_header, query_keys):
     """Return the presented token's kind and digest, or raise ``InvalidRequest`` / ``InvalidToken``."""
     if "access_token" in query_keys:
         raise InvalidRequest("Send the access token in the Authorization header, never in the URL.")
-    if not authorization_header:
-        raise InvalidToken("Missing access token.")
+    if not authorization_header or not authorization_header.strip():
+        raise MissingToken()
     scheme, _, value = authorization_header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise InvalidToken("Use the Bearer authorization scheme.")
+    if scheme.lower() != "bearer":
+        raise MissingToken()
+    if not value.strip():
+        raise InvalidToken("The Bearer authorization header carries no token.")
     try:
         kind, digest = core.parse_token(value.strip())
     except core.TokenError as error:
@@ -49,7 +51,7 @@ def challenge(urls, error=None, *, scope=None):
     """``WWW-Authenticate`` value for a 401 or 403 from the MCP endpoint."""
     params = [f"resource_metadata={_quote(urls.protected_resource_metadata)}"]
     params.append(f"scope={_quote(scope or ' '.join(scope_rules.RESOURCE))}")
-    if error is not None:
+    if error is not None and not isinstance(error, MissingToken):
         params.append(f"error={_quote(error.error)}")
         if error.description:
             params.append(f"error_description={_quote(error.description)}")

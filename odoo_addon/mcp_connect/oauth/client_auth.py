@@ -3,10 +3,15 @@
 RFC 6749 §2.3.1 (``client_secret_basic``, ``client_secret_post``), OAuth 2.1 §2.4
 (``none`` for public clients). A request uses exactly one method. Secrets are
 verified by the Rust core (argon2id, constant time), at most once per request, and
-repeated failures are throttled before any hashing so the endpoint cannot be used to
+rehashed when the hashing parameters have grown since. A self-registered client uses
+the method it registered (RFC 7591 §2), no other.
+
+Repeated failures are throttled before any hashing so the endpoint cannot be used to
 burn CPU. Failures count per client and address together: an office NAT or a vendor's
 cloud is many people behind one address, and a client_id is no secret, so neither
-alone may lock out the valid clients that share it.
+alone may lock out the valid clients that share it. One address also has a budget of
+failed secret verifications across all clients (each one costs an argon2 hash), larger
+than one client's; it never applies to public clients, which have no secret to hash.
 """
 
 import base64
@@ -20,6 +25,8 @@ import mcp_connect_core as core
 from .errors import InvalidClient, InvalidRequest, SlowDown
 
 FAILURE_WINDOW_SECONDS = 300
+# Failed secret verifications one address may cause across all clients, in budgets of one client.
+ADDRESS_BUDGET_FACTOR = 5
 BASIC = "client_secret_basic"
 POST = "client_secret_post"
 NONE = "none"
@@ -79,28 +86,42 @@ def authenticate(storage, form, authorization_header, client_ip, *, confidential
     budget = storage.settings().client_auth_failures
     client_digest = hashlib.sha256(credentials.client_id.encode()).hexdigest()[:32]
     key = f"client-auth-failure:{client_ip}:{client_digest}"
+    address_key = f"client-auth-failure:{client_ip}"
+    address_budget = budget * ADDRESS_BUDGET_FACTOR
     retry_after = budget and storage.rate_limited(key, budget, FAILURE_WINDOW_SECONDS, count=False)
     if retry_after:
         raise SlowDown(retry_after, "Too many failed client authentications; retry later.")
     client = storage.find_client(credentials.client_id)
 
-    def fail(description, detail):
+    def fail(description, detail, *, hashed=False):
         if budget:
             storage.rate_limited(key, budget, FAILURE_WINDOW_SECONDS)
+            if hashed:
+                storage.rate_limited(address_key, address_budget, FAILURE_WINDOW_SECONDS)
         return InvalidClient(description, log_detail=detail, headers=challenge)
 
     if client is None or not client.active:
         raise fail(None, "unknown or revoked client")
-    if client.confidential:
-        if credentials.method == NONE or not client.secret_hash:
-            raise fail("This client must authenticate with its client secret.", "missing secret")
-        try:
-            core.verify_secret(secret=credentials.secret, phc=client.secret_hash)
-        except core.SecretError as error:
-            raise fail(None, f"secret verification failed: {type(error).__name__}") from error
-    else:
+    if not client.confidential:
         if confidential_only:
             raise fail("Only confidential clients may use this endpoint.", "public client")
         if credentials.method != NONE:
             raise fail("This public client has no secret; send only its client_id.", "secret sent by public client")
+        return client
+    if credentials.method == NONE or not client.secret_hash:
+        raise fail("This client must authenticate with its client secret.", "missing secret")
+    if client.auth_method in (BASIC, POST) and credentials.method != client.auth_method:
+        raise fail(
+            f"This client registered token_endpoint_auth_method {client.auth_method}; authenticate with it.",
+            f"{credentials.method} used by a {client.auth_method} client",
+        )
+    retry_after = budget and storage.rate_limited(address_key, address_budget, FAILURE_WINDOW_SECONDS, count=False)
+    if retry_after:
+        raise SlowDown(retry_after, "Too many failed client authentications from this address; retry later.")
+    try:
+        core.verify_secret(secret=credentials.secret, phc=client.secret_hash)
+    except core.SecretError as error:
+        raise fail(None, f"secret verification failed: {type(error).__name__}", hashed=True) from error
+    if core.secret_needs_rehash(client.secret_hash):
+        storage.rehash_client_secret(client.client_id, core.hash_secret(credentials.secret))
     return client

@@ -131,6 +131,15 @@ class InvalidToken(OAuthError):
     default_description = "The access token is missing, malformed, expired or revoked."
 
 
+class MissingToken(InvalidToken):
+    """RFC 6750 §3.1: no credentials for this resource (none, or another scheme than Bearer).
+
+    The challenge then carries no error code or description, only how to sign in.
+    """
+
+    default_description = "Sign in first: send an access token in the Authorization header (Bearer)."
+
+
 class InsufficientScope(OAuthError):
     error = "insufficient_scope"
     status = 403

@@ -3,8 +3,13 @@
 Accepts the bodies real clients send (CLIENTS.md): ``token_endpoint_auth_method``
 absent means the RFC default ``client_secret_basic`` (a confidential client that gets
 a secret), ``none`` a public client. Redirect URIs follow the Rust rules for
-self-registered clients: https, or http on loopback only; no custom schemes.
+self-registered clients: exact https URIs, or http on loopback only; no custom schemes,
+no wildcards. What is registered is kept and honoured: the scope becomes the client's
+ceiling, the authentication method the only one the token endpoint accepts. Web pages
+the client names (``client_uri``, ``logo_uri``) are shown to people: https URLs only.
 """
+
+from urllib.parse import urlsplit
 
 import mcp_connect_core as core
 
@@ -16,6 +21,7 @@ AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
 ALLOWED_GRANT_TYPES = ("authorization_code", "refresh_token")
 MAX_REDIRECT_URIS = 20
 MAX_NAME_LENGTH = 200
+MAX_URL_LENGTH = 500
 
 
 def _string(metadata, key, *, max_length=2000):
@@ -24,6 +30,26 @@ def _string(metadata, key, *, max_length=2000):
         return None
     if not isinstance(value, str) or len(value) > max_length:
         raise InvalidClientMetadata(f"{key} must be a string of at most {max_length} characters.")
+    return value
+
+
+def _https_url(metadata, key):
+    value = _string(metadata, key, max_length=MAX_URL_LENGTH)
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        valid = (
+            all(33 <= ord(character) < 127 for character in value)
+            and parts.scheme == "https"
+            and bool(parts.hostname)
+            and parts.username is None
+            and parts.password is None
+        )
+    except ValueError:
+        valid = False
+    if not valid:
+        raise InvalidClientMetadata(f"{key} must be an https URL.")
     return value
 
 
@@ -74,8 +100,8 @@ def validate(metadata):
         token_endpoint_auth_method=method,
         application_type=application_type,
         scopes=tuple(granted),
-        client_uri=_string(metadata, "client_uri"),
-        logo_uri=_string(metadata, "logo_uri"),
+        client_uri=_https_url(metadata, "client_uri"),
+        logo_uri=_https_url(metadata, "logo_uri"),
         software_id=_string(metadata, "software_id", max_length=200),
         software_version=_string(metadata, "software_version", max_length=200),
     )

@@ -37,6 +37,8 @@ class Client:
     grant_types: tuple[str, ...] = ("authorization_code", "refresh_token")
     allowed_scopes: tuple[str, ...] = ("mcp:read", "mcp:write")
     secret_hash: str | None = field(default=None, repr=False)
+    # The one secret method a self-registered confidential client declared; None accepts either.
+    auth_method: str | None = None
     skip_consent: bool = False
     owner_user_id: int | None = None
     owner_company_id: int | None = None
@@ -157,6 +159,9 @@ class Storage(Protocol):
     def register_client(
         self, registration: Registration, client_id: str, secret_hash: str | None, address: str
     ) -> Client: ...
+
+    def rehash_client_secret(self, client_id: str, secret_hash: str) -> None:
+        """Replace the stored hash of a client secret just verified (stronger hashing parameters)."""
 
     def token_subject(self, token: TokenRecord) -> dict:
         """``sub`` and ``username`` of the token's user, for introspection."""

@@ -9,6 +9,7 @@ from . import (
     test_mcp_search_fetch,
     test_mcp_tools,
     test_mcp_transport,
+    test_oauth_hardening,
     test_metadata,
     test_policy_orm,
     test_register,

@@ -87,9 +87,27 @@ class TestAuthorizeErrorsRedirected(McpHttpCase):
         self.authenticate(self.user.login, self.password)
 
     def test_response_type_must_be_code(self):
-        for response_type in ("token", "code id_token", None):
+        for response_type in ("token", "code id_token"):
             _verifier, params = self.authorize_params(self.confidential, response_type=response_type)
             self.assert_redirect_error(params, "unsupported_response_type")
+
+    def test_missing_response_type_is_an_invalid_request(self):
+        # RFC 6749 §4.1.2.1: a missing required parameter; unsupported_response_type is for a value.
+        for response_type in (None, ""):
+            _verifier, params = self.authorize_params(self.confidential, response_type=response_type)
+            self.assert_redirect_error(params, "invalid_request")
+
+    def test_empty_state_is_no_state(self):
+        # RFC 6749 §3.1: a parameter without a value is treated as omitted, so none is echoed back.
+        _verifier, params = self.authorize_params(
+            self.confidential, state="", code_challenge="", code_challenge_method=""
+        )
+        response = self.get("/oauth/authorize", params)
+        self.assertEqual(response.status_code, 302, response.text[:300])
+        answer = parse_qs(urlsplit(response.headers["Location"]).query, keep_blank_values=True)
+        self.assertNotIn("state", answer)
+        self.assertEqual(answer["error"], ["invalid_request"])
+        self.assertIn("PKCE", answer["error_description"][0])
 
     def test_pkce_is_required(self):
         _verifier, params = self.authorize_params(self.confidential)

@@ -211,8 +211,16 @@ class TestEndpointAuthentication(McpCase):
             self.assertIn(f'error="{error}"', challenge)
 
     def test_missing_token(self):
-        response = self.post_mcp({"jsonrpc": "2.0", "id": 1, "method": "ping"})
-        self.assert_challenge(response)
+        # RFC 6750 §3.1: no error code when the request carries no credentials for this resource.
+        for headers in ({}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": ""}):
+            response = self.post_mcp({"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=headers)
+            self.assert_challenge(response)
+            self.assertNotIn("error=", response.headers["WWW-Authenticate"], headers)
+            self.assertNotIn("error_description=", response.headers["WWW-Authenticate"], headers)
+
+    def test_empty_bearer_is_an_invalid_token(self):
+        response = self.post_mcp({"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers={"Authorization": "Bearer "})
+        self.assert_challenge(response, error="invalid_token")
 
     def test_token_in_query_string_is_refused(self):
         response = self.url_open(

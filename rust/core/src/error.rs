@@ -32,6 +32,8 @@ pub enum RedirectProblem {
     CustomSchemeNotAllowed,
     /// A URI longer than any real callback; refused to bound storage and matching.
     TooLong,
+    /// `*` in a self-registered URI: wildcards are prefix rules, which only an administrator sets.
+    Wildcard,
 }
 
 impl RedirectProblem {
@@ -49,6 +51,7 @@ impl RedirectProblem {
             Self::CustomSchemeWithoutDot => "custom_scheme_without_dot",
             Self::CustomSchemeNotAllowed => "custom_scheme_not_allowed",
             Self::TooLong => "too_long",
+            Self::Wildcard => "wildcard",
         }
     }
 
@@ -68,6 +71,9 @@ impl RedirectProblem {
                 "custom schemes are only accepted for connections an administrator registers"
             }
             Self::TooLong => "it is longer than 2000 characters",
+            Self::Wildcard => {
+                "a tool registers exact redirect URIs; wildcards are for connections an administrator registers"
+            }
         }
     }
 }

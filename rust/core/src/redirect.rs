@@ -95,6 +95,10 @@ pub fn validate(uri: &str, kind: ClientKind) -> Result<()> {
     if uri.contains('#') {
         return Err(invalid(RedirectProblem::Fragment));
     }
+    // A stored line ending in `*` is a prefix rule; a tool never gets one by registering itself.
+    if kind != ClientKind::Custom && uri.contains('*') {
+        return Err(invalid(RedirectProblem::Wildcard));
+    }
     let scheme = raw_scheme(uri)
         .ok_or(invalid(RedirectProblem::NotAbsolute))?
         .to_ascii_lowercase();
@@ -290,6 +294,14 @@ mod tests {
             problem("com.example.app:/cb", ClientKind::MetadataDocument),
             Some(P::CustomSchemeNotAllowed)
         );
+        for uri in ["https://evil.example/cb/*", "https://evil.example/*/cb"] {
+            assert_eq!(problem(uri, ClientKind::Dynamic), Some(P::Wildcard), "{uri}");
+            assert_eq!(
+                problem(uri, ClientKind::MetadataDocument),
+                Some(P::Wildcard),
+                "{uri}"
+            );
+        }
         assert_eq!(
             problem(
                 &format!("https://a.b/{}", "x".repeat(2000)),

@@ -68,6 +68,7 @@ class InvalidRedirectUriError(RedirectUriError):
         "custom_scheme_without_dot",
         "custom_scheme_not_allowed",
         "too_long",
+        "wildcard",
     ]
 
 class RedirectUriMismatchError(RedirectUriError):
