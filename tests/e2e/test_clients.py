@@ -45,8 +45,11 @@ def exchange(odoo, client, code, redirect_uri, verifier=None, resource=None):
         data["code_verifier"] = verifier
     if resource:
         data["resource"] = resource
+    # As a real client does: the secret goes the way the registration response says.
     auth = None
-    if client.get("client_secret"):
+    if client.get("token_endpoint_auth_method") == "client_secret_post":
+        data.update(client_id=client["client_id"], client_secret=client["client_secret"])
+    elif client.get("client_secret"):
         auth = (client["client_id"], client["client_secret"])
     else:
         data["client_id"] = client["client_id"]
