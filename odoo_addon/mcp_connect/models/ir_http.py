@@ -2,9 +2,14 @@ import werkzeug.exceptions
 from odoo import models
 from odoo.http import request
 
+from ..mcp import jsonrpc
+from ..mcp.jsonrpc import JsonRpcError
 from ..oauth import bearer
-from ..oauth.errors import OAuthError
+from ..oauth.errors import InvalidRequest, OAuthError
 from ..storage import server_urls
+
+MACHINE_ENDPOINTS = ("/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/register")
+MCP_ENDPOINT = "/api/mcp"
 
 
 class IrHttp(models.AbstractModel):
@@ -43,3 +48,20 @@ class IrHttp(models.AbstractModel):
             user=user.id,
             context=dict(env.context, allowed_company_ids=[company.id], mcp_token_id=token.id),
         )
+
+    @classmethod
+    def _handle_error(cls, exception):
+        """A body over an endpoint's size limit, answered in the endpoint's own language.
+
+        Werkzeug refuses it while Odoo reads the parameters, before the controller runs, with
+        an HTML page; a tool expects an OAuth error (RFC 6749 §5.2) or a JSON-RPC error.
+        """
+        if isinstance(exception, werkzeug.exceptions.RequestEntityTooLarge):
+            path = request.httprequest.path
+            if path in MACHINE_ENDPOINTS:
+                error = InvalidRequest("The request body is too large.")
+                return request.make_json_response(error.to_dict(), status=413, headers={"Cache-Control": "no-store"})
+            if path == MCP_ENDPOINT:
+                error = JsonRpcError(jsonrpc.INVALID_REQUEST, "The request body is too large.", http_status=413)
+                return request.make_json_response(jsonrpc.error_response(None, error), status=413)
+        return super()._handle_error(exception)

@@ -292,3 +292,5 @@ class TestEndpointAuthentication(McpCase):
     def test_oversized_body(self):
         response = self.post_mcp(None, self.token, raw=json.dumps({"pad": "x" * (1024 * 1024 + 10)}))
         self.assertEqual(response.status_code, 413)
+        self.assertEqual(response.json()["error"]["code"], -32600)
+        self.assertIsNone(response.json()["id"])

@@ -169,6 +169,11 @@ class TestTokenAuthorizationCode(McpHttpCase):
     def test_oversized_body_is_refused(self):
         response = self.post_form("/oauth/token", {"grant_type": "refresh_token", "refresh_token": "x" * 100_000})
         self.assertEqual(response.status_code, 413)
+        self.assertEqual(response.json()["error"], "invalid_request")
+        response = self.post_json("/oauth/register", {"client_name": "x" * 100_000})
+        self.assertEqual(response.status_code, 413)
+        self.assertEqual(response.json()["error"], "invalid_request")
+        self.assertFalse(self.env["mcp.connection"].search([("connection_type", "=", "browser")]))
 
 
 @tagged("post_install", "-at_install")
