@@ -126,11 +126,6 @@ class Shooter:
         self.page.locator(".o_mcp_connect_new_tool").first.click()
         self.page.wait_for_selector(".modal .o_mcp_choose_custom")
 
-    def close_modals(self):
-        while self.page.locator(".modal .o_mcp_cancel:visible").count():
-            self.page.locator(".modal .o_mcp_cancel:visible").first.click()
-            self.page.wait_for_timeout(300)
-
 
 def walk(page, server, cursor):
     shooter = Shooter(page)
@@ -161,7 +156,7 @@ def walk(page, server, cursor):
     page.locator(".modal #password_confirm").click()
     page.wait_for_selector(".modal .o_mcp_done_custom div[name=client_secret]")
     shooter.shot("wizard_custom_oauth_done.png", ".modal-content")
-    page.locator(".modal .o_mcp_save_connection").click()
+    page.locator(".modal .o_mcp_show_done").click()
     page.wait_for_selector(".o_list_view .o_data_row:has-text('Cursor for the sales team')")
 
     shooter.open_wizard()
@@ -170,7 +165,7 @@ def walk(page, server, cursor):
     page.locator(".modal .o_mcp_personal_next").click()
     page.wait_for_selector(".modal .o_mcp_done_personal div[name=personal_token]")
     shooter.shot("wizard_personal_token_done.png", ".modal-content")
-    shooter.close_modals()
+    page.locator(".modal .o_mcp_show_done").click()
 
     page.goto(f"{server.url}{CONNECTIONS}/{cursor}")
     page.wait_for_selector(".o_form_view div[name=model_rule_ids] .o_data_row")
@@ -194,9 +189,9 @@ def walk(page, server, cursor):
     page.wait_for_selector(".modal .modal-footer .btn-primary")
     shooter.shot("rotate_secret_confirm.png", ".modal-content")
     page.locator(".modal .modal-footer .btn-primary").first.click()
-    page.wait_for_selector(".modal .o_mcp_rotation_done")
+    page.wait_for_selector(".modal .o_mcp_rotation div[name=client_secret]")
     shooter.shot("rotate_secret.png", ".modal-content")
-    page.locator(".modal .o_mcp_rotation_done").click()
+    page.locator(".modal .o_mcp_show_done").click()
 
     page.goto(f"{server.url}/odoo/action-mcp_connect.mcp_approval_request_action")
     page.wait_for_selector(".o_list_view .o_data_row")

@@ -20,7 +20,7 @@
         "views/mcp_approval_request.xml",
         "views/mcp_tool.xml",
         "wizards/mcp_connect_wizard_views.xml",
-        "wizards/mcp_secret_rotation_views.xml",
+        "wizards/mcp_credential_show_views.xml",
         "views/mcp_consent.xml",
         "views/oauth_templates.xml",
         "views/mcp_connect_menus.xml",

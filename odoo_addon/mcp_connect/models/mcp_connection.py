@@ -504,22 +504,21 @@ class McpConnection(models.Model):
 
     @check_identity
     def action_rotate_secret(self):
-        """A new client secret; the current one stops working at once. Shown once in a popup."""
+        """A new client secret; the current one stops working at once. Only its digest is stored:
+        the secret itself is shown once, from the context of the returned action."""
         self.ensure_one()
         if not self.has_secret:
             raise UserError(_("This connection has no client secret to rotate."))
         secret, _digest = core.mint_token(kind="client_secret")
         self.sudo().secret_hash = core.hash_secret(secret)
         self.message_post(body=_("Client secret rotated; the previous secret stopped working."))
-        popup = self.env["mcp.secret.rotation"].create({"connection_id": self.id, "client_secret": secret})
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "mcp.secret.rotation",
-            "res_id": popup.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": _("New client secret"),
-        }
+        return self.env["mcp.credential.show"]._show(
+            _("New client secret"),
+            purpose="rotation",
+            connection_name=self.name,
+            client_id=self.client_id,
+            client_secret=secret,
+        )
 
     def action_view_audit_log(self):
         action = self.env["ir.actions.actions"]._for_xml_id("mcp_connect.mcp_audit_log_action")

@@ -10,6 +10,7 @@ from . import (
     test_mcp_tools,
     test_mcp_transport,
     test_metadata,
+    test_no_secret_at_rest,
     test_oauth_hardening,
     test_policy_orm,
     test_register,

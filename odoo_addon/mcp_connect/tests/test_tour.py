@@ -19,4 +19,4 @@ class TestWizardTour(HttpCase):
         self.assertTrue(connection.client_id.startswith("mcpci_"))
         self.assertTrue(connection.sudo().secret_hash.startswith("$argon2id$"))
         self.assertEqual(connection.redirect_uris, "cursor://anysphere.cursor-mcp/oauth/callback")
-        self.assertFalse(self.env["mcp.connect.wizard"].sudo().search([("client_secret", "!=", False)]))
+        self.assertFalse(self.env["mcp.connect.wizard"].sudo().search([("client_name", "=", "Cursor tour")]))

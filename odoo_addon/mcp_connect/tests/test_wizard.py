@@ -49,6 +49,12 @@ class TestConnectWizard(IdentityChecked):
         self.env["ir.config_parameter"].sudo().set_param("mcp_connect.registration_enabled", "false")
         self.assertFalse(self.wizard().registration_enabled)
 
+    def shown(self, action):
+        """What the show-once form displays: only in the action's context, never in a row."""
+        self.assertEqual(action["res_model"], "mcp.credential.show")
+        self.assertFalse(action.get("res_id"))
+        return {key[len("default_") :]: value for key, value in action["context"].items() if key.startswith("default_")}
+
     def test_custom_oauth_path(self):
         wizard = self.wizard()
         wizard.action_choose_custom()
@@ -59,36 +65,32 @@ class TestConnectWizard(IdentityChecked):
                 "redirect_uris": "cursor://anysphere.cursor-mcp/oauth/callback\nhttps://chatgpt.com/connector/oauth/*",
             }
         )
-        wizard.action_custom_next()
-        self.assertEqual(wizard.step, "done")
-        self.assertTrue(wizard.client_id.startswith("mcpci_"))
-        secret = wizard.client_secret
+        action = wizard.action_custom_next()
+        self.assertEqual(action["target"], "new")
+        shown = self.shown(action)
+        self.assertEqual(shown["purpose"], "custom")
+        self.assertEqual(shown["endpoint_url"], "https://odoo.example.com/api/mcp")
+        self.assertTrue(shown["client_id"].startswith("mcpci_"))
+        secret = shown["client_secret"]
         self.assertTrue(secret.startswith("mcpcs_"))
-        self.assertFalse(
-            self.env["mcp.connection"].search([("client_id", "=", wizard.client_id)]),
-            "nothing is created before Save Connection",
-        )
-        action = wizard.action_save_connection()
-        self.assertEqual(action["res_model"], "mcp.connection")
-        connection = self.env["mcp.connection"].search([("client_id", "=", wizard.client_id)])
+        connection = self.env["mcp.connection"].search([("client_id", "=", shown["client_id"])])
         self.assertEqual(connection.name, "Cursor")
+        self.assertEqual(shown["connection_name"], "Cursor")
         self.assertEqual(connection.connection_type, "custom")
+        self.assertEqual(
+            connection.redirect_uris,
+            "cursor://anysphere.cursor-mcp/oauth/callback\nhttps://chatgpt.com/connector/oauth/*",
+        )
         core.verify_secret(secret=secret, phc=connection.sudo().secret_hash)
-        self.assertFalse(wizard.client_secret, "the secret is wiped from the wizard once saved")
-        self.env.cr.execute("SELECT count(*) FROM mcp_connect_wizard WHERE client_secret IS NOT NULL")
-        self.assertEqual(self.env.cr.fetchone()[0], 0)
-        with self.assertRaises(UserError):
-            wizard.action_save_connection()
-        self.assertEqual(self.env["mcp.connection"].search_count([("client_id", "=", wizard.client_id)]), 1)
+        self.assertFalse(wizard.exists(), "the spent wizard is gone, so nothing can create the connection twice")
 
     def test_public_custom_client_has_no_secret(self):
         wizard = self.wizard()
         wizard.action_choose_custom()
         wizard.write({"client_name": "Local", "client_type": "public", "redirect_uris": "http://127.0.0.1/cb"})
-        wizard.action_custom_next()
-        self.assertFalse(wizard.client_secret)
-        wizard.action_save_connection()
-        connection = self.env["mcp.connection"].search([("client_id", "=", wizard.client_id)])
+        shown = self.shown(wizard.action_custom_next())
+        self.assertNotIn("client_secret", shown)
+        connection = self.env["mcp.connection"].search([("client_id", "=", shown["client_id"])])
         self.assertEqual(connection.client_type, "public")
         self.assertFalse(connection.sudo().secret_hash)
 
@@ -105,42 +107,47 @@ class TestConnectWizard(IdentityChecked):
         self.assertIn("Line 3 (myapp:/x)", message)
         self.assertNotIn("Line 1", message)
         self.assertEqual(wizard.step, "custom")
-        self.assertFalse(wizard.client_id)
+        self.assertEqual(wizard.client_name, "Bad", "the wizard keeps what was typed")
+        self.assertFalse(self.env["mcp.connection"].search([("name", "=", "Bad")]))
 
     def test_back_and_cancel_create_nothing(self):
         before = self.env["mcp.connection"].search_count([])
         wizard = self.wizard()
         wizard.action_choose_custom()
         wizard.write({"client_name": "Later", "redirect_uris": "https://a.example/cb"})
-        wizard.action_custom_next()
         wizard.action_back()
-        self.assertEqual(wizard.step, "custom")
-        self.assertFalse(wizard.client_secret)
-        wizard.action_custom_next()
+        self.assertEqual(wizard.step, "type")
+        self.assertEqual(wizard.client_name, "Later", "going back keeps what was typed")
+        wizard.action_choose_custom()
         self.assertEqual(wizard.action_cancel()["type"], "ir.actions.act_window_close")
-        self.assertFalse(wizard.client_secret)
         self.assertEqual(self.env["mcp.connection"].search_count([]), before)
+
+    def test_next_only_from_its_own_step(self):
+        wizard = self.wizard()
+        wizard.write({"client_name": "Skipped", "redirect_uris": "https://a.example/cb", "token_name": "Skipped"})
+        with self.assertRaisesRegex(UserError, "start again"):
+            wizard.action_custom_next()
+        with self.assertRaisesRegex(UserError, "start again"):
+            wizard.action_personal_next()
+        self.assertFalse(self.env["mcp.connection"].search([("name", "=", "Skipped")]))
 
     def test_personal_access_token_path(self):
         wizard = self.wizard(self.user)
         wizard.action_choose_personal()
         wizard.write({"token_name": "Claude Code", "token_scope": "write", "token_days": "30"})
-        wizard.action_personal_next()
-        token = wizard.personal_token
+        shown = self.shown(wizard.action_personal_next())
+        self.assertEqual(shown["purpose"], "personal")
+        token = shown["personal_token"]
         self.assertTrue(token.startswith("mcppt_"))
-        self.assertIn(f"Bearer {token}", wizard.config_snippet)
-        self.assertIn("https://odoo.example.com/api/mcp", wizard.config_snippet)
-        self.assertFalse(
-            self.env["mcp.token"].sudo().search([("digest", "=", core.digest_token(token, kind="personal"))])
-        )
-        wizard.action_save_token()
+        self.assertIn(f"Bearer {token}", shown["config_snippet"])
+        self.assertIn("https://odoo.example.com/api/mcp", shown["config_snippet"])
         record = self.env["mcp.token"].sudo().search([("digest", "=", core.digest_token(token, kind="personal"))])
         self.assertEqual(record.user_id, self.user)
         self.assertEqual(record.scopes, "mcp:read mcp:write")
         self.assertEqual(record.hint, token[-4:])
         self.assertEqual(record.connection_id.connection_type, "personal")
         self.assertEqual(record.connection_id.allowed_scope, "write")
-        self.assertFalse(wizard.personal_token)
+        self.assertFalse(wizard.exists())
         self.assertIn(record.connection_id, self.env["mcp.consent"].with_user(self.user).search([]).connection_id)
 
     def test_plain_users_only_make_tokens_for_themselves(self):
@@ -149,10 +156,12 @@ class TestConnectWizard(IdentityChecked):
             wizard.action_choose_custom()
         with self.assertRaises(AccessError):
             wizard.action_choose_browser()
+        wizard.action_choose_personal()
         wizard.write({"token_user_id": self.manager.id, "token_name": "x"})
         with self.assertRaises(AccessError):
             wizard.action_personal_next()
         manager_wizard = self.wizard()
+        manager_wizard.action_choose_personal()
         manager_wizard.write({"token_user_id": self.employee.id, "token_name": "x"})
         with self.assertRaisesRegex(UserError, "not allowed to use AI tools"):
             manager_wizard.action_personal_next()
@@ -165,7 +174,7 @@ class TestConnectWizard(IdentityChecked):
         wizard = self.wizard(self.user)
         other = new_test_user(self.env, login="mcp_wizard_other", groups="mcp_connect.group_mcp_user")
         with self.assertRaises(AccessError):
-            wizard.with_user(other).read(["personal_token"])
+            wizard.with_user(other).read(["token_name"])
 
 
 @tagged("post_install", "-at_install")
@@ -187,16 +196,26 @@ class TestConnectionActions(IdentityChecked):
 
     def test_rotate_secret(self):
         action = self.connection.with_user(self.manager).action_rotate_secret()
-        popup = self.env["mcp.secret.rotation"].browse(action["res_id"])
-        new_secret = popup.client_secret
+        self.assertEqual(action["res_model"], "mcp.credential.show")
+        self.assertFalse(action.get("res_id"))
+        new_secret = action["context"]["default_client_secret"]
+        self.assertEqual(action["context"]["default_purpose"], "rotation")
+        self.assertEqual(action["context"]["default_client_id"], self.connection.client_id)
         self.assertTrue(new_secret.startswith("mcpcs_"))
         phc = self.connection.sudo().secret_hash
         core.verify_secret(secret=new_secret, phc=phc)
         with self.assertRaises(core.SecretMismatchError):
             core.verify_secret(secret=self.secret, phc=phc)
-        popup.action_done()
-        self.assertFalse(popup.client_secret)
         self.assertIn("rotated", self.connection.message_ids[0].body)
+
+    def test_the_show_once_form_fills_from_the_context(self):
+        """The form's values come from the action's context through default_get, as the web client asks."""
+        context = self.connection.with_user(self.manager).action_rotate_secret()["context"]
+        show = self.env["mcp.credential.show"].with_user(self.manager).with_context(context)
+        values = show.default_get(["purpose", "client_id", "client_secret", "connection_name"])
+        self.assertEqual(values["client_secret"], context["default_client_secret"])
+        self.assertEqual(values["connection_name"], "Rotating")
+        self.assertTrue(show._abstract, "the form's model has no table to keep the secret in")
 
     def test_rotate_needs_a_secret(self):
         public = self.env["mcp.connection"].create(

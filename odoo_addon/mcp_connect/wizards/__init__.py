@@ -1,1 +1,1 @@
-from . import mcp_connect_wizard, mcp_secret_rotation
+from . import mcp_connect_wizard, mcp_credential_show

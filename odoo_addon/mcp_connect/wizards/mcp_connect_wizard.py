@@ -12,15 +12,14 @@ from ..storage import server_urls
 class McpConnectWizard(models.TransientModel):
     """Connect a New Tool: pick how the tool signs in, then get what to paste into it.
 
-    Credentials exist only once saved: until then the wizard holds a client secret or a
-    token that no connection accepts, and saving stores only their digests and wipes
-    them from the wizard row.
+    The wizard holds only what the user types (names, redirect addresses, scope). Next checks it,
+    asks for the password again, creates the connection or the token with only the digest of its
+    secret, and hands the secret to mcp.credential.show, which shows it once from the action's
+    context: no row, of the wizard or of anything else, ever holds a live secret.
     """
 
     _name = "mcp.connect.wizard"
     _description = "Connect a New Tool"
-    # An abandoned wizard row holds at most an unsaved (and so unusable) credential; drop it soon.
-    _transient_max_hours = 0.25
 
     step = fields.Selection(
         [("type", "Choose"), ("custom", "Custom OAuth"), ("personal", "Personal token"), ("done", "Done")],
@@ -54,11 +53,6 @@ class McpConnectWizard(models.TransientModel):
     token_days = fields.Selection(
         [("30", "30 days"), ("90", "90 days"), ("365", "1 year")], string="Expires after", default="90"
     )
-    client_id = fields.Char(string="Client ID", readonly=True)
-    client_secret = fields.Char(string="Client Secret", readonly=True)
-    personal_token = fields.Char(string="Token", readonly=True)
-    config_snippet = fields.Text(string="Configuration", readonly=True)
-    saved = fields.Boolean(readonly=True)
 
     @api.depends_context("uid")
     def _compute_endpoint_url(self):
@@ -97,33 +91,38 @@ class McpConnectWizard(models.TransientModel):
         return self._reopen()
 
     def action_back(self):
-        self._wipe()
-        target = "type" if self.step != "done" or self.connection_type == "browser" else self.connection_type
-        self.write({"step": target, "client_id": False})
+        self.write({"step": "type"})
         return self._reopen()
 
     def action_cancel(self):
-        self._wipe()
         return {"type": "ir.actions.act_window_close"}
 
-    def _wipe(self):
-        self.write({"client_secret": False, "personal_token": False})
+    def action_finish(self):
+        return {"type": "ir.actions.act_window_close"}
+
+    def _show_once(self, **values):
+        """Done: this wizard is spent (so a replayed password check creates nothing more), and the
+        new credentials are shown once."""
+        self.unlink()
+        return self.env["mcp.credential.show"]._show(_("Connect a New Tool"), **values)
 
     # -- Custom OAuth -------------------------------------------------------------------
 
-    @check_identity
     def action_custom_next(self):
+        """Check what was typed first, so a mistake is reported in the wizard; then the password."""
+        self._check_custom()
+        return self._create_custom_connection()
+
+    def _check_custom(self):
         self._require_manager()
         self.ensure_one()
+        if self.connection_type != "custom" or self.step != "custom":
+            raise UserError(_("Nothing to save: start again from Connect a New Tool."))
         if not (self.client_name or "").strip():
             raise UserError(_("Give the OAuth client a name, such as the tool it is for."))
         problems = self._redirect_problems()
         if problems:
             raise UserError(_("Some redirect URIs cannot be used:\n%s", "\n".join(problems)))
-        client_id, _digest = core.mint_token(kind="client_id")
-        secret = core.mint_token(kind="client_secret")[0] if self.client_type == "confidential" else False
-        self.write({"client_id": client_id, "client_secret": secret, "step": "done"})
-        return self._reopen()
 
     def _redirect_problems(self):
         lines = [line.strip() for line in (self.redirect_uris or "").splitlines() if line.strip()]
@@ -140,31 +139,44 @@ class McpConnectWizard(models.TransientModel):
                 problems.append(_("Line %(number)s (%(uri)s): %(error)s", number=number, uri=line, error=str(error)))
         return problems
 
-    def action_save_connection(self):
-        self._require_manager()
-        self.ensure_one()
-        if self.connection_type != "custom" or self.step != "done" or not self.client_id or self.saved:
-            raise UserError(_("Nothing to save: start again from Connect a New Tool."))
-        values = {
-            "name": self.client_name.strip(),
-            "connection_type": "custom",
-            "client_id": self.client_id,
-            "client_type": self.client_type,
-            "redirect_uris": "\n".join(line.strip() for line in self.redirect_uris.splitlines() if line.strip()),
-        }
-        connection = self.env["mcp.connection"].create(values)
-        if self.client_secret:
-            connection.sudo().secret_hash = core.hash_secret(self.client_secret)
+    @check_identity
+    def _create_custom_connection(self):
+        """Runs again, alone, once the password is confirmed."""
+        self._check_custom()
+        client_id, _digest = core.mint_token(kind="client_id")
+        secret = core.mint_token(kind="client_secret")[0] if self.client_type == "confidential" else False
+        name = self.client_name.strip()
+        connection = self.env["mcp.connection"].create(
+            {
+                "name": name,
+                "connection_type": "custom",
+                "client_id": client_id,
+                "client_type": self.client_type,
+                "redirect_uris": "\n".join(line.strip() for line in self.redirect_uris.splitlines() if line.strip()),
+            }
+        )
+        if secret:
+            connection.sudo().secret_hash = core.hash_secret(secret)
         connection.message_post(body=_("Connection created with the Connect a New Tool wizard."))
-        self.write({"client_secret": False, "saved": True})
-        action = self.env["ir.actions.actions"]._for_xml_id("mcp_connect.mcp_connection_action")
-        action["target"] = "main"
-        return action
+        return self._show_once(
+            purpose="custom",
+            connection_name=name,
+            endpoint_url=self.endpoint_url,
+            client_id=client_id,
+            client_secret=secret,
+        )
 
     # -- Personal access token ----------------------------------------------------------
 
     def action_personal_next(self):
+        """Check what was typed first, so a mistake is reported in the wizard; then the password."""
+        self._check_personal()
+        return self._create_personal_token()
+
+    def _check_personal(self):
         self.ensure_one()
+        if self.connection_type != "personal" or self.step != "personal":
+            raise UserError(_("Nothing to save: start again from Connect a New Tool."))
         user = self.token_user_id or self.env.user
         if user != self.env.user and not self.env.user.has_group("mcp_connect.group_mcp_manager"):
             raise AccessError(_("You can only create personal access tokens for yourself."))
@@ -172,30 +184,25 @@ class McpConnectWizard(models.TransientModel):
             raise UserError(_("%(name)s is not allowed to use AI tools (MCP Connect: User).", name=user.name))
         if not (self.token_name or "").strip():
             raise UserError(_("Give the token a name, such as the tool that will use it."))
+
+    @check_identity
+    def _create_personal_token(self):
+        """Runs again, alone, once the password is confirmed."""
+        self._check_personal()
+        user = self.token_user_id or self.env.user
         token, _digest = core.mint_token(kind="personal")
+        self.env["mcp.connection"]._create_personal_token(
+            user, self.token_name.strip(), token, self.token_scope, int(self.token_days)
+        )
         endpoint = self.endpoint_url
         snippet = {
             "mcpServers": {
                 "odoo": {"type": "http", "url": endpoint, "headers": {"Authorization": f"Bearer {token}"}},
             }
         }
-        self.write({"personal_token": token, "step": "done", "config_snippet": json.dumps(snippet, indent=2)})
-        return self._reopen()
-
-    @check_identity
-    def action_save_token(self):
-        self.ensure_one()
-        if self.connection_type != "personal" or self.step != "done" or not self.personal_token or self.saved:
-            raise UserError(_("Nothing to save: start again from Connect a New Tool."))
-        user = self.token_user_id or self.env.user
-        if user != self.env.user and not self.env.user.has_group("mcp_connect.group_mcp_manager"):
-            raise AccessError(_("You can only create personal access tokens for yourself."))
-        self.env["mcp.connection"]._create_personal_token(
-            user, self.token_name.strip(), self.personal_token, self.token_scope, int(self.token_days)
+        return self._show_once(
+            purpose="personal",
+            endpoint_url=endpoint,
+            personal_token=token,
+            config_snippet=json.dumps(snippet, indent=2),
         )
-        self.write({"personal_token": False, "config_snippet": False, "saved": True})
-        return {"type": "ir.actions.act_window_close"}
-
-    def action_finish(self):
-        self._wipe()
-        return {"type": "ir.actions.act_window_close"}
