@@ -46,11 +46,12 @@ $(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
 node-tools: $(NODE_STAMP) ## install the pinned Node 22, MCP Inspector and conformance suite (tools/node)
 # --------------------------------------------------------------------------------------------
 
-lint: $(VENV)/.installed ## rustfmt, clippy (pedantic, warnings are errors), ruff
+lint: wheel ## rustfmt, clippy (pedantic, warnings are errors), ruff, stubtest of the binding's stub
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	$(VENV)/bin/ruff check odoo_addon tests tools
 	$(VENV)/bin/ruff format --check odoo_addon tests tools
+	MYPYPATH=rust/python/python $(VPY) -m mypy.stubtest mcp_connect_core
 
 protocol-test: wheel ## pure-Python tests of oauth/ and the MCP transport against in-memory fakes (seconds)
 	@mkdir -p $(RESULTS)
