@@ -13,7 +13,7 @@ RESULTS := $(RUN)/results
 HARNESS := $(VPY) tools/harness.py
 FUZZ_SECONDS ?= 30
 
-.PHONY: help setup wheel node-tools lint rust-test binding-test odoo-check odoo-test e2e test demo demo-stop load bench screenshots fuzz clean
+.PHONY: help setup wheel node-tools lint protocol-test rust-test binding-test odoo-check odoo-test e2e test demo demo-stop load bench screenshots fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -46,11 +46,16 @@ $(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
 node-tools: $(NODE_STAMP) ## install the pinned Node 22, MCP Inspector and conformance suite (tools/node)
 # --------------------------------------------------------------------------------------------
 
-lint: $(VENV)/.installed ## rustfmt, clippy (pedantic, warnings are errors), ruff
+lint: wheel ## rustfmt, clippy (pedantic, warnings are errors), ruff, stubtest of the binding's stub
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	$(VENV)/bin/ruff check odoo_addon tests tools
 	$(VENV)/bin/ruff format --check odoo_addon tests tools
+	MYPYPATH=rust/python/python $(VPY) -m mypy.stubtest mcp_connect_core
+
+protocol-test: wheel ## pure-Python tests of oauth/ and the MCP transport against in-memory fakes (seconds)
+	@mkdir -p $(RESULTS)
+	$(VPY) -m pytest -q tests/protocol --junitxml=$(RESULTS)/protocol.xml
 
 rust-test: ## cargo test (unit and property tests of the core)
 	@mkdir -p $(RESULTS)
@@ -70,8 +75,9 @@ e2e: wheel $(NODE_STAMP) ## end-to-end tests against live Odoo servers with real
 	@mkdir -p $(RESULTS)
 	$(VPY) -m pytest -q tests/e2e --junitxml=$(RESULTS)/e2e.xml
 
-test: ## everything CI runs: lint, Rust, binding, Odoo 18.0 + 19.0, end-to-end
+test: ## everything CI runs: protocol, lint, Rust, binding, Odoo 18.0 + 19.0, end-to-end
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	$(MAKE) --no-print-directory protocol-test
 	$(MAKE) --no-print-directory odoo-check
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory rust-test

@@ -636,7 +636,11 @@ def cmd_summary(_args) -> int:
     else:
         rows.append(("Rust (cargo test)", "did not run"))
         ok = False
-    for label, name in (("Python binding", "binding.xml"), ("End-to-end", "e2e.xml")):
+    for label, name in (
+        ("Protocol layers", "protocol.xml"),
+        ("Python binding", "binding.xml"),
+        ("End-to-end", "e2e.xml"),
+    ):
         counts = _junit_counts(results / name)
         if counts is None:
             rows.append((label, "did not run"))

@@ -13,6 +13,8 @@ import re
 import time
 from pathlib import Path
 
+from odoo import fields
+
 from . import config, guard
 from .mcp import jsonrpc, registry, runner
 from .mcp.context import ToolContext, ToolError
@@ -105,7 +107,13 @@ class OdooBackend:
         admitted, self.retry_after = (
             self.env["mcp.rate.counter"]
             .sudo()
-            ._take(f"mcp:connection:{self.connection.id}:user:{self.env.uid}", limit, RATE_WINDOW_SECONDS, count)
+            ._take(
+                f"mcp:connection:{self.connection.id}:user:{self.env.uid}",
+                limit,
+                RATE_WINDOW_SECONDS,
+                count,
+                fields.Datetime.now(),
+            )
         )
         self.rate_limit = limit
         return admitted

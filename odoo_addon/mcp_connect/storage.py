@@ -73,7 +73,7 @@ class OdooStorage:
         return self._settings
 
     def rate_limited(self, key, limit, window_seconds, *, count=True):
-        return self.env["mcp.rate.counter"]._hit(key, limit, window_seconds, count=count)
+        return self.env["mcp.rate.counter"]._hit(key, limit, window_seconds, self.now(), count=count)
 
     # -- clients ------------------------------------------------------------------------
 

@@ -29,11 +29,12 @@ class McpRateCounter(models.Model):
         )
 
     @api.model
-    def _hit(self, key, limit, window_seconds, count=True):
-        """Count one event (unless ``count`` is False); return seconds to wait when over ``limit``, else None."""
+    def _hit(self, key, limit, window_seconds, now, count=True):
+        """Count one event at ``now`` (unless ``count`` is False); return seconds to wait when over
+        ``limit``, else None."""
         if count:
-            return self._take(key, limit, window_seconds, 1)[1]
-        now, window_start = self._window(window_seconds)
+            return self._take(key, limit, window_seconds, 1, now)[1]
+        now, window_start = self._window(now, window_seconds)
         query = SQL("SELECT count FROM mcp_rate_counter WHERE key = %s AND window_start = %s", key, window_start)
         with independent_cursor(self.env) as cr:
             cr.execute(query)
@@ -43,14 +44,14 @@ class McpRateCounter(models.Model):
         return None
 
     @api.model
-    def _take(self, key, limit, window_seconds, amount):
-        """Count ``amount`` events at once (the messages of a batch).
+    def _take(self, key, limit, window_seconds, amount, now):
+        """Count ``amount`` events at once (the messages of a batch) at ``now`` (naive UTC).
 
         Return ``(admitted, retry_after)``: how many of them fit under ``limit`` in this window,
         in order, and the seconds to wait when some do not (else None). Refused events stay
         counted, as a single refused request does.
         """
-        now, window_start = self._window(window_seconds)
+        now, window_start = self._window(now, window_seconds)
         query = SQL(
             "INSERT INTO mcp_rate_counter (key, window_start, count) VALUES (%s, %s, %s) "
             "ON CONFLICT (key, window_start) DO UPDATE SET count = mcp_rate_counter.count + EXCLUDED.count "
@@ -68,8 +69,9 @@ class McpRateCounter(models.Model):
         return admitted, None
 
     @staticmethod
-    def _window(window_seconds):
-        now = datetime.utcnow().replace(microsecond=0)
+    def _window(now, window_seconds):
+        """The caller's clock (one clock per request, frozen in tests), to the second, and its window's start."""
+        now = now.replace(microsecond=0)
         epoch = int((now - datetime(1970, 1, 1)).total_seconds())
         return now, datetime(1970, 1, 1) + timedelta(seconds=epoch - epoch % window_seconds)
 

@@ -4,6 +4,7 @@ import base64
 import json
 import re
 import secrets
+from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import mcp_connect_core as core
@@ -11,6 +12,11 @@ from odoo.tests import HttpCase, new_test_user
 
 CALLBACK = "https://client.example.com/callback"
 PUBLIC_CALLBACK = "http://127.0.0.1/callback"
+# Rate limits count in fixed windows of one minute, five minutes and one hour. Their tests run with
+# the clock frozen (``freeze_time``, which the HTTP server thread shares) 20 minutes 30 seconds into
+# the current hour: inside every window, so no window boundary falls between two calls. The date
+# stays today's, as the database's own clock (create_date) is not frozen.
+INSIDE_RATE_WINDOWS = datetime.now(timezone.utc).replace(tzinfo=None, minute=20, second=30, microsecond=0)
 
 
 def pkce_pair():

@@ -10,8 +10,9 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tests.common import freeze_time
 
-from .common import LEGACY, McpCase
+from .common import INSIDE_RATE_WINDOWS, LEGACY, McpCase
 from .test_mcp_policy import tool_ids
 
 
@@ -163,6 +164,7 @@ class TestInstructions(McpCase):
 
 @tagged("post_install", "-at_install")
 class TestRateLimitPerUser(McpCase):
+    @freeze_time(INSIDE_RATE_WINDOWS)
     def test_each_user_of_a_connection_has_a_bucket(self):
         self.connection.rate_limit = 2
         other = self.make_token(user=self.other_user)
@@ -171,6 +173,7 @@ class TestRateLimitPerUser(McpCase):
         self.assertEqual(self.modern("tools/list").status_code, 429)
         self.assertEqual(self.modern("tools/list", token=other).status_code, 200)
 
+    @freeze_time(INSIDE_RATE_WINDOWS)
     def test_only_messages_that_do_work_count(self):
         self.connection.rate_limit = 1
         for _round in range(3):
@@ -188,6 +191,7 @@ class TestRateLimitPerUser(McpCase):
         self.assertEqual(response.json()["id"], 7)
         self.assertGreater(int(response.headers["Retry-After"]), 0)
 
+    @freeze_time(INSIDE_RATE_WINDOWS)
     def test_each_message_of_a_batch_counts(self):
         self.connection.rate_limit = 3
         self.initialize(version="2025-03-26")
@@ -275,6 +279,7 @@ class TestOneGateForEveryMessage(McpCase):
         self.assertIn("approval", error["message"])
         self.assertFalse(self.env["mcp.approval.request"].search([("connection_id", "=", self.connection.id)]))
 
+    @freeze_time(INSIDE_RATE_WINDOWS)
     def test_resources_count_against_the_rate_limit(self):
         self.connection.rate_limit = 1
         uri = f"odoo://res.users/{self.user.id}"

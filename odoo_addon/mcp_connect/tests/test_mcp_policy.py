@@ -4,12 +4,13 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests.common import freeze_time
 from odoo.tools import config
 
 from .. import compat
 from ..mcp.values import readable_fields
 from ..models.mcp_connection import DESCRIPTION_ATTRIBUTES
-from .common import McpCase
+from .common import INSIDE_RATE_WINDOWS, McpCase
 
 
 def tool_ids(env, *names):
@@ -88,6 +89,7 @@ class TestPolicy(McpCase):
             params.set_param("mcp_connect.trusted_proxies", '""')
             self.assertEqual(self.modern("tools/list", headers=forwarded).status_code, 403)
 
+    @freeze_time(INSIDE_RATE_WINDOWS)
     def test_rate_limit(self):
         self.connection.rate_limit = 3
         for _call in range(3):
@@ -99,7 +101,11 @@ class TestPolicy(McpCase):
         self.assertGreater(int(response.headers["Retry-After"]), 0)
         entry = self.env["mcp.audit.log"].search([("connection_id", "=", self.connection.id)], limit=1)
         self.assertEqual(entry.outcome, "rate_limited")
+        # The server thread counted on the frozen clock, in the minute the test froze.
+        counter = self.env["mcp.rate.counter"].search([("key", "=like", f"mcp:connection:{self.connection.id}:%")])
+        self.assertEqual(counter.window_start, INSIDE_RATE_WINDOWS.replace(second=0))
 
+    @freeze_time(INSIDE_RATE_WINDOWS)
     def test_default_rate_limit_from_settings(self):
         self.env["ir.config_parameter"].sudo().set_param("mcp_connect.default_rate_limit", "1")
         self.assertEqual(self.modern("tools/list").status_code, 200)

@@ -1,12 +1,15 @@
 """What a self-registering client asked for is what it gets; hostile input changes nothing."""
 
+from datetime import datetime, timedelta
+
 import mcp_connect_core as core
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
+from odoo.tests.common import freeze_time
 
 from ..oauth import client_auth
 from ..oauth.errors import OAuthError
 from ..storage import OdooStorage
-from .common import McpCase, McpHttpCase
+from .common import INSIDE_RATE_WINDOWS, McpCase, McpHttpCase
 from .test_register import CLAUDE
 
 # argon2id of WEAK_SECRET with m=8192, t=1 (argon2-cffi): below the core's current parameters.
@@ -158,6 +161,7 @@ class TestClientAuthenticationCost(McpHttpCase):
             return error.status
         return 200
 
+    @freeze_time(INSIDE_RATE_WINDOWS)
     def test_one_address_has_a_bounded_number_of_secret_verifications(self):
         self.env["ir.config_parameter"].sudo().set_param("mcp_connect.client_auth_failures", "2")
         storage = OdooStorage(self.env)
@@ -170,6 +174,7 @@ class TestClientAuthenticationCost(McpHttpCase):
         self.assertEqual(self.attempt(storage, self.confidential.client_id, self.secret, "198.51.100.4"), 200)
         self.assertEqual(self.attempt(storage, self.public.client_id, None), 200)
 
+    @freeze_time(INSIDE_RATE_WINDOWS)
     def test_failures_elsewhere_never_stop_a_public_clients_code_exchange(self):
         storage = OdooStorage(self.env)
         refused = [self.attempt(storage, self.public.client_id, "guess") for _ in range(12)]
@@ -233,3 +238,19 @@ class TestMalformedBodies(McpCase):
         self.assertEqual(response.status_code, 400, response.text[:300])
         self.assertEqual(response.json()["error"], "invalid_request")
         self.assertFalse(self.env["mcp.connection"].search([("connection_type", "=", "browser")]))
+
+
+@tagged("post_install", "-at_install")
+class TestRateCounterClock(TransactionCase):
+    """The counter windows follow the caller's clock, never the wall clock it would read itself."""
+
+    def test_windows_follow_the_callers_clock(self):
+        counter = self.env["mcp.rate.counter"]
+        start = datetime(2030, 1, 1, 12, 0, 0)
+        self.assertIsNone(counter._hit("clock-test", 2, 60, start))
+        self.assertIsNone(counter._hit("clock-test", 2, 60, start + timedelta(seconds=20)))
+        self.assertEqual(counter._hit("clock-test", 2, 60, start + timedelta(seconds=45)), 15)
+        self.assertEqual(counter._hit("clock-test", 2, 60, start + timedelta(seconds=59), count=False), 1)
+        # The next window of the caller's clock, whatever the time is now.
+        self.assertIsNone(counter._hit("clock-test", 2, 60, start + timedelta(seconds=60)))
+        self.assertEqual(counter._take("clock-test", 2, 60, 3, start + timedelta(seconds=61)), (1, 59))

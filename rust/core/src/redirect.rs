@@ -295,7 +295,11 @@ mod tests {
             Some(P::CustomSchemeNotAllowed)
         );
         for uri in ["https://evil.example/cb/*", "https://evil.example/*/cb"] {
-            assert_eq!(problem(uri, ClientKind::Dynamic), Some(P::Wildcard), "{uri}");
+            assert_eq!(
+                problem(uri, ClientKind::Dynamic),
+                Some(P::Wildcard),
+                "{uri}"
+            );
             assert_eq!(
                 problem(uri, ClientKind::MetadataDocument),
                 Some(P::Wildcard),

@@ -8,11 +8,53 @@ token, verifier or secret.
 
 from typing import Final, Literal, Sequence, final
 
-TokenKind = Literal["access", "refresh", "code", "client_secret", "personal", "client_id"]
-ClientKind = Literal["custom", "dynamic", "metadata_document"]
-Operation = Literal["read", "create", "write", "delete", "call"]
+_TokenKind = Literal["access", "refresh", "code", "client_secret", "personal", "client_id"]
+_ClientKind = Literal["custom", "dynamic", "metadata_document"]
+_Operation = Literal["read", "create", "write", "delete", "call"]
 
-TOKEN_KINDS: Final[list[TokenKind]]
+__all__ = [
+    "McpCoreError",
+    "TokenError",
+    "MalformedTokenError",
+    "WrongTokenKindError",
+    "PkceError",
+    "InvalidVerifierError",
+    "InvalidChallengeError",
+    "UnsupportedChallengeMethodError",
+    "PkceMismatchError",
+    "SecretError",
+    "InvalidSecretHashError",
+    "SecretMismatchError",
+    "RedirectUriError",
+    "InvalidRedirectUriError",
+    "RedirectUriMismatchError",
+    "PolicyError",
+    "InvalidPolicyError",
+    "InvalidCidrError",
+    "InvalidIpAddressError",
+    "ForbiddenAddressError",
+    "Policy",
+    "Decision",
+    "mint_token",
+    "digest_token",
+    "parse_token",
+    "verify_pkce",
+    "check_pkce_challenge",
+    "s256_challenge",
+    "hash_secret",
+    "verify_secret",
+    "secret_needs_rehash",
+    "validate_redirect_uri",
+    "validate_redirect_prefix",
+    "match_redirect_uri",
+    "normalize_ip",
+    "parse_ip_allowlist",
+    "check_public_address",
+    "TOKEN_KINDS",
+    "__version__",
+]
+
+TOKEN_KINDS: Final[list[_TokenKind]]
 __version__: Final[str]
 
 class McpCoreError(Exception):
@@ -94,20 +136,20 @@ class InvalidIpAddressError(McpCoreError, ValueError):
 class ForbiddenAddressError(McpCoreError, ValueError):
     """An outbound fetch target in a loopback, private or otherwise reserved range."""
 
-def mint_token(*, kind: TokenKind) -> tuple[str, str]:
+def mint_token(*, kind: _TokenKind) -> tuple[str, str]:
     """Mint a token of ``kind`` from 256 bits of OS randomness.
 
     Returns ``(token, digest)``: hand out the token once, store only the digest
     (lowercase hex SHA-256 of the token).
     """
 
-def digest_token(token: str, *, kind: TokenKind) -> str:
+def digest_token(token: str, *, kind: _TokenKind) -> str:
     """Check a presented token of the expected ``kind`` and return its lookup digest.
 
     Raises MalformedTokenError or WrongTokenKindError before any database lookup.
     """
 
-def parse_token(token: str) -> tuple[TokenKind, str]:
+def parse_token(token: str) -> tuple[_TokenKind, str]:
     """Check a presented token of any kind; return ``(kind, digest)``.
 
     Raises MalformedTokenError.
@@ -142,7 +184,7 @@ def verify_secret(*, secret: str, phc: str) -> None:
 def secret_needs_rehash(phc: str) -> bool:
     """Whether a stored PHC string uses weaker parameters than the current ones."""
 
-def validate_redirect_uri(uri: str, *, client_kind: ClientKind) -> None:
+def validate_redirect_uri(uri: str, *, client_kind: _ClientKind) -> None:
     """Raise InvalidRedirectUriError unless ``uri`` may be registered for the client kind.
 
     https anywhere; http only on 127.0.0.1, [::1] and localhost; custom schemes only
@@ -204,7 +246,7 @@ class Policy:
         required_scope: str,
         granted_scopes: Sequence[str],
         model: str | None = None,
-        operation: Operation | None = None,
+        operation: _Operation | None = None,
         client_ip: str | None = None,
     ) -> Decision:
         """Evaluate one call: network, scope, tool, model, operation, then approval.
@@ -213,7 +255,7 @@ class Policy:
         """
     def allows_tool(self, tool: str) -> bool:
         """Whether the tool is allowed at all (for tools/list)."""
-    def allows_model(self, model: str, operation: Operation | None = None) -> bool:
+    def allows_model(self, model: str, operation: _Operation | None = None) -> bool:
         """Whether the model, and the operation on it if given, is allowed."""
     def needs_approval(self, tool: str) -> bool:
         """Whether the tool needs a human approval before it runs."""
