@@ -10,6 +10,7 @@ from . import (
     test_mcp_tools,
     test_mcp_transport,
     test_metadata,
+    test_metadata_document,
     test_policy_orm,
     test_register,
     test_revoke_introspect,
