@@ -17,5 +17,6 @@ from . import (
     test_settings,
     test_token,
     test_tour,
+    test_transactions,
     test_wizard,
 )
