@@ -5,12 +5,13 @@ Fetching it is an outbound request chosen by whoever starts an authorization, so
 is guarded against SSRF: https only, no dot segments; every resolved address checked by
 the Rust core (no loopback, private, link-local, mapped or otherwise reserved range) and
 the connection made to the checked address; no redirects; 5 KB at most; one 5-second
-deadline for connecting, the TLS handshake, the headers and the body, so a server that
-answers a byte at a time cannot hold a worker. ``DocumentCache`` keeps each worker
+deadline for name resolution, connecting, the TLS handshake, the headers and the body, so a
+server that answers a byte at a time cannot hold a worker. ``DocumentCache`` keeps each worker
 from fetching one URL again and again: a document for its ``max-age`` (at most 10 minutes),
 a failure for a minute.
 """
 
+import concurrent.futures
 import http.client
 import io
 import json
@@ -104,6 +105,21 @@ def _public_addresses(host, port):
     return addresses
 
 
+# Name resolution cannot be given a timeout; it runs here and the fetch waits for it only until
+# its deadline. Few threads: lookups that hang queue up behind each other, not in workers.
+_RESOLVER = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="mcp-metadata-resolve")
+
+
+def _resolve_within(deadline, host, port):
+    """``_public_addresses(host, port)``, given up at ``deadline``."""
+    future = _RESOLVER.submit(_public_addresses, host, port)
+    try:
+        return future.result(timeout=deadline.remaining())
+    except concurrent.futures.TimeoutError as error:
+        future.cancel()
+        raise MetadataDocumentError(TOO_SLOW) from error
+
+
 def _tls_context():
     """The system's trust store, host names checked."""
     return ssl.create_default_context()
@@ -193,12 +209,12 @@ def _download(host, netloc, port, address, target, context, deadline):
 def fetch(url):
     """Fetch and validate the document at ``url``; raise ``MetadataDocumentError``.
 
-    One deadline of ``TIMEOUT_SECONDS`` covers the connection, the TLS handshake, the
-    headers and the body.
+    One deadline of ``TIMEOUT_SECONDS`` covers name resolution, the connection, the TLS
+    handshake, the headers and the body.
     """
     parts, port = check_url(url)
     deadline = _Deadline(TIMEOUT_SECONDS)
-    addresses = _public_addresses(parts.hostname, port)
+    addresses = _resolve_within(deadline, parts.hostname, port)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     try:
         raw = _download(parts.hostname, parts.netloc, port, addresses[0], target, _tls_context(), deadline)

@@ -216,6 +216,22 @@ class TestMetadataDocumentFetch(McpHttpCase):
         self.assertEqual(server.connections, 1)
         self.assert_refused(response, "took more than 5 seconds")
 
+    def test_a_name_that_takes_long_to_resolve_is_abandoned_at_the_deadline(self):
+        server = self.serve(answer_document)
+        self.let_through(server)
+        resolved = threading.Event()
+
+        def slow_resolution(host, port):
+            resolved.wait(10)
+            return ["127.0.0.1"]
+
+        self.addCleanup(resolved.set)
+        with patch.object(cimd, "_public_addresses", slow_resolution):
+            response, elapsed = self.timed_authorize(server.url)
+        self.assertLess(elapsed, 7)
+        self.assertEqual(server.connections, 0)
+        self.assert_refused(response, "took more than 5 seconds")
+
     # -- caches ---------------------------------------------------------------------------
 
     def test_a_failed_url_is_not_fetched_again_for_a_while(self):
