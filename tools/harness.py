@@ -257,8 +257,8 @@ class OdooInstall:
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
-    def addons_path(self) -> str:
-        paths = [self.path / "addons", self.path / "odoo" / "addons", ADDONS]
+    def addons_path(self, extra: tuple[Path, ...] = ()) -> str:
+        paths = [self.path / "addons", self.path / "odoo" / "addons", ADDONS, *extra]
         return ",".join(str(p) for p in paths if p.is_dir())
 
     def demo_flags(self, with_demo: bool) -> list[str]:
@@ -267,7 +267,14 @@ class OdooInstall:
             return [] if with_demo else ["--without-demo=all"]
         return ["--with-demo"] if with_demo else []
 
-    def base_args(self, pg: PgCluster, database: str | None, http_port: int, db_filter: str | None = None) -> list[str]:
+    def base_args(
+        self,
+        pg: PgCluster,
+        database: str | None,
+        http_port: int,
+        db_filter: str | None = None,
+        extra_addons: tuple[Path, ...] = (),
+    ) -> list[str]:
         # One database: --database alone exposes only it. A --db-filter would make Odoo list
         # the cluster's databases (a new PostgreSQL connection) on every request without a
         # session cookie, that is, on every MCP and API call.
@@ -276,7 +283,7 @@ class OdooInstall:
             selection = [f"--db-filter={db_filter}"]
         return [
             *self.launcher(),
-            f"--addons-path={self.addons_path()}",
+            f"--addons-path={self.addons_path(extra_addons)}",
             "--db_host=127.0.0.1",
             f"--db_port={pg.port}",
             f"--db_user={DB_USER}",
@@ -421,7 +428,11 @@ class OdooServer:
         extra_args: list[str] | None = None,
         with_demo: bool = False,
         db_filter: str | None = None,
+        extra_addons: tuple[Path, ...] = (),
+        environment: dict[str, str] | None = None,
     ):
+        """``extra_addons``: more addons directories (test-only addons); ``environment``: more
+        environment variables for the server process."""
         self.odoo = odoo
         self.pg = pg
         self.database = database
@@ -430,6 +441,8 @@ class OdooServer:
         self.with_demo = with_demo
         # With a db_filter the server serves every matching database (multi-database set-ups).
         self.db_filter = db_filter
+        self.extra_addons = tuple(extra_addons)
+        self.environment = dict(environment or {})
         self.proc: subprocess.Popen | None = None
         self.log_path = RUN / "logs" / f"odoo-{database}-{self.port}.log"
 
@@ -473,6 +486,24 @@ class OdooServer:
             raise HarnessError(f"installing {MODULE} in {self.database} failed; see {init_log}")
         self._configure(config_parameters)
 
+    def install_modules(self, modules: list[str]) -> None:
+        """Install more modules in the (existing) database, with no server left running."""
+        (RUN / "logs").mkdir(parents=True, exist_ok=True)
+        argv = [
+            *self.odoo.base_args(self.pg, self.database, free_port(), extra_addons=self.extra_addons),
+            "-i",
+            ",".join(modules),
+            "--stop-after-init",
+            "--max-cron-threads=0",
+        ]
+        log_path = RUN / "logs" / f"odoo-install-{self.database}.log"
+        with log_path.open("w") as log:
+            result = subprocess.run(
+                argv, env=self.odoo.env(), stdout=log, stderr=subprocess.STDOUT, check=False, cwd=RUN
+            )
+        if result.returncode != 0 or _has_errors(log_path):
+            raise HarnessError(f"installing {', '.join(modules)} in {self.database} failed; see {log_path}")
+
     def _configure(self, config_parameters):
         parameters = {"web.base.url": self.url, "web.base.url.freeze": "True", **(config_parameters or {})}
         for key, value in parameters.items():
@@ -492,14 +523,14 @@ class OdooServer:
         (RUN / "logs").mkdir(parents=True, exist_ok=True)
         database = None if self.db_filter else self.database
         argv = [
-            *self.odoo.base_args(self.pg, database, self.port, self.db_filter),
+            *self.odoo.base_args(self.pg, database, self.port, self.db_filter, self.extra_addons),
             "--max-cron-threads=0",
             *self.extra_args,
         ]
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             argv,
-            env=self.odoo.env(),
+            env={**self.odoo.env(), **self.environment},
             stdout=self._log,
             stderr=subprocess.STDOUT,
             cwd=RUN,

@@ -44,6 +44,7 @@ SETTINGS = (
     Setting("unused_client_days", int, 30, 1, 3650),
     Setting("registrations_per_hour", int, 300, 0, 100000),
     Setting("client_auth_failures", int, 10, 0, 10000),
+    Setting("metadata_fetches_per_ip", int, 20, 0, 10000),
     Setting("default_rate_limit", int, 120, 0, 100000),
     Setting("audit_retention_days", int, 90, 1, 3650),
     Setting("allowed_origins", str, ""),

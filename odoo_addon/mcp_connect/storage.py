@@ -6,11 +6,11 @@ index; rows that must change atomically are locked with ``SELECT ... FOR UPDATE`
 """
 
 import hashlib
-import json
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, fields
 from odoo.exceptions import ValidationError
+from odoo.http import request
 from odoo.tools import SQL
 
 from . import config
@@ -22,7 +22,7 @@ from .oauth.urls import ServerUrls
 from .transactions import independent_cursor
 
 KINDS = {"browser": "dynamic", "custom": "custom", "metadata": "metadata_document", "personal": "personal"}
-TEST_METADATA_ORIGINS = "mcp_connect.test_insecure_metadata_origins"
+METADATA_FETCH_WINDOW_SECONDS = 600
 
 
 class ClientLookupError(Exception):
@@ -98,15 +98,45 @@ class OdooStorage:
         return self.client_from_connection(connection)
 
     def _fetch_document(self, url):
-        origins = self.env["ir.config_parameter"].get_param(TEST_METADATA_ORIGINS) or "[]"
+        """The document at ``url``: from this worker's cache, else downloaded within the address's budget.
+
+        Anyone can make the server download a URL by naming it as a client_id, before signing
+        in; each address gets ``metadata_fetches_per_ip`` downloads per 10 minutes, counted
+        across workers, and a cached document or failure costs nothing.
+        """
         try:
-            test_origins = tuple(json.loads(origins))
-        except ValueError:
-            test_origins = ()
-        try:
-            return cimd.fetch(url, insecure_test_origins=test_origins)
+            cimd.check_url(url)
+            document = cimd.CACHE.get(url)
+            if document is not None:
+                return document
+            address = self._requester_address()
+            budget = config.get(self.env, "metadata_fetches_per_ip")
+            key = f"metadata-fetch:ip:{address}"
+            retry_after = address and budget and self.rate_limited(key, budget, METADATA_FETCH_WINDOW_SECONDS)
+            if retry_after:
+                raise ClientLookupError(
+                    "Too many client metadata documents were requested from this network address. "
+                    f"Try again in {retry_after} seconds."
+                )
+            try:
+                document = cimd.fetch(url)
+            except cimd.MetadataDocumentError as error:
+                cimd.CACHE.put(url, error)
+                raise
+            cimd.CACHE.put(url, document)
+            return document
         except cimd.MetadataDocumentError as error:
             raise ClientLookupError(str(error)) from error
+
+    @staticmethod
+    def _requester_address():
+        """The client address of the HTTP request being served, or None outside one (cron, shell)."""
+        if not request:
+            return None
+        # Imported here: the controllers import this module.
+        from .controllers.oauth import client_ip
+
+        return client_ip()
 
     def _document_client(self, document):
         return Client(

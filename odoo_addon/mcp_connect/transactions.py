@@ -4,8 +4,8 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import fields
-from odoo.modules import module
 from odoo.tools import SQL
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 
 @contextmanager
@@ -14,14 +14,16 @@ def independent_cursor(env):
 
     Used for counters, claims and "last used" stamps: they must persist when the request
     fails, and concurrent updates of one row must wait for each other rather than fail with
-    the serialization errors REPEATABLE READ (Odoo's default) would raise. Under
-    tests everything stays in the test's transaction so it is rolled back with it.
+    the serialization errors REPEATABLE READ (Odoo's default) would raise.
+
+    The isolation level can only be the first statement of a transaction: it is set when
+    the cursor's connection is idle, that is, when the cursor starts a transaction of its
+    own. A cursor that continues one already under way (Odoo's test cursor, which runs
+    inside the test's transaction) keeps that transaction's level.
     """
-    if module.current_test:
-        yield env.cr
-        return
     with env.registry.cursor() as cr:
-        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        if cr.connection.info.transaction_status == TRANSACTION_STATUS_IDLE:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         yield cr
 
 

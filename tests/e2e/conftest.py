@@ -9,6 +9,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
 import harness
 
+from .metadata_server import make_metadata_endpoint
+
+# A test-only addon, installed in the end-to-end database only: it lets the metadata document
+# server of these tests (its origin and certificate, named in the server's environment) through
+# the client metadata fetcher's address check and TLS verification.
+E2E_ADDONS = Path(__file__).resolve().parent / "odoo_addons"
+E2E_MODULE = "mcp_connect_e2e"
+
 
 @pytest.fixture(scope="session")
 def pg():
@@ -42,9 +50,11 @@ def fresh_server(install, pg, template, database, config_parameters=None, **opti
     return server
 
 
-def serve(install, pg, template, database, what):
+def serve(install, pg, template, database, what, modules=(), **options):
     """Run a fresh server for a fixture; afterwards drop its database and fail on logged errors."""
-    server = fresh_server(install, pg, template, database)
+    server = fresh_server(install, pg, template, database, **options)
+    if modules:
+        server.install_modules(list(modules))
     server.start()
     yield server
     server.stop()
@@ -54,6 +64,21 @@ def serve(install, pg, template, database, what):
 
 
 @pytest.fixture(scope="session")
-def odoo(install, pg, template):
+def metadata_endpoint(tmp_path_factory):
+    """Where the tests serve client metadata documents: a fixed https origin on 127.0.0.1 and its certificate."""
+    return make_metadata_endpoint(tmp_path_factory.mktemp("metadata-document"))
+
+
+@pytest.fixture(scope="session")
+def odoo(install, pg, template, metadata_endpoint):
     """A running Odoo with mcp_connect installed in a fresh database, one per Odoo version."""
-    yield from serve(install, pg, template, f"mcp_e2e_{install.major}", "the end-to-end tests")
+    yield from serve(
+        install,
+        pg,
+        template,
+        f"mcp_e2e_{install.major}",
+        "the end-to-end tests",
+        modules=[E2E_MODULE],
+        extra_addons=(E2E_ADDONS,),
+        environment=metadata_endpoint.environment(),
+    )

@@ -4,9 +4,10 @@ import contextlib
 import datetime
 import ipaddress
 import json
+import socket
 import ssl
-import tempfile
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -39,9 +40,34 @@ def _self_signed(directory):
     return cert_path, key_path
 
 
+@dataclass(frozen=True)
+class MetadataEndpoint:
+    """The origin the tests serve documents from, fixed before Odoo starts, and its certificate."""
+
+    port: int
+    cert_path: Path
+    key_path: Path
+
+    @property
+    def origin(self):
+        return f"https://127.0.0.1:{self.port}"
+
+    def environment(self):
+        """What the test-only addon mcp_connect_e2e reads in the Odoo it runs in."""
+        return {"MCP_CONNECT_E2E_METADATA_ORIGIN": self.origin, "MCP_CONNECT_E2E_METADATA_CA": str(self.cert_path)}
+
+
+def make_metadata_endpoint(directory):
+    cert_path, key_path = _self_signed(directory)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return MetadataEndpoint(port, cert_path, key_path)
+
+
 @contextlib.contextmanager
-def metadata_document_server(document_for):
-    """Serve ``document_for(url)`` at ``https://127.0.0.1:<port>/client.json``; yields (url, hits)."""
+def metadata_document_server(document_for, endpoint):
+    """Serve ``document_for(url)`` at ``<endpoint origin>/client.json``; yields (url, hits)."""
     hits = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -58,17 +84,15 @@ def metadata_document_server(document_for):
         def log_message(self, *_args):
             return
 
-    with tempfile.TemporaryDirectory() as directory:
-        cert_path, key_path = _self_signed(directory)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert_path, key_path)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        url = f"https://127.0.0.1:{server.server_address[1]}/client.json"
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield url, hits
-        finally:
-            server.shutdown()
-            server.server_close()
+    server = ThreadingHTTPServer(("127.0.0.1", endpoint.port), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(endpoint.cert_path, endpoint.key_path)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    url = f"{endpoint.origin}/client.json"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield url, hits
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -14,6 +14,7 @@ LIMIT_LABELS = {
     "unused_client_days": "Remove unused self-registered tools after (days)",
     "registrations_per_hour": "New registrations per hour from one address",
     "client_auth_failures": "Failed client sign-ins per client and address (5 minutes)",
+    "metadata_fetches_per_ip": "Client metadata documents fetched for one address (10 minutes)",
     "default_rate_limit": "Default rate limit (calls per minute)",
     "audit_retention_days": "Keep the audit log for (days)",
 }
@@ -81,6 +82,12 @@ class ResConfigSettings(models.TransientModel):
         help="After this many failed client authentications of one tool from one address in 5 minutes, that "
         "tool is refused from that address until the 5 minutes are over. Other tools, and the same tool "
         "elsewhere, are not affected. 0 means no limit.",
+    )
+    mcp_metadata_fetches_per_ip = fields.Integer(
+        string="Client metadata documents fetched for one address",
+        help="How many client metadata documents requests from one network address may make Odoo download "
+        "in 10 minutes, before anyone signs in. A document or a failure fetched recently is answered from "
+        "memory and not counted. 0 means no limit.",
     )
     mcp_default_rate_limit = fields.Integer(
         string="Default rate limit",

@@ -10,6 +10,7 @@ from . import (
     test_mcp_tools,
     test_mcp_transport,
     test_metadata,
+    test_metadata_document,
     test_no_secret_at_rest,
     test_oauth_hardening,
     test_policy_orm,
@@ -18,5 +19,6 @@ from . import (
     test_settings,
     test_token,
     test_tour,
+    test_transactions,
     test_wizard,
 )

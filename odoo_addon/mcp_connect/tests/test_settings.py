@@ -25,13 +25,15 @@ class TestSettings(TransactionCase):
         self.assertEqual(config.pkce_exempt_hosts(self.env), ["chatgpt.com"])
         self.assertEqual(values.mcp_registrations_per_hour, 300)
         self.assertEqual(values.mcp_client_auth_failures, 10)
+        self.assertEqual(values.mcp_metadata_fetches_per_ip, 20)
 
     def test_throttle_budgets_are_stored_and_validated(self):
-        self._save(mcp_registrations_per_hour=0, mcp_client_auth_failures=25)
+        self._save(mcp_registrations_per_hour=0, mcp_client_auth_failures=25, mcp_metadata_fetches_per_ip=5)
         self.assertEqual(self._param("registrations_per_hour"), "0")
+        self.assertEqual(config.get(self.env, "metadata_fetches_per_ip"), 5)
         self.assertEqual(config.get(self.env, "registrations_per_hour"), 0)
         self.assertEqual(config.get(self.env, "client_auth_failures"), 25)
-        for field in ("mcp_registrations_per_hour", "mcp_client_auth_failures"):
+        for field in ("mcp_registrations_per_hour", "mcp_client_auth_failures", "mcp_metadata_fetches_per_ip"):
             with self.assertRaisesRegex(ValidationError, "must be between 0 and"):
                 self.env["res.config.settings"].create({field: -1})
         self.assertEqual(config.get(self.env, "client_auth_failures"), 25)
