@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from odoo import SUPERUSER_ID, fields
 from odoo.exceptions import ValidationError
-from odoo.http import request
 from odoo.tools import SQL
 
 from . import config
+from .client_address import client_ip
 from .oauth import client_metadata_document as cimd
 from .oauth import scopes as scope_rules
 from .oauth.errors import InvalidClientMetadata
@@ -131,11 +131,6 @@ class OdooStorage:
     @staticmethod
     def _requester_address():
         """The client address of the HTTP request being served, or None outside one (cron, shell)."""
-        if not request:
-            return None
-        # Imported here: the controllers import this module.
-        from .controllers.oauth import client_ip
-
         return client_ip()
 
     def _document_client(self, document):

@@ -6,12 +6,12 @@ from odoo import http
 from odoo.http import request
 
 from .. import config
+from ..client_address import client_ip
 from ..mcp import jsonrpc
 from ..mcp.jsonrpc import JsonRpcError
 from ..mcp_backend import OdooBackend
 from ..oauth.bearer import EXPOSE_HEADERS
 from ..storage import server_urls
-from .oauth import client_ip
 
 _logger = logging.getLogger(__name__)
 

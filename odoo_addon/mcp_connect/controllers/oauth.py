@@ -9,12 +9,11 @@ import json
 import logging
 from urllib.parse import quote
 
-import mcp_connect_core as core
 from odoo import http
 from odoo.addons.web.controllers.home import Home
 from odoo.http import request
 
-from .. import config
+from ..client_address import client_ip
 from ..oauth import authorize, introspection, registration, revocation, token
 from ..oauth.errors import InvalidRequest, OAuthError, PageError
 from ..storage import ClientLookupError, OdooStorage, server_urls
@@ -31,23 +30,6 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
-
-
-def client_ip():
-    """The client's address, IPv4-mapped IPv6 unwrapped.
-
-    Without proxy mode it is the TCP peer. In proxy mode Odoo takes X-Forwarded-For from
-    whoever connects; it is believed here only when the peer is one of the trusted
-    proxies of Settings, otherwise the peer itself is the client.
-    """
-    address = request.httprequest.remote_addr or ""
-    forwarded_by = request.httprequest.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR")
-    if forwarded_by is not None and not config.is_trusted_proxy(request.env, forwarded_by):
-        address = forwarded_by
-    try:
-        return core.normalize_ip(address)
-    except core.McpCoreError:
-        return address
 
 
 def form_parameters():

@@ -234,7 +234,7 @@ def fetch(url):
         raise MetadataDocumentError("The client metadata document could not be downloaded.") from error
     try:
         document = json.loads(body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise MetadataDocumentError("The client metadata document is not valid JSON.") from error
     return validate(url, document, max_age)
 

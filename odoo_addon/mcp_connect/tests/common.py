@@ -1,6 +1,7 @@
 """Shared set-up for the HTTP tests: clients, users, and a browser-like authorization flow."""
 
 import base64
+import functools
 import json
 import re
 import secrets
@@ -9,14 +10,29 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import mcp_connect_core as core
 from odoo.tests import HttpCase, new_test_user
+from odoo.tests.common import freeze_time
 
 CALLBACK = "https://client.example.com/callback"
 PUBLIC_CALLBACK = "http://127.0.0.1/callback"
-# Rate limits count in fixed windows of one minute, five minutes and one hour. Their tests run with
-# the clock frozen (``freeze_time``, which the HTTP server thread shares) 20 minutes 30 seconds into
-# the current hour: inside every window, so no window boundary falls between two calls. The date
-# stays today's, as the database's own clock (create_date) is not frozen.
-INSIDE_RATE_WINDOWS = datetime.now(timezone.utc).replace(tzinfo=None, minute=20, second=30, microsecond=0)
+
+
+def clock_frozen(test):
+    """Run ``test`` with the clock stopped at the second it starts (``freeze_time``, which the HTTP
+    server thread shares), as ``self.frozen_at``.
+
+    Rate limits count in fixed windows of one minute, five minutes and one hour: a stopped clock
+    never crosses a window's end between two calls. Stopping it at the real time keeps what the
+    set-up made just before (codes, tokens) as old as it really is, and the database's own clock
+    (create_date), which is not frozen, in step.
+    """
+
+    @functools.wraps(test)
+    def wrapper(self, *args, **kwargs):
+        self.frozen_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+        with freeze_time(self.frozen_at):
+            return test(self, *args, **kwargs)
+
+    return wrapper
 
 
 def pkce_pair():

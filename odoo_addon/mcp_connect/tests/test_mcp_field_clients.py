@@ -10,9 +10,8 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import tagged
-from odoo.tests.common import freeze_time
 
-from .common import INSIDE_RATE_WINDOWS, LEGACY, McpCase
+from .common import LEGACY, McpCase, clock_frozen
 from .test_mcp_policy import tool_ids
 
 
@@ -164,7 +163,7 @@ class TestInstructions(McpCase):
 
 @tagged("post_install", "-at_install")
 class TestRateLimitPerUser(McpCase):
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_each_user_of_a_connection_has_a_bucket(self):
         self.connection.rate_limit = 2
         other = self.make_token(user=self.other_user)
@@ -173,7 +172,7 @@ class TestRateLimitPerUser(McpCase):
         self.assertEqual(self.modern("tools/list").status_code, 429)
         self.assertEqual(self.modern("tools/list", token=other).status_code, 200)
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_only_messages_that_do_work_count(self):
         self.connection.rate_limit = 1
         for _round in range(3):
@@ -191,7 +190,7 @@ class TestRateLimitPerUser(McpCase):
         self.assertEqual(response.json()["id"], 7)
         self.assertGreater(int(response.headers["Retry-After"]), 0)
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_each_message_of_a_batch_counts(self):
         self.connection.rate_limit = 3
         self.initialize(version="2025-03-26")
@@ -279,7 +278,7 @@ class TestOneGateForEveryMessage(McpCase):
         self.assertIn("approval", error["message"])
         self.assertFalse(self.env["mcp.approval.request"].search([("connection_id", "=", self.connection.id)]))
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_resources_count_against_the_rate_limit(self):
         self.connection.rate_limit = 1
         uri = f"odoo://res.users/{self.user.id}"

@@ -4,13 +4,12 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tests.common import freeze_time
 from odoo.tools import config
 
 from .. import compat
 from ..mcp.values import readable_fields
 from ..models.mcp_connection import DESCRIPTION_ATTRIBUTES
-from .common import INSIDE_RATE_WINDOWS, McpCase
+from .common import McpCase, clock_frozen
 
 
 def tool_ids(env, *names):
@@ -89,7 +88,7 @@ class TestPolicy(McpCase):
             params.set_param("mcp_connect.trusted_proxies", '""')
             self.assertEqual(self.modern("tools/list", headers=forwarded).status_code, 403)
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_rate_limit(self):
         self.connection.rate_limit = 3
         for _call in range(3):
@@ -103,9 +102,9 @@ class TestPolicy(McpCase):
         self.assertEqual(entry.outcome, "rate_limited")
         # The server thread counted on the frozen clock, in the minute the test froze.
         counter = self.env["mcp.rate.counter"].search([("key", "=like", f"mcp:connection:{self.connection.id}:%")])
-        self.assertEqual(counter.window_start, INSIDE_RATE_WINDOWS.replace(second=0))
+        self.assertEqual(counter.window_start, self.frozen_at.replace(second=0))
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_default_rate_limit_from_settings(self):
         self.env["ir.config_parameter"].sudo().set_param("mcp_connect.default_rate_limit", "1")
         self.assertEqual(self.modern("tools/list").status_code, 200)

@@ -134,6 +134,15 @@ def answer_not_found(tls, _url, _stopped):
     tls.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
 
+def answer_deeply_nested(tls, _url, _stopped):
+    body = b"[" * 2500 + b"]" * 2500
+    tls.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
+
+
 def drip(tls, data, stopped):
     """Send ``data`` a byte at a time until it is sent, the client hangs up or the test ends."""
     for byte in data:
@@ -231,6 +240,11 @@ class TestMetadataDocumentFetch(McpHttpCase):
         self.assertLess(elapsed, 7)
         self.assertEqual(server.connections, 0)
         self.assert_refused(response, "took more than 5 seconds")
+
+    def test_a_deeply_nested_document_is_refused_as_invalid_json(self):
+        server = self.serve(answer_deeply_nested)
+        self.let_through(server)
+        self.assert_refused(self.authorize(server.url)[1], "not valid JSON")
 
     # -- caches ---------------------------------------------------------------------------
 

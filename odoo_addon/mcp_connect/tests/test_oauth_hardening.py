@@ -4,12 +4,11 @@ from datetime import datetime, timedelta
 
 import mcp_connect_core as core
 from odoo.tests import TransactionCase, tagged
-from odoo.tests.common import freeze_time
 
 from ..oauth import client_auth
 from ..oauth.errors import OAuthError
 from ..storage import OdooStorage
-from .common import INSIDE_RATE_WINDOWS, McpCase, McpHttpCase
+from .common import McpCase, McpHttpCase, clock_frozen
 from .test_register import CLAUDE
 
 # argon2id of WEAK_SECRET with m=8192, t=1 (argon2-cffi): below the core's current parameters.
@@ -161,7 +160,7 @@ class TestClientAuthenticationCost(McpHttpCase):
             return error.status
         return 200
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_one_address_has_a_bounded_number_of_secret_verifications(self):
         self.env["ir.config_parameter"].sudo().set_param("mcp_connect.client_auth_failures", "2")
         storage = OdooStorage(self.env)
@@ -174,7 +173,7 @@ class TestClientAuthenticationCost(McpHttpCase):
         self.assertEqual(self.attempt(storage, self.confidential.client_id, self.secret, "198.51.100.4"), 200)
         self.assertEqual(self.attempt(storage, self.public.client_id, None), 200)
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_failures_elsewhere_never_stop_a_public_clients_code_exchange(self):
         storage = OdooStorage(self.env)
         refused = [self.attempt(storage, self.public.client_id, "guess") for _ in range(12)]

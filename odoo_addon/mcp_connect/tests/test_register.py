@@ -1,9 +1,8 @@
 from odoo.tests import tagged
-from odoo.tests.common import freeze_time
 
 from ..oauth import registration
 from ..storage import OdooStorage
-from .common import INSIDE_RATE_WINDOWS, McpHttpCase
+from .common import McpHttpCase, clock_frozen
 
 CLAUDE = {
     "client_name": "Claude",
@@ -173,7 +172,7 @@ class TestRegistration(McpHttpCase):
         self.assertNotEqual(again.json()["client_id"], first)
         self.assertEqual(connection.state, "revoked")
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_new_registrations_are_rate_limited_per_address(self):
         self.set_budget(3)
         for index in range(3):
@@ -188,9 +187,9 @@ class TestRegistration(McpHttpCase):
         self.assertIn("registrations", body["error_description"])
         self.assertFalse(self.env["mcp.connection"].search([("name", "=", "One too many")]))
         counter = self.env["mcp.rate.counter"].search([("key", "=", "register:ip:127.0.0.1")])
-        self.assertEqual(counter.window_start, INSIDE_RATE_WINDOWS.replace(minute=0, second=0))
+        self.assertEqual(counter.window_start, self.frozen_at.replace(minute=0, second=0))
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_reuse_does_not_count_against_the_budget(self):
         self.set_budget(2)
         client_id = self.register(CLAUDE).json()["client_id"]
@@ -201,7 +200,7 @@ class TestRegistration(McpHttpCase):
         self.assertEqual(self.register(dict(CLAUDE, client_name="Second")).status_code, 201)
         self.assertEqual(self.register(dict(CLAUDE, client_name="Third")).status_code, 429)
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_default_budget_admits_a_company_rollout(self):
         for index in range(40):
             response = self.register(dict(CLAUDE, client_name=f"Connector {index}"))

@@ -3,12 +3,11 @@ from datetime import timedelta
 import mcp_connect_core as core
 from odoo import fields
 from odoo.tests import tagged
-from odoo.tests.common import freeze_time
 
 from ..oauth import client_auth
 from ..oauth.errors import OAuthError
 from ..storage import OdooStorage
-from .common import INSIDE_RATE_WINDOWS, McpHttpCase, pkce_pair
+from .common import McpHttpCase, clock_frozen, pkce_pair
 
 
 @tagged("post_install", "-at_install")
@@ -238,7 +237,7 @@ class TestTokenClientAuthentication(McpHttpCase):
         response = self.exchange(client, code, verifier, params, secret=quote_plus(secret))
         self.assertEqual(response.status_code, 200, response.text)
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_repeated_failures_are_throttled_before_hashing(self):
         for _attempt in range(10):
             response = self.post_form("/oauth/token", self.data, self.basic(self.confidential.client_id, "wrong"))
@@ -248,7 +247,7 @@ class TestTokenClientAuthentication(McpHttpCase):
         self.assertEqual(response.json()["error"], "slow_down")
         self.assertGreater(int(response.headers["Retry-After"]), 0)
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_failures_of_one_client_do_not_lock_out_another_at_the_same_address(self):
         # An office NAT: a stale tool failing again and again must not stop a valid one's refresh.
         stale = self._make_client("Stale", self.params["redirect_uri"])
@@ -262,7 +261,7 @@ class TestTokenClientAuthentication(McpHttpCase):
         response = self.post_form("/oauth/token", self.data, self.basic(self.confidential.client_id, self.secret))
         self.assertEqual(response.status_code, 200, response.text)
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_failures_from_another_address_do_not_lock_out_a_client(self):
         storage = OdooStorage(self.env)
         wrong = self.basic(self.confidential.client_id, "wrong")["Authorization"]
@@ -277,7 +276,7 @@ class TestTokenClientAuthentication(McpHttpCase):
         response = self.post_form("/oauth/token", self.data, self.basic(self.confidential.client_id, self.secret))
         self.assertEqual(response.status_code, 200, response.text)
 
-    @freeze_time(INSIDE_RATE_WINDOWS)
+    @clock_frozen
     def test_failure_budget_comes_from_settings(self):
         self.env["ir.config_parameter"].sudo().set_param("mcp_connect.client_auth_failures", "3")
         for _attempt in range(3):
