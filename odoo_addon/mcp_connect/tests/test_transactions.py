@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
 from ..transactions import independent_cursor
@@ -30,8 +31,9 @@ class TestIndependentCursor(TransactionCase):
             self.assertIsNot(cr, self.env.cr)
             # Not the first statement of its transaction: the level is left alone, not an error.
             self.assertEqual(self.isolation(cr), "repeatable read")
-        self.assertIsNone(self.env["mcp.rate.counter"]._hit("test:independent", 2, 60))
-        self.assertIsNone(self.env["mcp.rate.counter"]._hit("test:independent", 2, 60))
-        self.assertTrue(self.env["mcp.rate.counter"]._hit("test:independent", 2, 60))
+        counter, now = self.env["mcp.rate.counter"], fields.Datetime.now()
+        self.assertIsNone(counter._hit("test:independent", 2, 60, now))
+        self.assertIsNone(counter._hit("test:independent", 2, 60, now))
+        self.assertTrue(counter._hit("test:independent", 2, 60, now))
         self.env.cr.execute("SELECT count FROM mcp_rate_counter WHERE key = 'test:independent'")
         self.assertEqual(self.env.cr.fetchone()[0], 3)
