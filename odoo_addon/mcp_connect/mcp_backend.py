@@ -16,14 +16,15 @@ from pathlib import Path
 from odoo import fields
 
 from . import config, guard
-from .mcp import jsonrpc, registry, runner
-from .mcp.context import ToolContext, ToolError
+from .mcp import jsonrpc, registry
 from .mcp.jsonrpc import JsonRpcError
 from .mcp.transport import Reply, ResourceNotFound, Transport
-from .mcp.values import default_fields, serialize_records, summarize_arguments
 from .oauth import bearer
 from .oauth import scopes as scope_rules
 from .oauth.errors import InsufficientScope
+from .tools import runner
+from .tools.context import ToolContext, ToolError
+from .tools.values import default_fields, serialize_records, summarize_arguments
 
 RESOURCE_URI = re.compile(r"^odoo://(?P<model>[a-z0-9_.]{1,128})/(?P<id>[1-9][0-9]{0,18})$")
 SERVER_NAME = "odoo-mcp-connect"
