@@ -1,1 +1,1 @@
-from . import controllers, mcp, models, wizards
+from . import controllers, mcp, models, tools, wizards

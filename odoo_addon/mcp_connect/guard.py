@@ -118,7 +118,7 @@ class Guard:
     """What one call may reach: the connection's compiled policy and its data scopes."""
 
     policy: object
-    # model name -> mcp.context.DataScope (record filter, field allow-list or None)
+    # model name -> tools.context.DataScope (record filter, field allow-list or None)
     scopes: dict
     # models the connection lists (empty: the connection does not restrict models)
     named: frozenset

@@ -5,25 +5,30 @@ One instance serves one HTTP request, already authenticated by ``ir.http._auth_m
 as a whole (origin, IP allowlist), lets the transport answer, and writes one audit row per
 message. Each message then passes one gate: the rate limit of its user on this connection
 (``admit``), and for tools and resources the connection's policy (``_gate``).
+
+The Origin rule has one owner, ``cors_headers``: the request check here and the endpoint's
+CORS preflight both ask it.
 """
 
 import ast
 import json
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from odoo import fields
 
 from . import config, guard
-from .mcp import jsonrpc, registry, runner
-from .mcp.context import ToolContext, ToolError
+from .mcp import jsonrpc, registry
 from .mcp.jsonrpc import JsonRpcError
 from .mcp.transport import Reply, ResourceNotFound, Transport
-from .mcp.values import default_fields, serialize_records, summarize_arguments
 from .oauth import bearer
 from .oauth import scopes as scope_rules
 from .oauth.errors import InsufficientScope
+from .tools import runner
+from .tools.context import ToolContext, ToolError
+from .tools.values import default_fields, serialize_records, summarize_arguments
 
 RESOURCE_URI = re.compile(r"^odoo://(?P<model>[a-z0-9_.]{1,128})/(?P<id>[1-9][0-9]{0,18})$")
 SERVER_NAME = "odoo-mcp-connect"
@@ -41,6 +46,18 @@ SAME_DATA = {"search": "search_records", "fetch": "read_records"}
 # A resource read is a read of one record: it passes the gate of this tool.
 RESOURCE_TOOL = "read_records"
 VERSION = ast.literal_eval((Path(__file__).parent / "__manifest__.py").read_text())["version"]
+
+
+def cors_headers(env, urls, origin):
+    """The CORS headers for a browser ``Origin`` this server accepts (itself or one listed in
+    Settings); None for any other origin."""
+    if not config.origin_allowed(env, urls.issuer, origin):
+        return None
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Expose-Headers": bearer.EXPOSE_HEADERS,
+        "Vary": "Origin",
+    }
 
 
 class OdooBackend:
@@ -64,19 +81,23 @@ class OdooBackend:
     # -- the request as a whole ---------------------------------------------------------
 
     def serve(self, http_method, request_headers, body, origin):
+        """The reply to one request; an accepted ``Origin`` gets its CORS headers with it."""
         started = time.monotonic()
-        reply = self._precheck(origin, body)
+        cors = cors_headers(self.env, self.urls, origin) if origin else {}
+        reply = self._precheck(cors is not None, body)
         if reply is None:
             transport = Transport(self)
             reply = (
                 transport.delete(request_headers) if http_method == "DELETE" else transport.post(request_headers, body)
             )
+        if cors:
+            reply = replace(reply, headers={**cors, **reply.headers})
         self._audit(reply, started, request_headers)
         return reply
 
-    def _precheck(self, origin, body):
+    def _precheck(self, origin_accepted, body):
         request_id = jsonrpc.request_id_of(body)
-        if origin and not self.origin_allowed(origin):
+        if not origin_accepted:
             self.details.update(outcome="denied", error="origin not allowed")
             return Reply(
                 403,
@@ -128,9 +149,6 @@ class OdooBackend:
             http_status=429,
             headers={"Retry-After": str(self.retry_after)},
         )
-
-    def origin_allowed(self, origin):
-        return config.origin_allowed(self.env, self.urls.issuer, origin)
 
     def _audit(self, reply, started, request_headers):
         finished = time.monotonic()

@@ -1,7 +1,7 @@
-"""Pure-Python tests of the protocol layers (``oauth/`` and the transport side of ``mcp/``).
+"""Pure-Python tests of the protocol layers (``oauth/`` and ``mcp/``).
 
-The addon's ``__init__.py`` imports Odoo, and so does ``mcp/__init__.py`` (it registers the
-Odoo tools). Neither is run here: ``mcp_connect`` and ``mcp_connect.mcp`` are registered as
+The addon's ``__init__.py`` imports Odoo (its Odoo tools are in ``tools/``). It is not run
+here: ``mcp_connect`` and ``mcp_connect.mcp`` are registered as
 empty packages over the addon's directories, so ``mcp_connect.oauth.token`` or
 ``mcp_connect.mcp.transport`` import with their relative imports intact, and anything that
 reaches for Odoo fails to import (Odoo is not installed in the project's virtualenv).

@@ -1,8 +1,9 @@
 """The protocol packages import no Odoo, directly or through the addon's other modules.
 
 Read from the sources (``ast``), so an import inside a function or one this suite never
-reaches counts too. A relative import must stay inside the protocol modules: the addon's
-other modules (``compat``, ``storage``, the Odoo tools of ``mcp/``) are ORM glue.
+reaches counts too. A relative import must stay inside the protocol packages, ``oauth/`` and
+``mcp/``, every module of each: the addon's other modules (``compat``, ``storage``, the Odoo
+tools of ``tools/``) are ORM glue.
 """
 
 import ast
@@ -11,11 +12,11 @@ import pytest
 
 from .support import ADDON
 
-# mcp/ also holds the Odoo tools (runner, context, values, tools_*) and an __init__ registering them.
-MCP_PROTOCOL = ("headers", "jsonrpc", "registry", "schema", "schemas", "transport", "versions")
+PROTOCOL_PACKAGES = ("oauth", "mcp")
 PROTOCOL = {
-    *(path.relative_to(ADDON).with_suffix("").as_posix() for path in (ADDON / "oauth").glob("*.py")),
-    *(f"mcp/{name}" for name in MCP_PROTOCOL),
+    path.relative_to(ADDON).with_suffix("").as_posix()
+    for package in PROTOCOL_PACKAGES
+    for path in (ADDON / package).glob("*.py")
 }
 
 
@@ -53,7 +54,14 @@ def forbidden_imports(module, source):
 
 
 def test_the_protocol_modules_exist():
-    assert {"oauth/token", "oauth/authorize", "oauth/storage", "mcp/transport"} <= PROTOCOL
+    assert {
+        "oauth/token",
+        "oauth/authorize",
+        "oauth/storage",
+        "mcp/__init__",
+        "mcp/transport",
+        "mcp/registry",
+    } <= PROTOCOL
     for module in PROTOCOL:
         assert (ADDON / f"{module}.py").is_file(), module
 
@@ -75,6 +83,10 @@ def test_no_protocol_module_imports_odoo(module):
         ("mcp/transport", "from . import runner"),
         ("mcp/transport", "from .values import readable_fields"),
         ("mcp/transport", "from ... import anything"),
+        ("mcp/__init__", "from .. import tools"),
+        ("mcp/registry", "from ..tools.context import ToolError"),
+        ("mcp/registry", "from ..tools import runner"),
+        ("mcp/schemas", "from .. import guard"),
     ],
 )
 def test_the_check_finds_what_leaves_the_protocol_layers(module, source):
@@ -87,6 +99,7 @@ def test_the_check_finds_what_leaves_the_protocol_layers(module, source):
         ("oauth/token", "from . import client_auth\nfrom .storage import TokenRecord\nimport mcp_connect_core"),
         ("mcp/registry", "from ..oauth import scopes"),
         ("mcp/transport", "from . import headers, jsonrpc"),
+        ("mcp/__init__", "from . import jsonrpc, transport"),
     ],
 )
 def test_the_check_accepts_imports_inside_the_protocol_layers(module, source):

@@ -5,12 +5,10 @@ import logging
 from odoo import http
 from odoo.http import request
 
-from .. import config
 from ..client_address import client_ip
 from ..mcp import jsonrpc
 from ..mcp.jsonrpc import JsonRpcError
-from ..mcp_backend import OdooBackend
-from ..oauth.bearer import EXPOSE_HEADERS
+from ..mcp_backend import OdooBackend, cors_headers
 from ..storage import server_urls
 
 _logger = logging.getLogger(__name__)
@@ -19,21 +17,8 @@ BODY_LIMIT = 1024 * 1024
 ALLOWED_HEADERS = "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name"
 
 
-def cors_headers(origin):
-    """CORS for browser-based clients: only for origins this server accepts (Settings)."""
-    if not origin:
-        return {}
-    if not config.origin_allowed(request.env, server_urls(request.env).issuer, origin):
-        return {}
-    return {
-        "Access-Control-Allow-Origin": origin,
-        "Access-Control-Expose-Headers": EXPOSE_HEADERS,
-        "Vary": "Origin",
-    }
-
-
-def json_reply(reply, extra_headers):
-    headers = {"Cache-Control": "no-store", **extra_headers, **reply.headers}
+def json_reply(reply):
+    headers = {"Cache-Control": "no-store", **reply.headers}
     if reply.body is None:
         return request.make_response(b"", headers=list(headers.items()), status=reply.status)
     return request.make_json_response(reply.body, status=reply.status, headers=headers)
@@ -60,8 +45,7 @@ class McpController(http.Controller):
             error = JsonRpcError(jsonrpc.PARSE_ERROR, "Content-Type must be application/json", http_status=415)
             return request.make_json_response(jsonrpc.error_response(None, error), status=415)
         backend = OdooBackend(request.env, server_urls(request.env), client_ip())
-        reply = backend.serve(httprequest.method, httprequest.headers, httprequest.get_data(), origin)
-        return json_reply(reply, cors_headers(origin))
+        return json_reply(backend.serve(httprequest.method, httprequest.headers, httprequest.get_data(), origin))
 
     @http.route("/api/mcp", type="http", auth="none", methods=["GET"], csrf=False, save_session=False, sitemap=False)
     def no_stream(self, **_kwargs):
@@ -69,7 +53,8 @@ class McpController(http.Controller):
         return request.make_response(b"", headers=[("Allow", "POST, DELETE, OPTIONS")], status=405)
 
     def _preflight(self, origin):
-        headers = cors_headers(origin)
+        """The CORS preflight, for the origins the backend accepts (``mcp_backend.cors_headers``)."""
+        headers = cors_headers(request.env, server_urls(request.env), origin) if origin else None
         if not headers:
             return request.make_response(b"", status=403)
         headers.update(

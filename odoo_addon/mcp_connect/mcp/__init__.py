@@ -1,13 +1,5 @@
-"""The MCP server as protocol code: transport, JSON-RPC framing, version negotiation,
-the tool registry, and one module per tool family (registered on import)."""
+"""The MCP server as protocol code, without the ORM: Streamable HTTP transport, JSON-RPC
+framing, version negotiation, request headers, tool schemas and the tool registry.
 
-from . import (
-    tools_approvals,
-    tools_chatter,
-    tools_identity,
-    tools_methods,
-    tools_models,
-    tools_read,
-    tools_search,
-    tools_write,
-)
+The tools themselves run on Odoo and live beside this package, in ``tools/``.
+"""

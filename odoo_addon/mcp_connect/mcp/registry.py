@@ -1,4 +1,4 @@
-"""The tool registry: tools are declared with the ``tool`` decorator, one file per family.
+"""The tool registry: tools are declared with the ``tool`` decorator, one file per family in ``tools/``.
 
 Every tool declares its input and output schemas, the scope it needs, what it does
 to a model (for the connection policy), and all four annotation hints explicitly

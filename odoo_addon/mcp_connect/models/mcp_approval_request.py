@@ -6,10 +6,11 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import compat
-from ..mcp import registry, runner
-from ..mcp.context import ToolContext
-from ..mcp.values import summarize_arguments
+from ..mcp import registry
 from ..oauth import scopes as scope_rules
+from ..tools import runner
+from ..tools.context import ToolContext
+from ..tools.values import summarize_arguments
 
 EXPIRY_HOURS = 24
 

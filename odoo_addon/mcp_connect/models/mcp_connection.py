@@ -7,9 +7,9 @@ from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import UserError, ValidationError
 
 from .. import compat, config
-from ..mcp.tools_methods import refusal as method_refusal
 from ..oauth import scopes as scope_rules
 from ..oauth.storage import CUSTOM, DYNAMIC, METADATA_DOCUMENT, PERSONAL
+from ..tools.methods import refusal as method_refusal
 from ..transactions import touch
 from .mcp_connection_model import OPERATIONS
 
@@ -431,7 +431,7 @@ class McpConnection(models.Model):
     def _mcp_field_descriptions(self, model_name):
         """``fields_get`` of ``model_name`` for the current user and language, kept across requests.
 
-        Callers still check field access on every request (``mcp.values.readable_fields``):
+        Callers still check field access on every request (``tools.values.readable_fields``):
         a user who lost a group loses its fields at once. Cleared with the registry's caches,
         so a module update that adds fields is seen at once.
         """

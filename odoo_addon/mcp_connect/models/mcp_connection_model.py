@@ -3,7 +3,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval, time
 
 from .. import compat, guard
-from ..mcp.context import DataScope, exposure
+from ..tools.context import DataScope, exposure
 
 OPERATIONS = ("read", "create", "write", "delete", "call")
 

@@ -7,8 +7,8 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import config
 
 from .. import compat
-from ..mcp.values import readable_fields
 from ..models.mcp_connection import DESCRIPTION_ATTRIBUTES
+from ..tools.values import readable_fields
 from .common import McpCase, clock_frozen
 
 

@@ -3,7 +3,8 @@ from datetime import datetime, timedelta
 
 from odoo.tests import tagged
 
-from ..mcp import registry, values
+from ..mcp import registry
+from ..tools import values
 from .common import McpCase
 
 WRITE_TOOLS = {"create_records", "update_records", "delete_records", "call_method", "post_message", "schedule_activity"}

@@ -6,8 +6,9 @@ from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from .. import compat, guard
-from ..mcp import registry, runner
-from ..mcp.context import ToolContext
+from ..mcp import registry
+from ..tools import runner
+from ..tools.context import ToolContext
 from .common import McpCase
 from .test_mcp_policy import tool_ids
 

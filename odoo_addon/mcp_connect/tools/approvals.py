@@ -1,8 +1,8 @@
 """Following a call that waits for a human approval."""
 
+from ..mcp.registry import tool
+from ..mcp.schemas import ANY_JSON, inputs, nullable, outputs
 from .context import ToolError
-from .registry import tool
-from .schemas import ANY_JSON, inputs, nullable, outputs
 
 
 @tool(

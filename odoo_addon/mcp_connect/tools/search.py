@@ -9,10 +9,10 @@ other tool: only models it allows, within its record filters, showing only allow
 
 import re
 
+from ..mcp.registry import tool
+from ..mcp.schemas import inputs, outputs
 from ..storage import server_urls
 from .context import ToolError
-from .registry import tool
-from .schemas import inputs, outputs
 from .values import convert, default_fields
 
 # Searched when the connection does not restrict models: the business documents people ask

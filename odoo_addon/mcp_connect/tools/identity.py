@@ -1,7 +1,7 @@
 """Who the tool acts as, and within which limits."""
 
-from .registry import tool
-from .schemas import inputs, nullable, outputs
+from ..mcp.registry import tool
+from ..mcp.schemas import inputs, nullable, outputs
 
 
 @tool(

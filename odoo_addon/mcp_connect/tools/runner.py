@@ -13,8 +13,8 @@ import psycopg2
 from odoo.exceptions import AccessDenied, AccessError, MissingError, UserError, ValidationError
 
 from .. import guard
+from ..mcp.schema import SchemaError, validate
 from .context import ToolError
-from .schema import SchemaError, validate
 
 _logger = logging.getLogger(__name__)
 

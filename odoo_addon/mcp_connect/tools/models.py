@@ -1,10 +1,10 @@
 """Discovering models and their fields."""
 
+from ..mcp.registry import tool
+from ..mcp.schemas import MODEL, inputs, nullable, outputs
 from ..oauth import scopes as scope_rules
 from .context import exposure
-from .registry import tool
-from .schemas import MODEL, inputs, nullable, outputs
-from .tools_methods import callable_methods
+from .methods import callable_methods
 from .values import fit
 
 ATTRIBUTES = ("type", "string", "required", "readonly", "relation", "selection", "help")

@@ -1,9 +1,9 @@
 """Creating, updating and deleting records (mcp:write)."""
 
+from ..mcp.registry import tool
+from ..mcp.schemas import IDS, MODEL, VALUES, inputs, outputs
 from ..oauth import scopes as scope_rules
 from .context import ToolError
-from .registry import tool
-from .schemas import IDS, MODEL, VALUES, inputs, outputs
 from .values import naive_utc
 
 MAX_CREATE = 100

@@ -4,9 +4,9 @@ import datetime
 import re
 
 from .. import compat
+from ..mcp.registry import TOOLS, tool
+from ..mcp.schemas import DOMAIN, FIELDS, IDS, MODEL, RECORD, inputs, nullable, outputs
 from .context import ToolError
-from .registry import TOOLS, tool
-from .schemas import DOMAIN, FIELDS, IDS, MODEL, RECORD, inputs, nullable, outputs
 from .values import MAX_RELATED_IDS, MAX_RESULT_CHARS, convert, default_fields, fit, local_text, serialize_records, size
 
 DATETIMES = "Datetimes are in UTC, ISO 8601 ending in Z (2026-03-01T09:30:00Z); dates are YYYY-MM-DD."

@@ -4,10 +4,10 @@ from datetime import date
 
 from markupsafe import escape
 
+from ..mcp.registry import tool
+from ..mcp.schemas import MODEL, RECORD_ID, inputs, outputs
 from ..oauth import scopes as scope_rules
 from .context import ToolError
-from .registry import tool
-from .schemas import MODEL, RECORD_ID, inputs, outputs
 
 
 def record_with(ctx, arguments, field_name, what):

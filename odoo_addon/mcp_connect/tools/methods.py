@@ -13,10 +13,10 @@ from odoo import models
 from odoo.exceptions import AccessError
 
 from .. import compat, guard
+from ..mcp.registry import tool
+from ..mcp.schemas import ANY_JSON, MODEL, inputs, outputs
 from ..oauth import scopes as scope_rules
 from .context import ToolError
-from .registry import tool
-from .schemas import ANY_JSON, MODEL, inputs, outputs
 from .values import MAX_TEXT
 
 METHOD = re.compile(r"^[a-z][a-z0-9_]{0,127}$")
