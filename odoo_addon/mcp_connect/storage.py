@@ -17,16 +17,12 @@ from .client_address import client_ip
 from .oauth import client_metadata_document as cimd
 from .oauth import scopes as scope_rules
 from .oauth.errors import InvalidClientMetadata
-from .oauth.storage import Client, CodeGrant, Settings, TokenRecord
+from .oauth.storage import Client, ClientLookupError, CodeGrant, PendingRequest, Settings, TokenRecord
 from .oauth.urls import ServerUrls
 from .transactions import independent_cursor
 
 KINDS = {"browser": "dynamic", "custom": "custom", "metadata": "metadata_document", "personal": "personal"}
 METADATA_FETCH_WINDOW_SECONDS = 600
-
-
-class ClientLookupError(Exception):
-    """A client that exists only as a URL whose document cannot be used; the message is safe to show."""
 
 
 def _registered_scope(registration):
@@ -157,13 +153,12 @@ class OdooStorage:
             }
         )
 
-    def ensure_connection(self, client):
-        """The connection record of a client, created on first consent for metadata-document clients."""
+    def ensure_client(self, client):
         connection = self.connection_for(client.client_id)
         if connection:
-            return connection
+            return self.client_from_connection(connection)
         document = self._fetch_document(client.client_id)
-        return self.env["mcp.connection"].create(
+        connection = self.env["mcp.connection"].create(
             {
                 "name": document.client_name,
                 "connection_type": "metadata",
@@ -178,6 +173,7 @@ class OdooStorage:
                 "metadata_expires_at": self.now() + timedelta(seconds=document.max_age),
             }
         )
+        return self.client_from_connection(connection)
 
     @staticmethod
     def client_from_connection(connection):
@@ -257,6 +253,70 @@ class OdooStorage:
 
     def rehash_client_secret(self, client_id, secret_hash):
         self.connection_for(client_id).secret_hash = secret_hash
+
+    # -- consent and pending requests -----------------------------------------------
+
+    def _as_user(self, model, user_id):
+        """``model`` as superuser on behalf of the user, so the rows record who made them."""
+        return self.env[model].with_user(user_id).sudo()
+
+    def find_consent(self, client_id, user_id):
+        connection = self.connection_for(client_id)
+        if not connection:
+            return None
+        consent = self.env["mcp.consent"].search(
+            [("user_id", "=", user_id), ("connection_id", "=", connection.id)], limit=1
+        )
+        return tuple(consent.scopes.split()) if consent else None
+
+    def remember_consent(self, client_id, user_id, scopes):
+        user = self.env["res.users"].browse(user_id)
+        self._as_user("mcp.consent", user_id)._remember(user, self.connection_for(client_id), scopes)
+
+    def save_pending(self, pending):
+        self._as_user("mcp.authorization.request", pending.user_id).create(
+            {
+                "handle": pending.handle,
+                "user_id": pending.user_id,
+                "client_id": pending.client_id,
+                "redirect_uri": pending.redirect_uri,
+                "redirect_uri_sent": pending.redirect_uri_sent,
+                "state": pending.state,
+                "scopes": " ".join(pending.scopes),
+                "code_challenge": pending.code_challenge,
+                "code_challenge_method": pending.code_challenge_method,
+                "resource": pending.resource,
+                "expires_at": pending.expires_at,
+            }
+        )
+
+    def _pending(self, handle, user_id=None):
+        domain = [("handle", "=", handle)]
+        if user_id is not None:
+            domain.append(("user_id", "=", user_id))
+        return self.env["mcp.authorization.request"].search(domain, limit=1)
+
+    def find_pending(self, handle, user_id):
+        pending = self._pending(handle, user_id)
+        if not pending:
+            return None
+        return PendingRequest(
+            handle=pending.handle,
+            user_id=pending.user_id.id,
+            client_id=pending.client_id,
+            redirect_uri=pending.redirect_uri,
+            redirect_uri_sent=pending.redirect_uri_sent,
+            state=pending.state or None,
+            scopes=tuple(pending.scopes.split()),
+            code_challenge=pending.code_challenge or None,
+            code_challenge_method=pending.code_challenge_method or None,
+            resource=pending.resource,
+            expires_at=pending.expires_at,
+            used=pending.used,
+        )
+
+    def claim_pending(self, handle):
+        self._pending(handle).used = True
 
     # -- codes ------------------------------------------------------------------------
 

@@ -103,6 +103,10 @@ class FakeStorage:
         self.counters = {}
         self.registrations = []
         self.rehashed = []
+        self.consents = {}
+        self.pending = {}
+        # Clients ``find_client`` describes from their metadata document, not stored yet.
+        self.documents = {}
 
     # -- test helpers -----------------------------------------------------------------
 
@@ -114,6 +118,11 @@ class FakeStorage:
 
     def add_client(self, client):
         self.clients[client.client_id] = client
+        return client
+
+    def add_document_client(self, client):
+        """A client known only by its metadata document: stored on the user's first consent."""
+        self.documents[client.client_id] = client
         return client
 
     def deactivate(self, client_id):
@@ -131,6 +140,8 @@ class FakeStorage:
         return self._settings
 
     def find_client(self, client_id):
+        if client_id in self.documents and client_id not in self.clients:
+            return self.documents[client_id]
         return self.clients.get(client_id)
 
     def rate_limited(self, key, limit, window_seconds, *, count=True):
@@ -144,6 +155,30 @@ class FakeStorage:
         else:
             over = current >= limit
         return max(1, start + window_seconds - seconds) if over else None
+
+    def ensure_client(self, client):
+        if client.client_id not in self.clients:
+            self.add_client(self.documents[client.client_id])
+        return self.clients[client.client_id]
+
+    def find_consent(self, client_id, user_id):
+        if client_id not in self.clients:
+            return None
+        return self.consents.get((client_id, user_id))
+
+    def remember_consent(self, client_id, user_id, scopes):
+        earlier = self.consents.get((client_id, user_id), ())
+        self.consents[client_id, user_id] = tuple(scope_rules.expand([*earlier, *scopes]))
+
+    def save_pending(self, pending):
+        self.pending[pending.handle] = pending
+
+    def find_pending(self, handle, user_id):
+        pending = self.pending.get(handle)
+        return pending if pending is not None and pending.user_id == user_id else None
+
+    def claim_pending(self, handle):
+        self.pending[handle] = replace(self.pending[handle], used=True)
 
     def save_code(self, code):
         self.codes[code.digest] = code

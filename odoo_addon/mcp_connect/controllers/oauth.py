@@ -1,7 +1,7 @@
 """OAuth 2.1 endpoints: thin adapters over ``mcp_connect.oauth``.
 
-Each route parses the HTTP request, calls one protocol function or model method and
-serializes the answer. Errors are mapped in one place per kind of answer: JSON for
+Each route parses the HTTP request, calls one protocol function and serializes the
+answer. Errors are mapped in one place per kind of answer: JSON for
 the machine endpoints, a page for people on the authorization endpoint.
 """
 
@@ -16,7 +16,8 @@ from odoo.http import request
 from ..client_address import client_ip
 from ..oauth import authorize, introspection, registration, revocation, token
 from ..oauth.errors import InvalidRequest, OAuthError, PageError
-from ..storage import ClientLookupError, OdooStorage, server_urls
+from ..oauth.storage import ClientLookupError
+from ..storage import OdooStorage, server_urls
 
 _logger = logging.getLogger(__name__)
 
@@ -50,16 +51,45 @@ def oauth_error(error):
     return json_answer(error.to_dict(), status=error.status, headers=error.headers)
 
 
-def machine_endpoint(handler):
-    """Run ``handler(storage, urls, form, repeated)`` and map every outcome to JSON."""
+def machine_route(path, *, cors=True):
+    """The route of a machine endpoint: a program's POST, no session, no CSRF token, a bounded body.
+
+    Browser-based clients may call it cross-origin, except where ``cors`` is False.
+    """
+    routing = {"cors": "*"} if cors else {}
+    return http.route(
+        path,
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+        max_content_length=FORM_LIMIT,
+        **routing,
+    )
+
+
+def machine_answer(handler, status=200):
+    """Answer ``handler(storage, urls)``'s body as JSON; every protocol error is mapped here."""
     try:
-        form, repeated = form_parameters()
-        storage = OdooStorage(request.env)
-        return handler(storage, server_urls(request.env), form, repeated)
+        body = handler(OdooStorage(request.env), server_urls(request.env))
     except OAuthError as error:
         return oauth_error(error)
     except ClientLookupError as error:
         return oauth_error(InvalidRequest(str(error)))
+    return json_answer(body, status=status)
+
+
+def form_handler(handle):
+    """``handle(storage, urls, form, repeated, authorization_header, client_ip)`` over the request's form."""
+
+    def handler(storage, urls):
+        form, repeated = form_parameters()
+        header = request.httprequest.headers.get("Authorization")
+        return handle(storage, urls, form, repeated, header, client_ip())
+
+    return handler
 
 
 def secure_page(response):
@@ -74,7 +104,7 @@ class OAuthController(http.Controller):
     def authorize_get(self, **_kwargs):
         pairs = request.httprequest.args.items(multi=True)
         try:
-            outcome = request.env["mcp.authorization.request"].sudo()._begin(pairs, request.env.user)
+            outcome = authorize.begin(OdooStorage(request.env), server_urls(request.env), pairs, self._user())
         except PageError as error:
             return self._error_page(error)
         return self._answer(outcome)
@@ -84,14 +114,22 @@ class OAuthController(http.Controller):
         if decision not in ("allow", "deny"):
             return self._error_page(PageError("Invalid request", "Choose Allow or Deny."))
         try:
-            outcome = (
-                request.env["mcp.authorization.request"]
-                .sudo()
-                ._decide(request_handle, request.env.user, decision == "allow")
+            outcome = authorize.decide(
+                OdooStorage(request.env), server_urls(request.env), request_handle, self._user(), decision == "allow"
             )
         except PageError as error:
             return self._error_page(error)
         return self._answer(outcome)
+
+    @staticmethod
+    def _user():
+        user = request.env.user
+        return authorize.User(
+            user_id=user.id,
+            company_id=user.company_id.id,
+            signed_in=not user._is_public(),
+            may_connect=user.has_group("mcp_connect.group_mcp_user"),
+        )
 
     def _answer(self, outcome):
         if isinstance(outcome, authorize.Redirect):
@@ -117,87 +155,35 @@ class OAuthController(http.Controller):
 
     # -- machine endpoints ------------------------------------------------------------
 
-    @http.route(
-        "/oauth/token",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        cors="*",
-        save_session=False,
-        readonly=False,
-        max_content_length=FORM_LIMIT,
-    )
+    @machine_route("/oauth/token")
     def token(self, **_kwargs):
-        header = request.httprequest.headers.get("Authorization")
+        return machine_answer(form_handler(token.handle))
 
-        def handler(storage, urls, form, repeated):
-            body = token.handle(storage, urls, form, repeated, header, client_ip())
-            return json_answer(body)
-
-        return machine_endpoint(handler)
-
-    @http.route(
-        "/oauth/revoke",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        cors="*",
-        save_session=False,
-        readonly=False,
-        max_content_length=FORM_LIMIT,
-    )
+    @machine_route("/oauth/revoke")
     def revoke(self, **_kwargs):
-        header = request.httprequest.headers.get("Authorization")
+        def handle(storage, urls, form, repeated, header, address):
+            revocation.revoke(storage, form, repeated, header, address)
+            return {}
 
-        def handler(storage, urls, form, repeated):
-            revocation.revoke(storage, form, repeated, header, client_ip())
-            return json_answer({})
+        return machine_answer(form_handler(handle))
 
-        return machine_endpoint(handler)
-
-    @http.route(
-        "/oauth/introspect",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-        readonly=False,
-        max_content_length=FORM_LIMIT,
-    )
+    # Confidential clients only, never from a browser: no CORS.
+    @machine_route("/oauth/introspect", cors=False)
     def introspect(self, **_kwargs):
-        header = request.httprequest.headers.get("Authorization")
+        return machine_answer(form_handler(introspection.introspect))
 
-        def handler(storage, urls, form, repeated):
-            return json_answer(introspection.introspect(storage, urls, form, repeated, header, client_ip()))
-
-        return machine_endpoint(handler)
-
-    @http.route(
-        "/oauth/register",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        cors="*",
-        save_session=False,
-        readonly=False,
-        max_content_length=FORM_LIMIT,
-    )
+    @machine_route("/oauth/register")
     def register(self, **_kwargs):
-        try:
+        def handler(storage, urls):
             if request.httprequest.mimetype != "application/json":
                 raise InvalidRequest("Send the client metadata as JSON (application/json).")
             try:
                 metadata = json.loads(request.httprequest.get_data(as_text=True) or "null")
             except (ValueError, RecursionError) as error:
                 raise InvalidRequest("The body is not valid JSON.") from error
-            body = registration.register(OdooStorage(request.env), metadata, client_ip())
-        except OAuthError as error:
-            return oauth_error(error)
-        return json_answer(body, status=201)
+            return registration.register(storage, metadata, client_ip())
+
+        return machine_answer(handler, status=201)
 
 
 class UserInfoController(http.Controller):

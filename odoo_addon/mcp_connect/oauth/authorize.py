@@ -4,8 +4,15 @@ Validation happens in two phases. Until the client and the redirect URI are
 known to be good, errors are ``PageError``: shown to the person, never
 redirected (no open redirector). After that, errors are ``OAuthError`` and go
 back to the client's redirect URI with ``state`` and ``iss``.
+
+``begin`` answers the GET (sign in, consent page, or a code at once) and ``decide``
+the POST of the consent page. The decision names a pending request by a random
+handle; it is bound to the user who saw the page, used once and short-lived, so
+nothing in the form is trusted beyond "allow" or "deny".
 """
 
+import logging
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -14,13 +21,18 @@ import mcp_connect_core as core
 
 from . import scopes as scope_rules
 from .errors import (
+    AccessDenied,
+    ConsentRequired,
     InvalidRequest,
     InvalidTarget,
+    LoginRequired,
     OAuthError,
     PageError,
     UnsupportedResponseType,
 )
-from .storage import CodeGrant
+from .storage import ClientLookupError, CodeGrant, PendingRequest
+
+_logger = logging.getLogger(__name__)
 
 SINGLE_VALUED = (
     "response_type",
@@ -35,6 +47,7 @@ SINGLE_VALUED = (
 )
 MAX_STATE_LENGTH = 2000
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+PENDING_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,17 @@ class NotAllowed:
 
 
 @dataclass(frozen=True)
+class User:
+    """The person at the browser, as the web layer knows them."""
+
+    user_id: int
+    company_id: int
+    signed_in: bool
+    # Odoo lets this user connect AI tools (the MCP user group).
+    may_connect: bool
+
+
+@dataclass(frozen=True)
 class AuthorizationRequest:
     client: object
     redirect_uri: str
@@ -80,6 +104,109 @@ class AuthorizationRequest:
     resource: str
     prompt: str | None
     redirect_uri_sent: bool = True
+
+
+def begin(storage, urls, pairs, user):
+    """GET: validate, then ask to sign in, show the consent page, or issue a code at once.
+
+    Returns an outcome (``Redirect``, ``Login``, ``Consent``, ``NotAllowed``); raises
+    ``PageError`` while the client or the redirect URI is not validated.
+    """
+    params, repeated = single_values(pairs)
+    try:
+        client, redirect_uri = resolve_client(params, repeated, storage.find_client)
+    except ClientLookupError as error:
+        raise PageError("Application not available", str(error)) from error
+    state = safe_state(params)
+
+    def refuse(error):
+        _logger.info("authorization request refused for %s: %s", client.client_id, error)
+        return Redirect(error_redirect(redirect_uri, error, state, urls.issuer))
+
+    try:
+        request = validate(params, repeated, client, redirect_uri, urls, storage.settings())
+    except OAuthError as error:
+        return refuse(error)
+    if not user.signed_in:
+        if request.prompt == "none":
+            return refuse(LoginRequired("The user is not signed in to Odoo."))
+        return Login()
+    if not user.may_connect:
+        denied = AccessDenied("This Odoo user is not allowed to connect AI tools.")
+        return NotAllowed(client.name, error_redirect(redirect_uri, denied, state, urls.issuer))
+    consented = storage.find_consent(client.client_id, user.user_id)
+    covered = consented is not None and scope_rules.covers_all(consented, request.scopes)
+    already_allowed = client.skip_consent or covered
+    if already_allowed and request.prompt != "consent":
+        if consented is None:
+            storage.remember_consent(client.client_id, user.user_id, request.scopes)
+        return _issue(storage, urls, request, user)
+    if request.prompt == "none":
+        return refuse(ConsentRequired("The user has not allowed this application yet."))
+    pending = PendingRequest(
+        handle=secrets.token_urlsafe(24),
+        user_id=user.user_id,
+        client_id=client.client_id,
+        redirect_uri=request.redirect_uri,
+        redirect_uri_sent=request.redirect_uri_sent,
+        state=request.state,
+        scopes=request.scopes,
+        code_challenge=request.code_challenge,
+        code_challenge_method=request.code_challenge_method,
+        resource=request.resource,
+        expires_at=storage.now() + timedelta(minutes=PENDING_MINUTES),
+    )
+    storage.save_pending(pending)
+    return Consent(
+        handle=pending.handle,
+        client_name=client.name,
+        verified=client.verified,
+        redirect_host=urlsplit(request.redirect_uri).netloc or request.redirect_uri.split(":", 1)[0],
+        scope_descriptions=tuple(scope_rules.describe(request.scopes)),
+    )
+
+
+def decide(storage, urls, handle, user, allow):
+    """POST: the user's decision on a pending request; a ``Redirect``, or a ``PageError``."""
+    pending = storage.find_pending(handle or "", user.user_id)
+    if pending is None or pending.used or pending.expires_at <= storage.now():
+        raise PageError(
+            "This sign-in request is no longer valid",
+            "It was already answered or it expired. Start the connection again from the application.",
+        )
+    storage.claim_pending(pending.handle)
+    try:
+        client = storage.find_client(pending.client_id)
+    except ClientLookupError as error:
+        raise PageError("Application not available", str(error)) from error
+    if client is None or not client.active:
+        raise PageError("Application not available", "This application's connection was removed or revoked.")
+    if not allow:
+        denied = AccessDenied("The user denied access.")
+        return Redirect(error_redirect(pending.redirect_uri, denied, pending.state, urls.issuer))
+    try:
+        storage.ensure_client(client)
+    except ClientLookupError as error:
+        raise PageError("Application not available", str(error)) from error
+    storage.remember_consent(client.client_id, user.user_id, pending.scopes)
+    request = AuthorizationRequest(
+        client=client,
+        redirect_uri=pending.redirect_uri,
+        state=pending.state,
+        scopes=pending.scopes,
+        offline_access=False,
+        code_challenge=pending.code_challenge,
+        code_challenge_method=pending.code_challenge_method,
+        resource=pending.resource,
+        prompt=None,
+        redirect_uri_sent=pending.redirect_uri_sent,
+    )
+    return _issue(storage, urls, request, user)
+
+
+def _issue(storage, urls, request, user):
+    code = issue_code(storage, request, user.user_id, user.company_id)
+    return Redirect(success_redirect(request, code, urls.issuer))
 
 
 def single_values(pairs):

@@ -84,6 +84,11 @@ def covers(granted, required):
     return required in expand(granted)
 
 
+def covers_all(granted, wanted):
+    """Whether scopes ``granted`` earlier include everything ``wanted`` now."""
+    return set(expand(wanted)) <= set(expand(granted))
+
+
 def describe(scopes):
     """Plain words for the consent page: the broadest resource scope says it all."""
     expanded = expand(scopes)

@@ -18,6 +18,13 @@ METADATA_DOCUMENT = "metadata_document"
 PERSONAL = "personal"
 
 
+class ClientLookupError(Exception):
+    """A client that exists only as a URL whose document cannot be used; the message is safe to show.
+
+    Raised by ``Storage.find_client`` and ``Storage.ensure_client``.
+    """
+
+
 def epoch(moment):
     """Seconds since the epoch of a naive UTC datetime (as Odoo stores them)."""
     return int(moment.replace(tzinfo=timezone.utc).timestamp())
@@ -89,6 +96,24 @@ class TokenRecord:
 
 
 @dataclass(frozen=True)
+class PendingRequest:
+    """An authorization request waiting for the user's decision on the consent page, named by ``handle``."""
+
+    handle: str
+    user_id: int
+    client_id: str
+    redirect_uri: str
+    redirect_uri_sent: bool
+    state: str | None
+    scopes: tuple[str, ...]
+    code_challenge: str | None
+    code_challenge_method: str | None
+    resource: str
+    expires_at: datetime
+    used: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     access_token_seconds: int
     refresh_token_seconds: int
@@ -130,6 +155,24 @@ class Storage(Protocol):
 
     def rate_limited(self, key: str, limit: int, window_seconds: int, *, count: bool = True) -> int | None:
         """Count one event for ``key``; return seconds to wait if over ``limit`` in the window, else None."""
+
+    def ensure_client(self, client: Client) -> Client:
+        """The client as a stored connection, created on first consent for a metadata-document client
+        (which ``find_client`` only describes from its document)."""
+
+    def find_consent(self, client_id: str, user_id: int) -> tuple[str, ...] | None:
+        """The scopes the user allowed this client, or None if they never did."""
+
+    def remember_consent(self, client_id: str, user_id: int, scopes: tuple[str, ...]) -> None:
+        """Record the user's consent to ``scopes`` for a stored client, widening an earlier one."""
+
+    def save_pending(self, pending: PendingRequest) -> None: ...
+
+    def find_pending(self, handle: str, user_id: int) -> PendingRequest | None:
+        """The pending request ``handle`` of this user; another user's is None."""
+
+    def claim_pending(self, handle: str) -> None:
+        """Mark the pending request used: it is answered once."""
 
     def save_code(self, code: CodeGrant) -> None: ...
 
