@@ -266,3 +266,13 @@ def test_a_document_that_became_unusable_before_the_decision_is_a_page(urls, pub
     with pytest.raises(PageError) as caught:
         authorize.decide(storage, urls, page.handle, SIGNED_IN, True)
     assert caught.value.title == "Application not available"
+
+
+def test_a_user_taken_out_of_the_group_while_the_page_was_open_gets_no_code(storage, urls, public):
+    page = consent_page(storage, urls, public)
+    outcome = authorize.decide(storage, urls, page.handle, replace(SIGNED_IN, may_connect=False), True)
+    assert isinstance(outcome, authorize.NotAllowed)
+    assert "error=access_denied" in outcome.return_url
+    assert storage.pending[page.handle].used
+    assert not storage.consents
+    assert not storage.codes

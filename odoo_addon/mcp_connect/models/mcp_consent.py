@@ -29,10 +29,6 @@ class McpConsent(models.Model):
         for consent in self:
             consent.scope_description = ", ".join(scope_rules.describe((consent.scopes or "").split()))
 
-    def _covers(self, scopes):
-        self.ensure_one()
-        return set(scope_rules.expand(scopes)) <= set(scope_rules.expand(self.scopes.split()))
-
     @api.model
     def _remember(self, user, connection, scopes):
         """Record (or widen) the user's consent for the connection.

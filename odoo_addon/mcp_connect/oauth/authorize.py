@@ -184,6 +184,10 @@ def decide(storage, urls, handle, user, allow):
     if not allow:
         denied = AccessDenied("The user denied access.")
         return Redirect(error_redirect(pending.redirect_uri, denied, pending.state, urls.issuer))
+    if not user.may_connect:
+        # Taken out of the MCP user group while the consent page was open.
+        denied = AccessDenied("This Odoo user is not allowed to connect AI tools.")
+        return NotAllowed(client.name, error_redirect(pending.redirect_uri, denied, pending.state, urls.issuer))
     try:
         storage.ensure_client(client)
     except ClientLookupError as error:
