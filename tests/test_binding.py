@@ -402,6 +402,20 @@ def test_policy_decisions():
     assert "needs_approval" in repr(pending)
 
 
+def test_policy_admitted_evaluation_skips_only_the_network_rule():
+    policy = core.Policy(json.dumps(POLICY))
+    call = {"tool": "search_records", "required_scope": "mcp:read", "granted_scopes": ["mcp:read"]}
+    assert policy.evaluate(**call).reason == "ip_not_allowed"
+    assert policy.evaluate_admitted(**call, model="res.partner", operation="read").outcome == "allow"
+    assert policy.evaluate_admitted(**call, model="res.users").reason == "model_not_allowed"
+    assert policy.evaluate_admitted(**{**call, "tool": "whoami"}).reason == "tool_not_allowed"
+    assert policy.evaluate_admitted(**{**call, "required_scope": "mcp:admin"}).reason == "insufficient_scope"
+    pending = policy.evaluate_admitted(
+        tool="delete_records", required_scope="mcp:write", granted_scopes=["mcp:write"], operation="delete"
+    )
+    assert pending.outcome == "needs_approval"
+
+
 def test_policy_helpers():
     policy = core.Policy(json.dumps(POLICY))
     assert policy.allows_tool("search_records") and not policy.allows_tool("whoami")

@@ -285,6 +285,14 @@ impl Policy {
         if !self.allows_ip(call.client_ip) {
             return Decision::Deny(DenyReason::IpNotAllowed);
         }
+        self.evaluate_admitted(call)
+    }
+
+    /// Evaluate a call whose client address the caller has already checked with
+    /// [`Policy::allows_ip`] (once per request): every rule but the network one, in
+    /// the order of [`Policy::evaluate`]; `call.client_ip` is not read.
+    #[must_use]
+    pub fn evaluate_admitted(&self, call: &Call<'_>) -> Decision {
         let scope_granted = call.granted_scopes.contains(&call.required_scope)
             && self
                 .allowed_scopes
@@ -535,6 +543,35 @@ mod tests {
         let policy = Policy::compile(r#"{"allowed_tools": [], "allowed_models": {}}"#).unwrap();
         assert!(!policy.allows_tool("whoami"));
         assert!(!policy.allows_model("res.partner", None));
+    }
+
+    #[test]
+    fn admitted_calls_skip_only_the_network_rule() {
+        let policy = Policy::compile(
+            r#"{"ip_allowlist": ["10.0.0.0/8"], "allowed_tools": ["search_records"], "approval_tools": ["search_records"]}"#,
+        )
+        .unwrap();
+        let scopes = ["mcp:read"];
+        let call = |tool, client_ip| Call {
+            tool,
+            model: None,
+            operation: None,
+            client_ip,
+            granted_scopes: &scopes,
+            required_scope: "mcp:read",
+        };
+        assert_eq!(
+            policy.evaluate(&call("search_records", None)),
+            Decision::Deny(DenyReason::IpNotAllowed)
+        );
+        assert_eq!(
+            policy.evaluate_admitted(&call("search_records", None)),
+            Decision::NeedsApproval
+        );
+        assert_eq!(
+            policy.evaluate_admitted(&call("whoami", None)),
+            Decision::Deny(DenyReason::ToolNotAllowed("whoami".into()))
+        );
     }
 
     #[test]

@@ -285,6 +285,28 @@ impl Decision {
     }
 }
 
+impl From<policy::Decision> for Decision {
+    fn from(decision: policy::Decision) -> Self {
+        match decision {
+            policy::Decision::Allow => Self {
+                outcome: "allow",
+                reason: None,
+                message: None,
+            },
+            policy::Decision::NeedsApproval => Self {
+                outcome: "needs_approval",
+                reason: None,
+                message: None,
+            },
+            policy::Decision::Deny(reason) => Self {
+                outcome: "deny",
+                reason: Some(reason.code()),
+                message: Some(reason.message()),
+            },
+        }
+    }
+}
+
 fn operation(name: Option<&str>) -> PyResult<Option<Operation>> {
     name.map(|n| {
         Operation::from_name(n).ok_or_else(|| {
@@ -334,23 +356,29 @@ impl Policy {
             granted_scopes: &scopes,
             required_scope,
         };
-        Ok(match self.inner.evaluate(&call) {
-            policy::Decision::Allow => Decision {
-                outcome: "allow",
-                reason: None,
-                message: None,
-            },
-            policy::Decision::NeedsApproval => Decision {
-                outcome: "needs_approval",
-                reason: None,
-                message: None,
-            },
-            policy::Decision::Deny(reason) => Decision {
-                outcome: "deny",
-                reason: Some(reason.code()),
-                message: Some(reason.message()),
-            },
-        })
+        Ok(Decision::from(self.inner.evaluate(&call)))
+    }
+
+    /// Evaluate one call of a request whose address already passed `allows_ip`.
+    #[pyo3(signature = (*, tool, required_scope, granted_scopes, model = None, operation = None))]
+    fn evaluate_admitted(
+        &self,
+        tool: &str,
+        required_scope: &str,
+        granted_scopes: Vec<String>,
+        model: Option<&str>,
+        operation: Option<&str>,
+    ) -> PyResult<Decision> {
+        let scopes: Vec<&str> = granted_scopes.iter().map(String::as_str).collect();
+        let call = policy::Call {
+            tool,
+            model,
+            operation: self::operation(operation)?,
+            client_ip: None,
+            granted_scopes: &scopes,
+            required_scope,
+        };
+        Ok(Decision::from(self.inner.evaluate_admitted(&call)))
     }
 
     /// Whether the tool is allowed at all.

@@ -216,6 +216,19 @@ class Policy:
 
         A ``client_ip`` that does not parse counts as unknown, which an allowlist refuses.
         """
+    def evaluate_admitted(
+        self,
+        *,
+        tool: str,
+        required_scope: str,
+        granted_scopes: Sequence[str],
+        model: str | None = None,
+        operation: _Operation | None = None,
+    ) -> Decision:
+        """Evaluate one call of a request whose client address already passed :meth:`allows_ip`.
+
+        Every rule of :meth:`evaluate` but the network one, which the caller checked once.
+        """
     def allows_tool(self, tool: str) -> bool:
         """Whether the tool is allowed at all (for tools/list)."""
     def allows_model(self, model: str, operation: _Operation | None = None) -> bool:
