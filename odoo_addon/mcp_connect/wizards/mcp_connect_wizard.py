@@ -6,6 +6,7 @@ from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import AccessError, UserError
 
 from .. import config
+from ..oauth import redirect_uris as redirect_uri_rules
 from ..storage import server_urls
 
 
@@ -128,16 +129,15 @@ class McpConnectWizard(models.TransientModel):
         lines = [line.strip() for line in (self.redirect_uris or "").splitlines() if line.strip()]
         if not lines:
             return [_("Enter at least one redirect URI (the address the tool receives the sign-in at).")]
-        problems = []
-        for number, line in enumerate(lines, start=1):
-            try:
-                if line.endswith("*"):
-                    core.validate_redirect_prefix(line[:-1])
-                else:
-                    core.validate_redirect_uri(line, client_kind="custom")
-            except core.InvalidRedirectUriError as error:
-                problems.append(_("Line %(number)s (%(uri)s): %(error)s", number=number, uri=line, error=str(error)))
-        return problems
+        return [
+            _(
+                "Line %(number)s (%(uri)s): %(error)s",
+                number=problem.position,
+                uri=problem.entry,
+                error=str(problem.error),
+            )
+            for problem in redirect_uri_rules.problems(lines, client_kind="custom", prefixes=True)
+        ]
 
     @check_identity
     def _create_custom_connection(self):
