@@ -321,6 +321,28 @@ fn client_address(client_ip: Option<&str>) -> Option<IpAddr> {
     client_ip.and_then(|text| ip::parse_address(text).ok())
 }
 
+/// Build the core's view of one call from the binding's arguments and decide it with `decide`.
+fn with_call(
+    tool: &str,
+    required_scope: &str,
+    granted_scopes: &[String],
+    model: Option<&str>,
+    operation: Option<&str>,
+    client_ip: Option<IpAddr>,
+    decide: impl FnOnce(&policy::Call<'_>) -> policy::Decision,
+) -> PyResult<Decision> {
+    let scopes: Vec<&str> = granted_scopes.iter().map(String::as_str).collect();
+    let call = policy::Call {
+        tool,
+        model,
+        operation: self::operation(operation)?,
+        client_ip,
+        granted_scopes: &scopes,
+        required_scope,
+    };
+    Ok(Decision::from(decide(&call)))
+}
+
 /// A compiled connection policy.
 #[pyclass(frozen, module = "mcp_connect_core")]
 struct Policy {
@@ -347,16 +369,16 @@ impl Policy {
         operation: Option<&str>,
         client_ip: Option<&str>,
     ) -> PyResult<Decision> {
-        let scopes: Vec<&str> = granted_scopes.iter().map(String::as_str).collect();
-        let call = policy::Call {
+        let client_ip = client_address(client_ip);
+        with_call(
             tool,
-            model,
-            operation: self::operation(operation)?,
-            client_ip: client_address(client_ip),
-            granted_scopes: &scopes,
             required_scope,
-        };
-        Ok(Decision::from(self.inner.evaluate(&call)))
+            &granted_scopes,
+            model,
+            operation,
+            client_ip,
+            |call| self.inner.evaluate(call),
+        )
     }
 
     /// Evaluate one call of a request whose address already passed `allows_ip`.
@@ -369,16 +391,15 @@ impl Policy {
         model: Option<&str>,
         operation: Option<&str>,
     ) -> PyResult<Decision> {
-        let scopes: Vec<&str> = granted_scopes.iter().map(String::as_str).collect();
-        let call = policy::Call {
+        with_call(
             tool,
-            model,
-            operation: self::operation(operation)?,
-            client_ip: None,
-            granted_scopes: &scopes,
             required_scope,
-        };
-        Ok(Decision::from(self.inner.evaluate_admitted(&call)))
+            &granted_scopes,
+            model,
+            operation,
+            None,
+            |call| self.inner.evaluate_admitted(call),
+        )
     }
 
     /// Whether the tool is allowed at all.
