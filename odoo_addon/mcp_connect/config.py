@@ -1,4 +1,4 @@
-"""The MCP Connect settings: one table of keys, defaults and limits.
+"""The MCP Connect settings: one table of keys, defaults, limits and the labels of their fields.
 
 Values live in ``ir.config_parameter`` under ``mcp_connect.*`` as JSON (``60``,
 ``false``, ``""``), so that a zero, an unchecked box or an empty list is stored as
