@@ -288,12 +288,15 @@ class McpConnection(models.Model):
             registered, prefixes = connection._redirect_rules()
             entries = registered + [prefix + redirect_uri_rules.PREFIX_MARK for prefix in prefixes]
             kind, custom = CLIENT_KINDS[connection.connection_type], connection.connection_type == "custom"
-            problems = [
-                _("%(uri)s*: a prefix must be an https address ending with /", uri=problem.entry[:-1])
-                if problem.prefix
-                else f"{problem.entry}: {problem.error}"
-                for problem in redirect_uri_rules.problems(entries, client_kind=kind, prefixes=custom)
-            ]
+            problems = []
+            # A loop, not a comprehension: _() finds the language in the calling frame.
+            for problem in redirect_uri_rules.problems(entries, client_kind=kind, prefixes=custom):
+                if problem.prefix:
+                    problems.append(
+                        _("%(uri)s*: a prefix must be an https address ending with /", uri=problem.entry[:-1])
+                    )
+                else:
+                    problems.append(f"{problem.entry}: {problem.error}")
             if problems:
                 raise ValidationError(_("Some redirect URIs cannot be used:\n%s", "\n".join(problems)))
             if connection.connection_type == "custom" and not registered and not prefixes:

@@ -129,15 +129,12 @@ class McpConnectWizard(models.TransientModel):
         lines = [line.strip() for line in (self.redirect_uris or "").splitlines() if line.strip()]
         if not lines:
             return [_("Enter at least one redirect URI (the address the tool receives the sign-in at).")]
-        return [
-            _(
-                "Line %(number)s (%(uri)s): %(error)s",
-                number=problem.position,
-                uri=problem.entry,
-                error=str(problem.error),
-            )
-            for problem in redirect_uri_rules.problems(lines, client_kind="custom", prefixes=True)
-        ]
+        problems = []
+        # A loop, not a comprehension: _() finds the language in the calling frame.
+        for problem in redirect_uri_rules.problems(lines, client_kind="custom", prefixes=True):
+            number, uri, error = problem.position, problem.entry, str(problem.error)
+            problems.append(_("Line %(number)s (%(uri)s): %(error)s", number=number, uri=uri, error=error))
+        return problems
 
     @check_identity
     def _create_custom_connection(self):
