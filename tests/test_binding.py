@@ -45,8 +45,22 @@ def test_exception_bases(name, bases):
     cls = getattr(core, name)
     assert tuple(b.__name__ for b in cls.__bases__) == bases
     assert issubclass(cls, core.McpCoreError)
-    assert cls.__module__ == "mcp_connect_core"
+    assert cls.__module__ == "mcp_connect_core.exceptions"
+    assert getattr(core.exceptions, name) is cls is getattr(core._native, name)
     assert cls.__doc__
+
+
+def test_exceptions_are_defined_in_python_with_their_attributes():
+    # The Rust side raises the classes of exceptions.py, with the attributes their constructors set.
+    with pytest.raises(core.exceptions.InvalidCidrError) as info:
+        core.parse_ip_allowlist(["# office", "10.0.0.0/8", "office"])
+    assert (info.value.line, info.value.entry) == (3, "office")
+    assert str(info.value) == 'line 3: "office" is not an IP address or CIDR network'
+    with pytest.raises(core.exceptions.InvalidRedirectUriError) as info:
+        core.validate_redirect_uri("http://example.com/cb", client_kind="dynamic")
+    assert info.value.problem == "insecure_http"
+    error = core.InvalidCidrError("line 2: bad", 2, "bad")
+    assert (error.line, error.entry, str(error)) == (2, "bad", "line 2: bad")
 
 
 def test_verification_failures_are_not_value_errors():
@@ -59,7 +73,9 @@ def test_verification_failures_are_not_value_errors():
 def test_public_surface_matches_the_shipped_stub():
     stub = pathlib.Path(core.__file__).with_name("_native.pyi").read_text()
     assert pathlib.Path(core.__file__).with_name("py.typed").exists()
-    declared = set(re.findall(r"^(?:class|def) (\w+)", stub, re.M)) | {"TOKEN_KINDS"}
+    reexported = set(re.findall(r"^    (\w+) as \1,$", stub, re.M))
+    assert reexported == set(core.exceptions.__all__)
+    declared = set(re.findall(r"^(?:class|def) (\w+)", stub, re.M)) | reexported | {"TOKEN_KINDS"}
     runtime = {name for name in dir(core._native) if not name.startswith("_")}
     assert declared == runtime
     assert set(core.__all__) == declared
@@ -303,6 +319,20 @@ def test_ip_allowlist_parsing():
     assert (info.value.line, info.value.entry) == (2, "10.0.0.0/40")
 
 
+def test_ip_allowlist_membership():
+    allowlist = core.IpAllowlist(["10.0.0.0/8", "", "# office", "2001:db8::/32", "192.0.2.1"])
+    assert len(allowlist) == 3
+    assert allowlist.contains("10.9.9.9") and allowlist.contains("::ffff:10.9.9.9")
+    assert allowlist.contains("2001:db8::5") and allowlist.contains("192.0.2.1")
+    assert not allowlist.contains("192.0.2.2") and not allowlist.contains("11.0.0.1")
+    assert not allowlist.contains(None) and not allowlist.contains("not-an-ip")
+    assert not core.IpAllowlist([]).contains("10.0.0.1")
+    assert "10.0.0.0/8" in repr(allowlist)
+    with pytest.raises(core.InvalidCidrError) as info:
+        core.IpAllowlist(["10.0.0.0/8", "10.0.0.0/40"])
+    assert (info.value.line, info.value.entry) == (2, "10.0.0.0/40")
+
+
 @pytest.mark.parametrize(
     "address", ["127.0.0.1", "10.0.0.1", "169.254.169.254", "::1", "::ffff:192.168.0.1", "fd00::1"]
 )
@@ -372,6 +402,20 @@ def test_policy_decisions():
     assert "needs_approval" in repr(pending)
 
 
+def test_policy_admitted_evaluation_skips_only_the_network_rule():
+    policy = core.Policy(json.dumps(POLICY))
+    call = {"tool": "search_records", "required_scope": "mcp:read", "granted_scopes": ["mcp:read"]}
+    assert policy.evaluate(**call).reason == "ip_not_allowed"
+    assert policy.evaluate_admitted(**call, model="res.partner", operation="read").outcome == "allow"
+    assert policy.evaluate_admitted(**call, model="res.users").reason == "model_not_allowed"
+    assert policy.evaluate_admitted(**{**call, "tool": "whoami"}).reason == "tool_not_allowed"
+    assert policy.evaluate_admitted(**{**call, "required_scope": "mcp:admin"}).reason == "insufficient_scope"
+    pending = policy.evaluate_admitted(
+        tool="delete_records", required_scope="mcp:write", granted_scopes=["mcp:write"], operation="delete"
+    )
+    assert pending.outcome == "needs_approval"
+
+
 def test_policy_helpers():
     policy = core.Policy(json.dumps(POLICY))
     assert policy.allows_tool("search_records") and not policy.allows_tool("whoami")
@@ -382,6 +426,15 @@ def test_policy_helpers():
     assert core.Policy("{}").allows_ip(None)
     with pytest.raises(ValueError, match="operation must be"):
         policy.allows_model("res.partner", "drop")
+
+
+def test_tool_names():
+    for name in ["search_records", "a", "vendor.tool-2", "x" * 128]:
+        assert core.is_tool_name(name), name
+    for name in ["", "bad name", "tool/x", "outil_é", "x" * 129]:
+        assert not core.is_tool_name(name), name
+        with pytest.raises(core.InvalidPolicyError, match="tool name"):
+            core.Policy(json.dumps({"allowed_tools": [name]}))
 
 
 @pytest.mark.parametrize("document", ["", "[]", '{"unknown": 1}', '{"allowed_tools": ["a b"]}'])

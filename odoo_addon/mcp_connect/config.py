@@ -1,4 +1,4 @@
-"""The MCP Connect settings: one table of keys, defaults and limits.
+"""The MCP Connect settings: one table of keys, defaults, limits and the labels of their fields.
 
 Values live in ``ir.config_parameter`` under ``mcp_connect.*`` as JSON (``60``,
 ``false``, ``""``), so that a zero, an unchecked box or an empty list is stored as
@@ -19,13 +19,26 @@ HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting: its field on ``res.config.settings`` and its parameter key."""
+    """One setting: its parameter key, and the ``mcp_<name>`` field of ``res.config.settings``
+    generated from it (``label`` its string, ``help`` its tooltip; ``unit`` completes the label in
+    error messages)."""
 
     name: str
     kind: type
     default: object
     minimum: int | None = None
     maximum: int | None = None
+    label: str = ""
+    help: str = ""
+    unit: str | None = None
+
+    @property
+    def field_name(self):
+        return "mcp_" + self.name
+
+    @property
+    def full_label(self):
+        return f"{self.label} ({self.unit})" if self.unit else self.label
 
     @property
     def key(self):
@@ -33,22 +46,168 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("access_token_minutes", int, 60, 1, 24 * 60),
-    Setting("refresh_token_days", int, 90, 1, 3650),
-    Setting("refresh_grace_seconds", int, 60, 0, 3600),
-    Setting("family_max_days", int, 365, 1, 3650),
-    Setting("code_seconds", int, 300, 30, 600),
-    Setting("registration_enabled", bool, True),
-    Setting("metadata_documents_enabled", bool, True),
-    Setting("pkce_exempt_hosts", str, "chatgpt.com"),
-    Setting("unused_client_days", int, 30, 1, 3650),
-    Setting("registrations_per_hour", int, 300, 0, 100000),
-    Setting("client_auth_failures", int, 10, 0, 10000),
-    Setting("metadata_fetches_per_ip", int, 20, 0, 10000),
-    Setting("default_rate_limit", int, 120, 0, 100000),
-    Setting("audit_retention_days", int, 90, 1, 3650),
-    Setting("allowed_origins", str, ""),
-    Setting("trusted_proxies", str, "127.0.0.1, ::1"),
+    Setting(
+        "access_token_minutes",
+        int,
+        60,
+        1,
+        24 * 60,
+        label="Access token lifetime",
+        unit="minutes",
+        help="How long an access token works before the AI tool must refresh it, in minutes.",
+    ),
+    Setting(
+        "refresh_token_days",
+        int,
+        90,
+        1,
+        3650,
+        label="Refresh token lifetime",
+        unit="days",
+        help="How long an AI tool stays signed in without being used, in days. Some hosted tools rarely "
+        "refresh, so a long lifetime avoids surprise sign-outs.",
+    ),
+    Setting(
+        "refresh_grace_seconds",
+        int,
+        60,
+        0,
+        3600,
+        label="Refresh grace window",
+        unit="seconds",
+        help="After a refresh token is used, the previous one keeps working for this many seconds, because AI "
+        "tools sometimes retry a refresh whose answer they lost. A reuse after the window signs the tool "
+        "out everywhere.",
+    ),
+    Setting(
+        "family_max_days",
+        int,
+        365,
+        1,
+        3650,
+        label="Maximum sign-in lifetime",
+        unit="days",
+        help="However often a tool refreshes, it must sign in again after this many days.",
+    ),
+    Setting(
+        "code_seconds",
+        int,
+        300,
+        30,
+        600,
+        label="Authorization code lifetime",
+        unit="seconds",
+        help="How long the one-time code handed to the tool after consent stays valid (at most 600 seconds).",
+    ),
+    Setting(
+        "registration_enabled",
+        bool,
+        True,
+        label="Let AI tools register themselves",
+        help="Tools such as claude.ai and ChatGPT register themselves the first time a user connects them "
+        "(OAuth dynamic client registration). Turn this off to allow only connections an administrator "
+        "created with Custom OAuth.",
+    ),
+    Setting(
+        "metadata_documents_enabled",
+        bool,
+        True,
+        label="Accept client metadata documents",
+        help="Tools such as Claude Code identify themselves with a web address that describes them (a client "
+        "ID metadata document) instead of registering.",
+    ),
+    Setting(
+        "pkce_exempt_hosts",
+        str,
+        "chatgpt.com",
+        label="Hosts that may skip PKCE",
+        help="Redirect hosts whose tools are allowed to omit PKCE (ChatGPT connectors do). Separate several "
+        "hosts with commas. Leave empty to require PKCE from every tool.",
+    ),
+    Setting(
+        "unused_client_days",
+        int,
+        30,
+        1,
+        3650,
+        label="Remove unused self-registered tools after",
+        unit="days",
+        help="Tools that registered themselves but were never used are removed after this many days.",
+    ),
+    Setting(
+        "registrations_per_hour",
+        int,
+        300,
+        0,
+        100000,
+        label="New registrations per hour from one address",
+        help="How many new tools may register themselves from one network address in an hour. Vendor clouds "
+        "(claude.ai, ChatGPT) and office networks share one address between many people; a tool "
+        "registering again with the same details gets its earlier registration back and is not counted. 0 "
+        "means no limit.",
+    ),
+    Setting(
+        "client_auth_failures",
+        int,
+        10,
+        0,
+        10000,
+        label="Failed client sign-ins per client and address",
+        unit="5 minutes",
+        help="After this many failed client authentications of one tool from one address in 5 minutes, that "
+        "tool is refused from that address until the 5 minutes are over. Other tools, and the same tool "
+        "elsewhere, are not affected. 0 means no limit.",
+    ),
+    Setting(
+        "metadata_fetches_per_ip",
+        int,
+        20,
+        0,
+        10000,
+        label="Client metadata documents fetched for one address",
+        unit="10 minutes",
+        help="How many client metadata documents requests from one network address may make Odoo download in "
+        "10 minutes, before anyone signs in. A document or a failure fetched recently is answered from "
+        "memory and not counted. 0 means no limit.",
+    ),
+    Setting(
+        "default_rate_limit",
+        int,
+        120,
+        0,
+        100000,
+        label="Default rate limit",
+        unit="calls per minute",
+        help="Calls per minute allowed for each user of each connection unless the connection sets its own "
+        "limit. 0 means no limit.",
+    ),
+    Setting(
+        "audit_retention_days",
+        int,
+        90,
+        1,
+        3650,
+        label="Keep the audit log for",
+        unit="days",
+        help="Audit log entries older than this many days are deleted every night.",
+    ),
+    Setting(
+        "allowed_origins",
+        str,
+        "",
+        label="Browser origins allowed to call",
+        help="Web pages that may call the MCP endpoint from a browser (scheme://host[:port], separated by "
+        "commas). Tools that call from a server (claude.ai, ChatGPT) or a desktop application need no "
+        "entry.",
+    ),
+    Setting(
+        "trusted_proxies",
+        str,
+        "127.0.0.1, ::1",
+        label="Trusted proxies",
+        help="In proxy mode, the client address is taken from X-Forwarded-For only when the request comes from "
+        "one of these addresses or networks (your reverse proxy). Separate entries with commas.",
+    ),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -126,16 +285,13 @@ def split_networks(text):
 
 
 @functools.lru_cache(maxsize=16)
-def _proxy_policy(text):
-    return core.Policy(json.dumps({"ip_allowlist": split_networks(text)}))
+def _proxy_allowlist(text):
+    return core.IpAllowlist(split_networks(text))
 
 
 def is_trusted_proxy(env, address):
     """Whether forwarded headers from this peer may be believed (proxy mode)."""
-    text = get(env, "trusted_proxies")
-    if not split_networks(text):
-        return False
     try:
-        return _proxy_policy(text).allows_ip(address)
+        return _proxy_allowlist(get(env, "trusted_proxies")).contains(address)
     except core.McpCoreError:
         return False

@@ -229,14 +229,15 @@ class OdooBackend:
         return [tool.definition() for tool in registry.ordered() if self._decision(tool).outcome != "deny"]
 
     def _decision(self, tool, model=None):
-        """The connection's policy on one use of ``tool`` (on ``model``, for tools that touch one)."""
-        return self.policy.evaluate(
+        """The connection's policy on one use of ``tool`` (on ``model``, for tools that touch one).
+        The network rule is not evaluated again: ``_precheck`` admitted the client's address once
+        for the whole request."""
+        return self.policy.evaluate_admitted(
             tool=tool.name,
             required_scope=tool.scope,
             granted_scopes=list(self.scopes),
             model=model if tool.operation else None,
             operation=tool.operation,
-            client_ip=self.client_ip,
         )
 
     def _gate(self, tool, model=None):

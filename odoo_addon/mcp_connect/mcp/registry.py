@@ -5,12 +5,12 @@ to a model (for the connection policy), and all four annotation hints explicitly
 (OpenAI's app review rejects tools that leave them unset).
 """
 
-import re
 from dataclasses import dataclass, field
+
+import mcp_connect_core as core
 
 from ..oauth import scopes as scope_rules
 
-NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 TOOLS = {}
 
 
@@ -67,7 +67,8 @@ def tool(
     idempotent=True,
     open_world=False,
 ):
-    if not NAME.match(name):
+    # The rule policy documents are checked by: a tool a policy could not name is not declared.
+    if not core.is_tool_name(name):
         raise ValueError(f"invalid tool name {name!r}")
     if input_schema.get("type") != "object" or output_schema.get("type") != "object":
         raise ValueError(f"{name}: input and output schemas must be object schemas")

@@ -7,6 +7,7 @@ from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import UserError, ValidationError
 
 from .. import compat, config
+from ..oauth import redirect_uris as redirect_uri_rules
 from ..oauth import scopes as scope_rules
 from ..oauth.storage import CUSTOM, DYNAMIC, METADATA_DOCUMENT, PERSONAL
 from ..tools.methods import refusal as method_refusal
@@ -285,18 +286,17 @@ class McpConnection(models.Model):
             if connection.connection_type == "personal":
                 continue
             registered, prefixes = connection._redirect_rules()
-            kind = CLIENT_KINDS[connection.connection_type]
+            entries = registered + [prefix + redirect_uri_rules.PREFIX_MARK for prefix in prefixes]
+            kind, custom = CLIENT_KINDS[connection.connection_type], connection.connection_type == "custom"
             problems = []
-            for uri in registered:
-                try:
-                    core.validate_redirect_uri(uri, client_kind=kind)
-                except core.InvalidRedirectUriError as error:
-                    problems.append(f"{uri}: {error}")
-            for prefix in prefixes:
-                try:
-                    core.validate_redirect_prefix(prefix)
-                except core.InvalidRedirectUriError:
-                    problems.append(_("%(uri)s*: a prefix must be an https address ending with /", uri=prefix))
+            # A loop, not a comprehension: _() finds the language in the calling frame.
+            for problem in redirect_uri_rules.problems(entries, client_kind=kind, prefixes=custom):
+                if problem.prefix:
+                    problems.append(
+                        _("%(uri)s*: a prefix must be an https address ending with /", uri=problem.entry[:-1])
+                    )
+                else:
+                    problems.append(f"{problem.entry}: {problem.error}")
             if problems:
                 raise ValidationError(_("Some redirect URIs cannot be used:\n%s", "\n".join(problems)))
             if connection.connection_type == "custom" and not registered and not prefixes:

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import mcp_connect_core as core
 
+from . import redirect_uris as redirect_uri_rules
 from .storage import METADATA_DOCUMENT
 
 MAX_BYTES = 5 * 1024
@@ -303,13 +304,11 @@ def validate(url, document, max_age=DEFAULT_MAX_AGE):
     redirect_uris = document.get("redirect_uris")
     if not isinstance(redirect_uris, list) or not redirect_uris or len(redirect_uris) > 20:
         raise MetadataDocumentError("The client metadata document must list between 1 and 20 redirect_uris.")
-    for uri in redirect_uris:
-        if not isinstance(uri, str):
-            raise MetadataDocumentError("redirect_uris must be strings.")
-        try:
-            core.validate_redirect_uri(uri, client_kind=METADATA_DOCUMENT)
-        except core.InvalidRedirectUriError as error:
-            raise MetadataDocumentError(f"Redirect URI refused: {error}") from error
+    if not all(isinstance(uri, str) for uri in redirect_uris):
+        raise MetadataDocumentError("redirect_uris must be strings.")
+    refused = redirect_uri_rules.problems(redirect_uris, client_kind=METADATA_DOCUMENT)
+    if refused:
+        raise MetadataDocumentError(f"Redirect URI refused: {refused[0].error}") from refused[0].error
     method = document.get("token_endpoint_auth_method", "none")
     if method != "none":
         raise MetadataDocumentError("Only public clients (token_endpoint_auth_method none) are supported.")

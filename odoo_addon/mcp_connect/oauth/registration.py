@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import mcp_connect_core as core
 
+from . import redirect_uris as redirect_uri_rules
 from . import scopes as scope_rules
 from .errors import AccessDenied, InvalidClientMetadata, InvalidRedirectUri, TooManyRequests
 from .storage import DYNAMIC, Registration, epoch
@@ -69,11 +70,10 @@ def validate(metadata):
         raise InvalidRedirectUri("redirect_uris must list at least one redirect URI.")
     if len(redirect_uris) > MAX_REDIRECT_URIS:
         raise InvalidRedirectUri(f"At most {MAX_REDIRECT_URIS} redirect URIs may be registered.")
-    for uri in redirect_uris:
-        try:
-            core.validate_redirect_uri(uri, client_kind=DYNAMIC)
-        except core.InvalidRedirectUriError as error:
-            raise InvalidRedirectUri(f"{uri[:200]}: {error}") from error
+    refused = redirect_uri_rules.problems(redirect_uris, client_kind=DYNAMIC)
+    if refused:
+        first = refused[0]
+        raise InvalidRedirectUri(f"{first.entry[:200]}: {first.error}") from first.error
     grant_types = _string_list(metadata, "grant_types", ["authorization_code"])
     unsupported = [g for g in grant_types if g not in ALLOWED_GRANT_TYPES]
     if unsupported or "authorization_code" not in grant_types:

@@ -6,6 +6,7 @@ from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import AccessError, UserError
 
 from .. import config
+from ..oauth import redirect_uris as redirect_uri_rules
 from ..storage import server_urls
 
 
@@ -129,14 +130,10 @@ class McpConnectWizard(models.TransientModel):
         if not lines:
             return [_("Enter at least one redirect URI (the address the tool receives the sign-in at).")]
         problems = []
-        for number, line in enumerate(lines, start=1):
-            try:
-                if line.endswith("*"):
-                    core.validate_redirect_prefix(line[:-1])
-                else:
-                    core.validate_redirect_uri(line, client_kind="custom")
-            except core.InvalidRedirectUriError as error:
-                problems.append(_("Line %(number)s (%(uri)s): %(error)s", number=number, uri=line, error=str(error)))
+        # A loop, not a comprehension: _() finds the language in the calling frame.
+        for problem in redirect_uri_rules.problems(lines, client_kind="custom", prefixes=True):
+            number, uri, error = problem.position, problem.entry, str(problem.error)
+            problems.append(_("Line %(number)s (%(uri)s): %(error)s", number=number, uri=uri, error=error))
         return problems
 
     @check_identity

@@ -196,10 +196,20 @@ fn check_name(kind: &str, name: &str, extra: fn(u8) -> bool) -> Result<()> {
     }
 }
 
+fn is_tool_name_byte(b: u8) -> bool {
+    matches!(b, b'_' | b'-' | b'.')
+}
+
+/// Whether `name` is a valid MCP tool name: `[A-Za-z0-9_.-]{1,128}`. The one
+/// definition of the rule, for policy documents here and tool definitions in Python.
+#[must_use]
+pub fn is_tool_name(name: &str) -> bool {
+    check_name("tool", name, is_tool_name_byte).is_ok()
+}
+
 fn tool_names(names: Vec<String>) -> Result<HashSet<String>> {
     for name in &names {
-        // MCP tool names: [A-Za-z0-9_.-]{1,128}.
-        check_name("tool", name, |b| matches!(b, b'_' | b'-' | b'.'))?;
+        check_name("tool", name, is_tool_name_byte)?;
     }
     Ok(names.into_iter().collect())
 }
@@ -272,13 +282,17 @@ impl Policy {
     /// model, operation, approval) so the same call always gets the same answer.
     #[must_use]
     pub fn evaluate(&self, call: &Call<'_>) -> Decision {
-        if !self.ip_allowlist.is_empty()
-            && !call
-                .client_ip
-                .is_some_and(|ip| ip::contains_any(&self.ip_allowlist, ip))
-        {
+        if !self.allows_ip(call.client_ip) {
             return Decision::Deny(DenyReason::IpNotAllowed);
         }
+        self.evaluate_admitted(call)
+    }
+
+    /// Evaluate a call whose client address the caller has already checked with
+    /// [`Policy::allows_ip`] (once per request): every rule but the network one, in
+    /// the order of [`Policy::evaluate`]; `call.client_ip` is not read.
+    #[must_use]
+    pub fn evaluate_admitted(&self, call: &Call<'_>) -> Decision {
         let scope_granted = call.granted_scopes.contains(&call.required_scope)
             && self
                 .allowed_scopes
@@ -532,6 +546,35 @@ mod tests {
     }
 
     #[test]
+    fn admitted_calls_skip_only_the_network_rule() {
+        let policy = Policy::compile(
+            r#"{"ip_allowlist": ["10.0.0.0/8"], "allowed_tools": ["search_records"], "approval_tools": ["search_records"]}"#,
+        )
+        .unwrap();
+        let scopes = ["mcp:read"];
+        let call = |tool, client_ip| Call {
+            tool,
+            model: None,
+            operation: None,
+            client_ip,
+            granted_scopes: &scopes,
+            required_scope: "mcp:read",
+        };
+        assert_eq!(
+            policy.evaluate(&call("search_records", None)),
+            Decision::Deny(DenyReason::IpNotAllowed)
+        );
+        assert_eq!(
+            policy.evaluate_admitted(&call("search_records", None)),
+            Decision::NeedsApproval
+        );
+        assert_eq!(
+            policy.evaluate_admitted(&call("whoami", None)),
+            Decision::Deny(DenyReason::ToolNotAllowed("whoami".into()))
+        );
+    }
+
+    #[test]
     fn model_checks_without_operation() {
         let policy = Policy::compile(r#"{"allowed_models": {"res.partner": ["read"]}}"#).unwrap();
         assert!(policy.allows_model("res.partner", None));
@@ -540,6 +583,16 @@ mod tests {
         assert!(!policy.allows_model("sale.order", None));
         assert!(policy.allows_ip(None));
         assert!(!policy.needs_approval("search_records"));
+    }
+
+    #[test]
+    fn tool_names_follow_the_mcp_syntax() {
+        for name in ["search_records", "a", "vendor.tool-2", &"x".repeat(128)] {
+            assert!(is_tool_name(name), "{name}");
+        }
+        for name in ["", "bad name", "tool/x", "é", &"x".repeat(129)] {
+            assert!(!is_tool_name(name), "{name}");
+        }
     }
 
     #[test]

@@ -8,162 +8,40 @@
 
 use std::net::IpAddr;
 
+use ipnet::IpNet;
+
 use primitives::error::Error;
 use primitives::policy::{self, Operation};
 use primitives::redirect::ClientKind;
 use primitives::token::TokenKind;
 use primitives::{ip, pkce, redirect, secret, token};
-use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyTuple, PyType};
 
-/// The exception classes, created once at import. Each has a `(base, ...)` list so a
-/// class can be both an `McpCoreError` and a `ValueError` where callers expect one.
-const EXCEPTIONS: [(&str, &[&str], &str); 20] = [
-    (
-        "McpCoreError",
-        &["Exception"],
-        "Base class of every error raised by mcp_connect_core.",
-    ),
-    (
-        "TokenError",
-        &["McpCoreError", "ValueError"],
-        "A presented token was refused.",
-    ),
-    (
-        "MalformedTokenError",
-        &["TokenError"],
-        "Not a token this server could have minted (length, alphabet, prefix or checksum).",
-    ),
-    (
-        "WrongTokenKindError",
-        &["TokenError"],
-        "A well-formed token of another kind (a refresh token used as an access token).",
-    ),
-    (
-        "PkceError",
-        &["McpCoreError"],
-        "PKCE (RFC 7636) refused the request.",
-    ),
-    (
-        "InvalidVerifierError",
-        &["PkceError", "ValueError"],
-        "The code_verifier does not follow RFC 7636 section 4.1.",
-    ),
-    (
-        "InvalidChallengeError",
-        &["PkceError", "ValueError"],
-        "The code_challenge is not a base64url SHA-256.",
-    ),
-    (
-        "UnsupportedChallengeMethodError",
-        &["PkceError", "ValueError"],
-        "Only S256 is accepted; plain is refused.",
-    ),
-    (
-        "PkceMismatchError",
-        &["PkceError"],
-        "The code_verifier does not match the code_challenge.",
-    ),
-    (
-        "SecretError",
-        &["McpCoreError"],
-        "Client secret verification failed.",
-    ),
-    (
-        "InvalidSecretHashError",
-        &["SecretError", "ValueError"],
-        "The stored hash is not an acceptable argon2id PHC string.",
-    ),
-    (
-        "SecretMismatchError",
-        &["SecretError"],
-        "The presented secret is wrong.",
-    ),
-    (
-        "RedirectUriError",
-        &["McpCoreError", "ValueError"],
-        "A redirect URI was refused.",
-    ),
-    (
-        "InvalidRedirectUriError",
-        &["RedirectUriError"],
-        "The URI can never be registered; `.problem` says which rule it breaks.",
-    ),
-    (
-        "RedirectUriMismatchError",
-        &["RedirectUriError"],
-        "The URI matches none registered for the client.",
-    ),
-    (
-        "PolicyError",
-        &["McpCoreError", "ValueError"],
-        "A connection policy could not be compiled.",
-    ),
-    (
-        "InvalidPolicyError",
-        &["PolicyError"],
-        "Malformed policy document.",
-    ),
-    (
-        "InvalidCidrError",
-        &["PolicyError"],
-        "An IP allowlist entry is not an address or network; `.line` and `.entry` say which.",
-    ),
-    (
-        "InvalidIpAddressError",
-        &["McpCoreError", "ValueError"],
-        "Not an IPv4 or IPv6 address.",
-    ),
-    (
-        "ForbiddenAddressError",
-        &["McpCoreError", "ValueError"],
-        "An outbound fetch target in a loopback, private or otherwise reserved range.",
-    ),
-];
-
-static EXCEPTION_TYPES: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
-
-fn exception_types(py: Python<'_>) -> PyResult<&Vec<Py<PyType>>> {
-    EXCEPTION_TYPES.get_or_try_init(py, || {
-        let builtin_type = py.get_type::<PyType>();
-        let mut created: Vec<Py<PyType>> = Vec::with_capacity(EXCEPTIONS.len());
-        for (name, bases, doc) in EXCEPTIONS {
-            let base_types = bases
-                .iter()
-                .map(|base| match *base {
-                    "Exception" => Ok(py.get_type::<PyException>().into_any()),
-                    "ValueError" => Ok(py.get_type::<PyValueError>().into_any()),
-                    other => {
-                        let index = EXCEPTIONS
-                            .iter()
-                            .position(|(n, _, _)| *n == other)
-                            .ok_or_else(|| {
-                                PyValueError::new_err(format!("unknown base {other}"))
-                            })?;
-                        Ok(created[index].bind(py).clone().into_any())
-                    }
-                })
-                .collect::<PyResult<Vec<_>>>()?;
-            let namespace = PyDict::new(py);
-            namespace.set_item("__doc__", doc)?;
-            namespace.set_item("__module__", "mcp_connect_core")?;
-            let class = builtin_type
-                .call1((name, PyTuple::new(py, base_types)?, namespace))?
-                .cast_into::<PyType>()?;
-            created.push(class.unbind());
-        }
-        Ok(created)
-    })
-}
-
-fn exception<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyType>> {
-    let index = EXCEPTIONS
-        .iter()
-        .position(|(n, _, _)| *n == name)
-        .expect("every raised exception is declared");
-    Ok(exception_types(py)?[index].bind(py).clone())
+/// The exception classes, defined in Python (`mcp_connect_core/exceptions.py`) and
+/// imported here, so the hierarchy, the documentation and the attributes each error
+/// carries are written once, in the language that uses them.
+mod exceptions {
+    pyo3::import_exception!(mcp_connect_core.exceptions, McpCoreError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, TokenError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, MalformedTokenError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, WrongTokenKindError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, PkceError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, InvalidVerifierError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, InvalidChallengeError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, UnsupportedChallengeMethodError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, PkceMismatchError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, SecretError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, InvalidSecretHashError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, SecretMismatchError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, RedirectUriError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, InvalidRedirectUriError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, RedirectUriMismatchError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, PolicyError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, InvalidPolicyError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, InvalidCidrError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, InvalidIpAddressError);
+    pyo3::import_exception!(mcp_connect_core.exceptions, ForbiddenAddressError);
 }
 
 /// The one mapping from core errors to Python exceptions.
@@ -177,40 +55,30 @@ impl From<Error> for CoreError {
 
 impl From<CoreError> for PyErr {
     fn from(CoreError(error): CoreError) -> PyErr {
-        Python::attach(|py| {
-            let name = match &error {
-                Error::MalformedToken => "MalformedTokenError",
-                Error::WrongTokenKind { .. } => "WrongTokenKindError",
-                Error::InvalidVerifier => "InvalidVerifierError",
-                Error::InvalidChallenge => "InvalidChallengeError",
-                Error::UnsupportedChallengeMethod => "UnsupportedChallengeMethodError",
-                Error::PkceMismatch => "PkceMismatchError",
-                Error::InvalidSecretHash => "InvalidSecretHashError",
-                Error::SecretMismatch => "SecretMismatchError",
-                Error::InvalidRedirectUri(_) => "InvalidRedirectUriError",
-                Error::RedirectUriMismatch => "RedirectUriMismatchError",
-                Error::InvalidPolicy(_) => "InvalidPolicyError",
-                Error::InvalidCidr { .. } => "InvalidCidrError",
-                Error::InvalidIpAddress => "InvalidIpAddressError",
-                Error::ForbiddenAddress(_) => "ForbiddenAddressError",
-            };
-            let build = || -> PyResult<PyErr> {
-                let class = exception(py, name)?;
-                let instance = class.call1((error.to_string(),))?;
-                match &error {
-                    Error::InvalidRedirectUri(problem) => {
-                        instance.setattr("problem", problem.code())?;
-                    }
-                    Error::InvalidCidr { line, entry } => {
-                        instance.setattr("line", *line)?;
-                        instance.setattr("entry", entry.as_str())?;
-                    }
-                    _ => {}
-                }
-                Ok(PyErr::from_value(instance))
-            };
-            build().unwrap_or_else(|err| err)
-        })
+        use exceptions as e;
+        let message = error.to_string();
+        match error {
+            Error::MalformedToken => e::MalformedTokenError::new_err(message),
+            Error::WrongTokenKind { .. } => e::WrongTokenKindError::new_err(message),
+            Error::InvalidVerifier => e::InvalidVerifierError::new_err(message),
+            Error::InvalidChallenge => e::InvalidChallengeError::new_err(message),
+            Error::UnsupportedChallengeMethod => {
+                e::UnsupportedChallengeMethodError::new_err(message)
+            }
+            Error::PkceMismatch => e::PkceMismatchError::new_err(message),
+            Error::InvalidSecretHash => e::InvalidSecretHashError::new_err(message),
+            Error::SecretMismatch => e::SecretMismatchError::new_err(message),
+            Error::InvalidRedirectUri(problem) => {
+                e::InvalidRedirectUriError::new_err((message, problem.code()))
+            }
+            Error::RedirectUriMismatch => e::RedirectUriMismatchError::new_err(message),
+            Error::InvalidPolicy(_) => e::InvalidPolicyError::new_err(message),
+            Error::InvalidCidr { line, entry } => {
+                e::InvalidCidrError::new_err((message, line, entry))
+            }
+            Error::InvalidIpAddress => e::InvalidIpAddressError::new_err(message),
+            Error::ForbiddenAddress(_) => e::ForbiddenAddressError::new_err(message),
+        }
     }
 }
 
@@ -342,6 +210,45 @@ fn check_public_address(address: &str) -> CoreResult<()> {
     Ok(ip::check_public(ip::parse_address(address)?)?)
 }
 
+/// Whether `name` is a valid MCP tool name (`[A-Za-z0-9_.-]{1,128}`), the rule
+/// policy documents are checked against.
+#[pyfunction]
+fn is_tool_name(name: &str) -> bool {
+    policy::is_tool_name(name)
+}
+
+/// A parsed IP allowlist (addresses and CIDR networks), for membership tests.
+#[pyclass(frozen, module = "mcp_connect_core")]
+struct IpAllowlist {
+    networks: Vec<IpNet>,
+}
+
+#[pymethods]
+impl IpAllowlist {
+    #[new]
+    fn new(entries: Vec<String>) -> CoreResult<Self> {
+        Ok(Self {
+            networks: ip::parse_networks(entries.iter().map(String::as_str))?,
+        })
+    }
+
+    /// Whether `address` is inside one of the networks; an unknown (`None`) or
+    /// unparseable address is not.
+    #[pyo3(signature = (address))]
+    fn contains(&self, address: Option<&str>) -> bool {
+        client_address(address).is_some_and(|ip| ip::contains_any(&self.networks, ip))
+    }
+
+    fn __len__(&self) -> usize {
+        self.networks.len()
+    }
+
+    fn __repr__(&self) -> String {
+        let networks: Vec<String> = self.networks.iter().map(ToString::to_string).collect();
+        format!("IpAllowlist({networks:?})")
+    }
+}
+
 /// The result of `Policy.evaluate`.
 #[pyclass(frozen, module = "mcp_connect_core")]
 struct Decision {
@@ -378,6 +285,28 @@ impl Decision {
     }
 }
 
+impl From<policy::Decision> for Decision {
+    fn from(decision: policy::Decision) -> Self {
+        match decision {
+            policy::Decision::Allow => Self {
+                outcome: "allow",
+                reason: None,
+                message: None,
+            },
+            policy::Decision::NeedsApproval => Self {
+                outcome: "needs_approval",
+                reason: None,
+                message: None,
+            },
+            policy::Decision::Deny(reason) => Self {
+                outcome: "deny",
+                reason: Some(reason.code()),
+                message: Some(reason.message()),
+            },
+        }
+    }
+}
+
 fn operation(name: Option<&str>) -> PyResult<Option<Operation>> {
     name.map(|n| {
         Operation::from_name(n).ok_or_else(|| {
@@ -390,6 +319,28 @@ fn operation(name: Option<&str>) -> PyResult<Option<Operation>> {
 fn client_address(client_ip: Option<&str>) -> Option<IpAddr> {
     // An address that does not parse is treated as unknown, which an allowlist refuses.
     client_ip.and_then(|text| ip::parse_address(text).ok())
+}
+
+/// Build the core's view of one call from the binding's arguments and decide it with `decide`.
+fn with_call(
+    tool: &str,
+    required_scope: &str,
+    granted_scopes: &[String],
+    model: Option<&str>,
+    operation: Option<&str>,
+    client_ip: Option<IpAddr>,
+    decide: impl FnOnce(&policy::Call<'_>) -> policy::Decision,
+) -> PyResult<Decision> {
+    let scopes: Vec<&str> = granted_scopes.iter().map(String::as_str).collect();
+    let call = policy::Call {
+        tool,
+        model,
+        operation: self::operation(operation)?,
+        client_ip,
+        granted_scopes: &scopes,
+        required_scope,
+    };
+    Ok(Decision::from(decide(&call)))
 }
 
 /// A compiled connection policy.
@@ -418,32 +369,37 @@ impl Policy {
         operation: Option<&str>,
         client_ip: Option<&str>,
     ) -> PyResult<Decision> {
-        let scopes: Vec<&str> = granted_scopes.iter().map(String::as_str).collect();
-        let call = policy::Call {
+        let client_ip = client_address(client_ip);
+        with_call(
             tool,
-            model,
-            operation: self::operation(operation)?,
-            client_ip: client_address(client_ip),
-            granted_scopes: &scopes,
             required_scope,
-        };
-        Ok(match self.inner.evaluate(&call) {
-            policy::Decision::Allow => Decision {
-                outcome: "allow",
-                reason: None,
-                message: None,
-            },
-            policy::Decision::NeedsApproval => Decision {
-                outcome: "needs_approval",
-                reason: None,
-                message: None,
-            },
-            policy::Decision::Deny(reason) => Decision {
-                outcome: "deny",
-                reason: Some(reason.code()),
-                message: Some(reason.message()),
-            },
-        })
+            &granted_scopes,
+            model,
+            operation,
+            client_ip,
+            |call| self.inner.evaluate(call),
+        )
+    }
+
+    /// Evaluate one call of a request whose address already passed `allows_ip`.
+    #[pyo3(signature = (*, tool, required_scope, granted_scopes, model = None, operation = None))]
+    fn evaluate_admitted(
+        &self,
+        tool: &str,
+        required_scope: &str,
+        granted_scopes: Vec<String>,
+        model: Option<&str>,
+        operation: Option<&str>,
+    ) -> PyResult<Decision> {
+        with_call(
+            tool,
+            required_scope,
+            &granted_scopes,
+            model,
+            operation,
+            None,
+            |call| self.inner.evaluate_admitted(call),
+        )
     }
 
     /// Whether the tool is allowed at all.
@@ -473,9 +429,13 @@ impl Policy {
 #[pyo3(name = "_native")]
 fn init_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = module.py();
-    for ((name, _, _), class) in EXCEPTIONS.iter().zip(exception_types(py)?) {
-        module.add(*name, class.bind(py))?;
+    // Re-exported under their old home too: `mcp_connect_core._native.TokenError` keeps working.
+    let classes = py.import("mcp_connect_core.exceptions")?;
+    for name in classes.getattr("__all__")?.extract::<Vec<String>>()? {
+        module.add(name.as_str(), classes.getattr(name.as_str())?)?;
     }
+    module.add_class::<IpAllowlist>()?;
+    module.add_function(wrap_pyfunction!(is_tool_name, module)?)?;
     module.add_class::<Policy>()?;
     module.add_class::<Decision>()?;
     module.add_function(wrap_pyfunction!(mint_token, module)?)?;

@@ -1,10 +1,11 @@
 """Security primitives of MCP Connect for Odoo, implemented in Rust.
 
-Signatures and documentation are in ``_native.pyi``. Verification functions raise
-instead of returning a boolean, so a forgotten check cannot pass silently.
+Signatures and documentation are in ``_native.pyi``; the exceptions are defined in
+``exceptions.py`` and raised from Rust. Verification functions raise instead of
+returning a boolean, so a forgotten check cannot pass silently.
 """
 
-from mcp_connect_core._native import (
+from mcp_connect_core.exceptions import (
     McpCoreError,
     TokenError,
     MalformedTokenError,
@@ -25,6 +26,8 @@ from mcp_connect_core._native import (
     InvalidCidrError,
     InvalidIpAddressError,
     ForbiddenAddressError,
+)
+from mcp_connect_core._native import (
     mint_token,
     digest_token,
     parse_token,
@@ -40,8 +43,10 @@ from mcp_connect_core._native import (
     normalize_ip,
     parse_ip_allowlist,
     check_public_address,
+    is_tool_name,
     Decision,
     Policy,
+    IpAllowlist,
     TOKEN_KINDS,
     __version__,
 )
@@ -56,6 +61,7 @@ __all__ = [
     "InvalidRedirectUriError",
     "InvalidSecretHashError",
     "InvalidVerifierError",
+    "IpAllowlist",
     "MalformedTokenError",
     "McpCoreError",
     "PkceError",
@@ -74,6 +80,7 @@ __all__ = [
     "check_public_address",
     "digest_token",
     "hash_secret",
+    "is_tool_name",
     "match_redirect_uri",
     "mint_token",
     "normalize_ip",

@@ -8,6 +8,29 @@ token, verifier or secret.
 
 from typing import Final, Literal, Sequence, final
 
+from mcp_connect_core.exceptions import (
+    McpCoreError as McpCoreError,
+    TokenError as TokenError,
+    MalformedTokenError as MalformedTokenError,
+    WrongTokenKindError as WrongTokenKindError,
+    PkceError as PkceError,
+    InvalidVerifierError as InvalidVerifierError,
+    InvalidChallengeError as InvalidChallengeError,
+    UnsupportedChallengeMethodError as UnsupportedChallengeMethodError,
+    PkceMismatchError as PkceMismatchError,
+    SecretError as SecretError,
+    InvalidSecretHashError as InvalidSecretHashError,
+    SecretMismatchError as SecretMismatchError,
+    RedirectUriError as RedirectUriError,
+    InvalidRedirectUriError as InvalidRedirectUriError,
+    RedirectUriMismatchError as RedirectUriMismatchError,
+    PolicyError as PolicyError,
+    InvalidPolicyError as InvalidPolicyError,
+    InvalidCidrError as InvalidCidrError,
+    InvalidIpAddressError as InvalidIpAddressError,
+    ForbiddenAddressError as ForbiddenAddressError,
+)
+
 _TokenKind = Literal["access", "refresh", "code", "client_secret", "personal", "client_id"]
 _ClientKind = Literal["custom", "dynamic", "metadata_document"]
 _Operation = Literal["read", "create", "write", "delete", "call"]
@@ -35,6 +58,7 @@ __all__ = [
     "ForbiddenAddressError",
     "Policy",
     "Decision",
+    "IpAllowlist",
     "mint_token",
     "digest_token",
     "parse_token",
@@ -50,91 +74,13 @@ __all__ = [
     "normalize_ip",
     "parse_ip_allowlist",
     "check_public_address",
+    "is_tool_name",
     "TOKEN_KINDS",
     "__version__",
 ]
 
 TOKEN_KINDS: Final[list[_TokenKind]]
 __version__: Final[str]
-
-class McpCoreError(Exception):
-    """Base class of every error raised by mcp_connect_core."""
-
-class TokenError(McpCoreError, ValueError):
-    """A presented token was refused."""
-
-class MalformedTokenError(TokenError):
-    """Not a token this server could have minted (length, alphabet, prefix or checksum)."""
-
-class WrongTokenKindError(TokenError):
-    """A well-formed token of another kind (a refresh token used as an access token)."""
-
-class PkceError(McpCoreError):
-    """PKCE (RFC 7636) refused the request."""
-
-class InvalidVerifierError(PkceError, ValueError):
-    """The code_verifier does not follow RFC 7636 section 4.1."""
-
-class InvalidChallengeError(PkceError, ValueError):
-    """The code_challenge is not a base64url SHA-256."""
-
-class UnsupportedChallengeMethodError(PkceError, ValueError):
-    """Only S256 is accepted; plain is refused."""
-
-class PkceMismatchError(PkceError):
-    """The code_verifier does not match the code_challenge."""
-
-class SecretError(McpCoreError):
-    """Client secret verification failed."""
-
-class InvalidSecretHashError(SecretError, ValueError):
-    """The stored hash is not an acceptable argon2id PHC string."""
-
-class SecretMismatchError(SecretError):
-    """The presented secret is wrong."""
-
-class RedirectUriError(McpCoreError, ValueError):
-    """A redirect URI was refused."""
-
-class InvalidRedirectUriError(RedirectUriError):
-    """The URI can never be registered; ``problem`` says which rule it breaks."""
-
-    problem: Literal[
-        "not_absolute",
-        "illegal_characters",
-        "fragment",
-        "userinfo",
-        "dangerous_scheme",
-        "insecure_http",
-        "missing_host",
-        "custom_scheme_without_dot",
-        "custom_scheme_not_allowed",
-        "too_long",
-        "wildcard",
-    ]
-
-class RedirectUriMismatchError(RedirectUriError):
-    """The URI matches none registered for the client."""
-
-class PolicyError(McpCoreError, ValueError):
-    """A connection policy could not be compiled."""
-
-class InvalidPolicyError(PolicyError):
-    """Malformed policy document."""
-
-class InvalidCidrError(PolicyError):
-    """An IP allowlist entry is not an address or network."""
-
-    line: int
-    """1-based position of the bad entry."""
-    entry: str
-    """The bad entry as typed (at most 64 characters)."""
-
-class InvalidIpAddressError(McpCoreError, ValueError):
-    """Not an IPv4 or IPv6 address."""
-
-class ForbiddenAddressError(McpCoreError, ValueError):
-    """An outbound fetch target in a loopback, private or otherwise reserved range."""
 
 def mint_token(*, kind: _TokenKind) -> tuple[str, str]:
     """Mint a token of ``kind`` from 256 bits of OS randomness.
@@ -218,6 +164,23 @@ def check_public_address(address: str) -> None:
     translation ranges are refused, in their IPv4-mapped forms too.
     """
 
+def is_tool_name(name: str) -> bool:
+    """Whether ``name`` is a valid MCP tool name: ``[A-Za-z0-9_.-]{1,128}``.
+
+    The rule policy documents are checked against, for tool definitions too.
+    """
+
+@final
+class IpAllowlist:
+    """A parsed IP allowlist: addresses and CIDR networks, IPv4-mapped IPv6 unwrapped."""
+
+    def __new__(cls, entries: Sequence[str]) -> IpAllowlist:
+        """Parse ``entries`` (blank entries and ``#`` comments skipped). Raises InvalidCidrError."""
+    def contains(self, address: str | None) -> bool:
+        """Whether ``address`` is in one of the networks; ``None`` or an unparseable address is not."""
+    def __len__(self) -> int:
+        """The number of networks."""
+
 @final
 class Decision:
     """The result of :meth:`Policy.evaluate`."""
@@ -252,6 +215,19 @@ class Policy:
         """Evaluate one call: network, scope, tool, model, operation, then approval.
 
         A ``client_ip`` that does not parse counts as unknown, which an allowlist refuses.
+        """
+    def evaluate_admitted(
+        self,
+        *,
+        tool: str,
+        required_scope: str,
+        granted_scopes: Sequence[str],
+        model: str | None = None,
+        operation: _Operation | None = None,
+    ) -> Decision:
+        """Evaluate one call of a request whose client address already passed :meth:`allows_ip`.
+
+        Every rule of :meth:`evaluate` but the network one, which the caller checked once.
         """
     def allows_tool(self, tool: str) -> bool:
         """Whether the tool is allowed at all (for tools/list)."""
