@@ -46,7 +46,8 @@ $(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
 node-tools: $(NODE_STAMP) ## install the pinned Node 22, MCP Inspector and conformance suite (tools/node)
 # --------------------------------------------------------------------------------------------
 
-lint: wheel ## rustfmt, clippy (pedantic, warnings are errors), ruff, stubtest of the binding's stub
+lint: wheel ## no merge conflict markers, rustfmt, clippy (pedantic, warnings are errors), ruff, stubtest
+	@if git grep -InE '^(<<<<<<<|>>>>>>>)( |$$)' -- . ; then echo "merge conflict markers are left in the files above" >&2; exit 1; fi
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	$(VENV)/bin/ruff check odoo_addon tests tools
