@@ -1,4 +1,7 @@
-"""The flows of the clients in CLIENTS.md, each with its exact redirect URIs and habits, against live Odoo."""
+"""The flows of the clients README.rst lists (*Tested with*, *Clients*), against live Odoo.
+
+Each client with its exact redirect URIs and habits.
+"""
 
 import secrets
 from urllib.parse import urlencode

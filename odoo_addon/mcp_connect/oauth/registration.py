@@ -1,6 +1,6 @@
 """Dynamic client registration, RFC 7591 (deprecated by MCP 2026-07-28, still used by deployed clients).
 
-Accepts the bodies real clients send (CLIENTS.md): ``token_endpoint_auth_method``
+Accepts the bodies real clients send (README.rst, *Tested with*, *Clients*): ``token_endpoint_auth_method``
 absent means the RFC default ``client_secret_basic`` (a confidential client that gets
 a secret), ``none`` a public client. Redirect URIs follow the Rust rules for
 self-registered clients: exact https URIs, or http on loopback only; no custom schemes,

@@ -1,7 +1,7 @@
 """Scopes: ``mcp:read`` and ``mcp:write`` (which includes reading) for the MCP resource, and
 ``email`` for the user's address at the userinfo endpoint.
 
-Pinned behaviour for what clients send (CLIENTS.md):
+Pinned behaviour for what clients send (README.rst, *Tested with*, *Clients*):
 - no scope, or only unknown scopes: the default, everything the client may have;
 - unknown scopes (``claudeai``, ``mcp:tools``...) are ignored;
 - ``offline_access`` is accepted and only means "may get a refresh token";

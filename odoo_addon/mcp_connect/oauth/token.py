@@ -1,6 +1,6 @@
 """Token endpoint: RFC 6749 §3.2, §4.1.3, §4.4, §6; OAuth 2.1 §4.3; RFC 7636 §4.6; RFC 8707.
 
-Rules this module pins (SECURITY.md):
+Rules this module pins (docs/SECURITY.md, *Authorization codes*, *Refresh families*):
 - a code is consumed before it is checked; a second *valid* redemption revokes what
   the first one issued, an invalid replay revokes nothing;
 - a code or refresh token of another client is answered as if it did not exist;
