@@ -73,8 +73,7 @@ odoo-test: wheel ## the addon's Odoo test suite on Odoo 18.0 and 19.0, each in a
 	$(HARNESS) odoo-test
 
 e2e: wheel $(NODE_STAMP) ## end-to-end tests against live Odoo servers with real MCP/OAuth clients
-	@mkdir -p $(RESULTS)
-	$(VPY) -m pytest -q tests/e2e --junitxml=$(RESULTS)/e2e.xml
+	$(HARNESS) e2e
 
 test: ## everything CI runs: protocol, lint, Rust, binding, Odoo 18.0 + 19.0, end-to-end
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)

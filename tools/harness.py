@@ -639,6 +639,45 @@ def cmd_odoo_test(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_e2e(args) -> int:
+    """The end-to-end tests, one pytest process per Odoo version, side by side.
+
+    Each process starts its own servers and databases (named after the version) on the shared
+    PostgreSQL cluster, started here first so that neither process owns it. Output goes to
+    ``.run/results/e2e-<version>.log``, printed once both are done.
+    """
+    versions = selected_versions()
+    for version in versions:
+        OdooInstall.locate(version)
+    pg = PgCluster()
+    pg.start()
+    results = RUN / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    for stale in results.glob("e2e-*"):
+        stale.unlink()
+    runs = []
+    try:
+        for version in versions:
+            log = (results / f"e2e-{version}.log").open("w")
+            argv = [sys.executable, "-m", "pytest", "-q", "tests/e2e", f"--junitxml={results / f'e2e-{version}.xml'}"]
+            argv += args.pytest_args
+            environment = {**os.environ, "ODOO_VERSIONS": version}
+            say(f"end-to-end tests on Odoo {version} (log: {log.name})")
+            process = subprocess.Popen(argv, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+            runs.append((version, process, log))
+        codes = {version: process.wait() for version, process, _log in runs}
+    finally:
+        for _version, process, log in runs:
+            if process.poll() is None:
+                process.terminate()
+                process.wait()
+            log.close()
+        pg.release()
+    for version, _process, log in runs:
+        print(f"\n--- end-to-end, Odoo {version} ---\n" + Path(log.name).read_text()[-6000:], flush=True)
+    return 0 if all(code == 0 for code in codes.values()) else 1
+
+
 def _junit_counts(path: Path) -> tuple[int, int, int] | None:
     if not path.exists():
         return None
@@ -667,11 +706,9 @@ def cmd_summary(_args) -> int:
     else:
         rows.append(("Rust (cargo test)", "did not run"))
         ok = False
-    for label, name in (
-        ("Protocol layers", "protocol.xml"),
-        ("Python binding", "binding.xml"),
-        ("End-to-end", "e2e.xml"),
-    ):
+    suites = [("Protocol layers", "protocol.xml"), ("Python binding", "binding.xml")]
+    suites += [(f"End-to-end {version}", f"e2e-{version}.xml") for version in selected_versions()]
+    for label, name in suites:
         counts = _junit_counts(results / name)
         if counts is None:
             rows.append((label, "did not run"))
@@ -767,6 +804,9 @@ def main(argv: list[str] | None = None) -> int:
     pg = sub.add_parser("pg", help="start or stop the project's PostgreSQL cluster")
     pg.add_argument("action", choices=["start", "stop"])
     pg.set_defaults(func=cmd_pg)
+    e2e = sub.add_parser("e2e", help="run the end-to-end tests, one process per Odoo version, side by side")
+    e2e.add_argument("pytest_args", nargs="*", help="more pytest arguments (such as -k)")
+    e2e.set_defaults(func=cmd_e2e)
     sub.add_parser("demo", help="run Odoo with the addon on 127.0.0.1:$PORT").set_defaults(func=cmd_demo)
     sub.add_parser("demo-stop", help="stop a running demo").set_defaults(func=cmd_demo_stop)
     sub.add_parser("summary", help="print the counts of every suite make test ran").set_defaults(func=cmd_summary)
