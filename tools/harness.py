@@ -468,26 +468,15 @@ class OdooServer:
                 shutil.copytree(source, RUN / "filestore" / "filestore" / self.database, dirs_exist_ok=True)
             self._configure(config_parameters)
             return
-        (RUN / "logs").mkdir(parents=True, exist_ok=True)
-        argv = [
-            *self.odoo.base_args(self.pg, self.database, free_port()),
-            "-i",
-            MODULE,
-            "--stop-after-init",
-            "--max-cron-threads=0",
-            *self.odoo.demo_flags(self.with_demo),
-        ]
-        init_log = RUN / "logs" / f"odoo-init-{self.database}.log"
-        with init_log.open("w") as log:
-            result = subprocess.run(
-                argv, env=self.odoo.env(), stdout=log, stderr=subprocess.STDOUT, check=False, cwd=RUN
-            )
-        if result.returncode != 0 or _has_errors(init_log):
-            raise HarnessError(f"installing {MODULE} in {self.database} failed; see {init_log}")
+        self._install([MODULE], f"odoo-init-{self.database}.log", self.odoo.demo_flags(self.with_demo))
         self._configure(config_parameters)
 
     def install_modules(self, modules: list[str]) -> None:
         """Install more modules in the (existing) database, with no server left running."""
+        self._install(modules, f"odoo-install-{self.database}.log")
+
+    def _install(self, modules: list[str], log_name: str, extra_args: list[str] | tuple = ()) -> None:
+        """Run Odoo once to install ``modules``; fail on a non-zero exit or any logged error."""
         (RUN / "logs").mkdir(parents=True, exist_ok=True)
         argv = [
             *self.odoo.base_args(self.pg, self.database, free_port(), extra_addons=self.extra_addons),
@@ -495,8 +484,9 @@ class OdooServer:
             ",".join(modules),
             "--stop-after-init",
             "--max-cron-threads=0",
+            *extra_args,
         ]
-        log_path = RUN / "logs" / f"odoo-install-{self.database}.log"
+        log_path = RUN / "logs" / log_name
         with log_path.open("w") as log:
             result = subprocess.run(
                 argv, env=self.odoo.env(), stdout=log, stderr=subprocess.STDOUT, check=False, cwd=RUN

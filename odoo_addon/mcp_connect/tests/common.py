@@ -151,14 +151,19 @@ class McpHttpCase(HttpCase):
         self.assertEqual(answer.get("state"), params["state"])
         return verifier, params, answer["code"]
 
-    def exchange(self, client, code, verifier, params, secret=None, **extra):
-        data = {
+    @staticmethod
+    def code_request(code, verifier, params, **extra):
+        """The body of an authorization-code exchange for a code from ``obtain_code``."""
+        return {
             "grant_type": "authorization_code",
             "code": code,
             "redirect_uri": params["redirect_uri"],
             "code_verifier": verifier,
             **extra,
         }
+
+    def exchange(self, client, code, verifier, params, secret=None, **extra):
+        data = self.code_request(code, verifier, params, **extra)
         headers = None
         if client.client_type == "confidential":
             headers = self.basic(client.client_id, secret or self.secret)

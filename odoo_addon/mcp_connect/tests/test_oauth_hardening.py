@@ -1,8 +1,10 @@
 """What a self-registering client asked for is what it gets; hostile input changes nothing."""
 
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 import mcp_connect_core as core
+from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 
 from ..oauth import client_auth
@@ -33,6 +35,22 @@ class TestRegistrationIsHonoured(McpHttpCase):
             self.assertEqual(response.status_code, 400, response.text[:300])
             self.assertTrue(response.headers["Content-Type"].startswith("application/json"), response.headers)
             self.assertEqual(response.json()["error"], "invalid_redirect_uri", uri)
+        self.assert_no_browser_connection()
+
+    def test_a_connection_the_model_refuses_is_a_json_error_and_nothing_is_written(self):
+        # Whatever rule of the connection model a registration breaks, the tool reads RFC 7591 JSON,
+        # and the refused row does not survive in the request's transaction.
+        create = OdooStorage._create_registered
+
+        def refused_after_the_insert(storage, *args):
+            create(storage, *args)
+            raise ValidationError("A rule of the connection model refused this client.")
+
+        with patch.object(OdooStorage, "_create_registered", refused_after_the_insert):
+            response = self.register(CLAUDE)
+        self.assertEqual(response.status_code, 400, response.text[:300])
+        self.assertEqual(response.json()["error"], "invalid_client_metadata")
+        self.assertIn("refused this client", response.json()["error_description"])
         self.assert_no_browser_connection()
 
     def test_a_prefix_line_on_a_self_registered_connection_matches_nothing(self):
@@ -96,12 +114,7 @@ class TestRegistrationIsHonoured(McpHttpCase):
         connection = self.connection(body)
         self.assertEqual(connection.token_endpoint_auth_method, method)
         verifier, params, code = self.obtain_code(connection)
-        data = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": params["redirect_uri"],
-            "code_verifier": verifier,
-        }
+        data = self.code_request(code, verifier, params)
         return body, data
 
     def test_a_basic_client_may_not_use_post(self):
@@ -129,12 +142,7 @@ class TestRegistrationIsHonoured(McpHttpCase):
         self.assertFalse(self.confidential.token_endpoint_auth_method)
         for use_basic in (True, False):
             verifier, params, code = self.obtain_code(self.confidential)
-            data = {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": params["redirect_uri"],
-                "code_verifier": verifier,
-            }
+            data = self.code_request(code, verifier, params)
             if use_basic:
                 response = self.post_form("/oauth/token", data, self.basic(self.confidential.client_id, self.secret))
             else:
