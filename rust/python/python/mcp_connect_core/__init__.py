@@ -5,7 +5,6 @@ Signatures and documentation are in ``_native.pyi``; the exceptions are defined 
 returning a boolean, so a forgotten check cannot pass silently.
 """
 
-from mcp_connect_core import exceptions
 from mcp_connect_core.exceptions import (
     McpCoreError,
     TokenError,
@@ -53,11 +52,30 @@ from mcp_connect_core._native import (
 )
 
 __all__ = [
-    *exceptions.__all__,
     "Decision",
+    "ForbiddenAddressError",
+    "InvalidChallengeError",
+    "InvalidCidrError",
+    "InvalidIpAddressError",
+    "InvalidPolicyError",
+    "InvalidRedirectUriError",
+    "InvalidSecretHashError",
+    "InvalidVerifierError",
     "IpAllowlist",
+    "MalformedTokenError",
+    "McpCoreError",
+    "PkceError",
+    "PkceMismatchError",
     "Policy",
+    "PolicyError",
+    "RedirectUriError",
+    "RedirectUriMismatchError",
+    "SecretError",
+    "SecretMismatchError",
     "TOKEN_KINDS",
+    "TokenError",
+    "UnsupportedChallengeMethodError",
+    "WrongTokenKindError",
     "check_pkce_challenge",
     "check_public_address",
     "digest_token",
