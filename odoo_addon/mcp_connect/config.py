@@ -104,9 +104,11 @@ SETTINGS = (
         bool,
         True,
         label="Let AI tools register themselves",
-        help="Tools such as claude.ai and ChatGPT register themselves the first time a user connects them "
-        "(OAuth dynamic client registration). Turn this off to allow only connections an administrator "
-        "created with Custom OAuth.",
+        help="A tool without a connection creates its own the first time a user allows it: claude.ai, ChatGPT "
+        "and Claude Desktop by registering (OAuth dynamic client registration), Claude Code and VS Code by "
+        "naming a client metadata document. Off: no tool creates a connection, in either way; Custom OAuth "
+        "connections an administrator creates, and connections that exist already, keep working (revoke "
+        "those you want gone).",
     ),
     Setting(
         "metadata_documents_enabled",
@@ -114,7 +116,10 @@ SETTINGS = (
         True,
         label="Accept client metadata documents",
         help="Tools such as Claude Code identify themselves with a web address that describes them (a client "
-        "ID metadata document) instead of registering.",
+        "ID metadata document), which Odoo downloads. Off: Odoo downloads no such document and refuses every "
+        "tool that identifies itself this way, connections made earlier included: they can no longer sign "
+        "in or refresh (a token they already hold works until it expires; revoke the connection to stop it "
+        "at once).",
     ),
     Setting(
         "pkce_exempt_hosts",

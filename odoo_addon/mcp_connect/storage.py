@@ -83,6 +83,9 @@ class OdooStorage:
         if cimd.is_document_url(client_id):
             if not self.settings().metadata_documents_enabled:
                 return None
+            if not connection and not self.settings().registration_enabled:
+                # Its first sign-in would create a connection of its own: that is self-registration.
+                return None
             if not connection or not connection.metadata_expires_at or connection.metadata_expires_at <= self.now():
                 document = self._fetch_document(client_id)
                 if connection:
@@ -157,6 +160,12 @@ class OdooStorage:
         connection = self.connection_for(client.client_id)
         if connection:
             return self.client_from_connection(connection)
+        settings = self.settings()
+        if not settings.registration_enabled or not settings.metadata_documents_enabled:
+            raise ClientLookupError(
+                "This Odoo database does not let AI tools register themselves. Ask an administrator to create "
+                "a Custom OAuth connection for this tool."
+            )
         document = self._fetch_document(client.client_id)
         connection = self.env["mcp.connection"].create(
             {

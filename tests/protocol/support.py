@@ -140,8 +140,11 @@ class FakeStorage:
         return self._settings
 
     def find_client(self, client_id):
-        if client_id in self.documents and client_id not in self.clients:
-            return self.documents[client_id]
+        if client_id in self.documents:
+            if not self._settings.metadata_documents_enabled:
+                return None
+            if client_id not in self.clients:
+                return self.documents[client_id] if self._settings.registration_enabled else None
         return self.clients.get(client_id)
 
     def rate_limited(self, key, limit, window_seconds, *, count=True):

@@ -271,6 +271,77 @@ class TestMetadataDocumentFetch(McpHttpCase):
         self.assertEqual(connection.name, "Metadata document tool")
         self.assertEqual(server.connections, 1)
 
+    # -- the switches of Settings ------------------------------------------------------------
+
+    def sign_in(self, client_id):
+        """Authorize ``client_id`` as the test user, consenting if asked; the final answer."""
+        self.authenticate(self.user.login, self.password)
+        params, response = self.authorize(client_id)
+        if response.status_code == 200:
+            _page, handle, csrf = self.consent_page(params)
+            response = self.decide(handle, csrf)
+        return response
+
+    def metadata_connections(self):
+        return (
+            self.env["mcp.connection"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("connection_type", "=", "metadata")])
+        )
+
+    def assert_unknown(self, response):
+        self.assertEqual(response.status_code, 400, response.text[:300])
+        self.assertIn("Unknown application", response.text)
+
+    def test_with_self_registration_off_a_new_document_client_gets_no_connection(self):
+        server = self.serve(answer_document)
+        self.let_through(server)
+        config.set_value(self.env, "registration_enabled", False)
+        self.authenticate(self.user.login, self.password)
+        self.assert_unknown(self.authorize(server.url)[1])
+        token = self.post_form(
+            "/oauth/token", {"grant_type": "authorization_code", "code": "x", "client_id": server.url}
+        )
+        self.assertEqual(token.status_code, 401, token.text)
+        self.assertEqual(token.json()["error"], "invalid_client")
+        # Nothing was downloaded: the document could not make a connection anyway.
+        self.assertEqual(server.connections, 0)
+        self.assertFalse(self.metadata_connections())
+
+    def test_self_registration_turned_off_during_consent_creates_no_connection(self):
+        server = self.serve(answer_document)
+        self.let_through(server)
+        self.authenticate(self.user.login, self.password)
+        params, _response = self.authorize(server.url)
+        _page, handle, csrf = self.consent_page(params)
+        config.set_value(self.env, "registration_enabled", False)
+        response = self.decide(handle, csrf)
+        self.assertEqual(response.status_code, 400, response.text[:300])
+        self.assertIn("Application not available", response.text)
+        self.assertFalse(self.metadata_connections())
+
+    def test_with_self_registration_off_a_connected_document_client_keeps_working(self):
+        server = self.serve(answer_document)
+        self.let_through(server)
+        self.assertEqual(self.sign_in(server.url).status_code, 302)
+        connection = self.metadata_connections()
+        self.assertEqual(len(connection), 1)
+        config.set_value(self.env, "registration_enabled", False)
+        connection.metadata_expires_at = False  # the document is read again: still accepted
+        response = self.sign_in(server.url)
+        self.assertEqual(response.status_code, 302, response.text[:300])
+        self.assertTrue(response.headers["Location"].startswith(CALLBACK + "?code="))
+        self.assertEqual(self.metadata_connections(), connection)
+
+    def test_with_documents_refused_a_connected_document_client_is_refused(self):
+        server = self.serve(answer_document)
+        self.let_through(server)
+        self.assertEqual(self.sign_in(server.url).status_code, 302)
+        config.set_value(self.env, "metadata_documents_enabled", False)
+        self.assert_unknown(self.sign_in(server.url))
+        self.assertEqual(server.connections, 1)
+
     # -- the budget of one address --------------------------------------------------------
 
     def test_an_address_may_make_the_server_download_only_so_many_documents(self):
