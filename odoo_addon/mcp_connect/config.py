@@ -47,6 +47,15 @@ class Setting:
 
 SETTINGS = (
     Setting(
+        "paused",
+        bool,
+        False,
+        label="Pause all AI access",
+        help="Every AI tool is refused from the next request on, on every Odoo worker: MCP calls answer that "
+        "an administrator paused AI access, and no tool can sign in, refresh a token, register or have an "
+        "approved call run. Nothing is deleted: resume, and the same connections and tokens work again.",
+    ),
+    Setting(
         "access_token_minutes",
         int,
         60,

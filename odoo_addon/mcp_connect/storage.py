@@ -65,6 +65,7 @@ class OdooStorage:
                 pkce_exempt_hosts=tuple(config.pkce_exempt_hosts(self.env)),
                 registrations_per_hour=get(self.env, "registrations_per_hour"),
                 client_auth_failures=get(self.env, "client_auth_failures"),
+                paused=get(self.env, "paused"),
             )
         return self._settings
 

@@ -76,6 +76,45 @@ def test_policy_change_on_one_server_applies_on_the_next_request_to_the_other(tw
         assert "not allowed" in refused["content"][0]["text"]
 
 
+def test_a_pause_on_one_server_stops_every_worker_of_the_other_and_resuming_restores_all(two_servers):
+    prefork, threaded = two_servers
+    client = OAuthClient(prefork, name="pause across servers")
+    tokens = client.sign_in()
+    code, verifier = client.authorize_code()
+    for _call in range(8):  # reach several prefork workers, so each reads and caches the setting
+        assert mcp_call(prefork, tokens["access_token"], "tools/list").status_code == 200
+    admin = OdooAdmin(threaded)
+    admin.call("mcp.connection", "action_pause_ai_access", [[]])
+    try:
+        for server, calls in ((prefork, 8), (threaded, 1)):
+            for _call in range(calls):
+                refused = mcp_call(server, tokens["access_token"], "tools/list")
+                assert refused.status_code == 503, (server.url, refused.text)
+                assert "paused AI access" in refused.json()["error"]["message"]
+        for answer in (
+            client.exchange(code, verifier),
+            client.refresh(tokens["refresh_token"]),
+            requests.post(
+                f"{prefork.url}/oauth/register",
+                json={"client_name": "while paused", "redirect_uris": [client.redirect_uri]},
+                timeout=30,
+            ),
+        ):
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"] == "temporarily_unavailable"
+        url, _verifier = client.authorize_url()
+        redirected = requests.get(url, allow_redirects=False, timeout=30)
+        assert redirected.status_code == 302
+        assert "error=temporarily_unavailable" in redirected.headers["Location"]
+    finally:
+        admin.call("mcp.connection", "action_resume_ai_access", [[]])
+    for _call in range(8):
+        assert mcp_call(prefork, tokens["access_token"], "tools/list").status_code == 200
+    assert mcp_call(threaded, tokens["access_token"], "tools/list").status_code == 200
+    assert client.exchange(code, verifier).status_code == 200
+    assert client.refresh(tokens["refresh_token"]).status_code == 200
+
+
 def test_rate_limit_holds_across_servers_and_workers(two_servers):
     prefork, threaded = two_servers
     client = OAuthClient(prefork, name="rate limit across servers")

@@ -78,6 +78,7 @@ DEFAULT_SETTINGS = {
     "pkce_exempt_hosts": ("chatgpt.com",),
     "registrations_per_hour": 300,
     "client_auth_failures": 10,
+    "paused": False,
 }
 
 

@@ -2,10 +2,11 @@ import werkzeug.exceptions
 from odoo import models
 from odoo.http import request
 
+from .. import config
 from ..mcp import jsonrpc
 from ..mcp.jsonrpc import JsonRpcError
 from ..oauth import bearer
-from ..oauth.errors import InvalidRequest, OAuthError
+from ..oauth.errors import AccessPaused, InvalidRequest, OAuthError
 from ..storage import server_urls
 
 MACHINE_ENDPOINTS = ("/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/register")
@@ -31,6 +32,8 @@ class IrHttp(models.AbstractModel):
             # the same endpoint, which answers it before doing anything else.
             return
         env = request.env
+        if config.get(env, "paused"):
+            raise werkzeug.exceptions.ServiceUnavailable(response=cls._paused_response())
         urls = server_urls(env)
         try:
             presented = bearer.extract(
@@ -48,6 +51,18 @@ class IrHttp(models.AbstractModel):
             user=user.id,
             context=dict(env.context, allowed_company_ids=[company.id], mcp_token_id=token.id),
         )
+
+    @classmethod
+    def _paused_response(cls):
+        """503 while an administrator paused AI access: in JSON-RPC at the MCP endpoint, as an OAuth
+        error elsewhere. Not a 401, which would send the tool through its sign-in again."""
+        paused = AccessPaused()
+        headers = {"Cache-Control": "no-store", **paused.headers}
+        if request.httprequest.path == MCP_ENDPOINT:
+            error = JsonRpcError(jsonrpc.SERVER_ERROR, paused.description)
+            body = jsonrpc.error_response(jsonrpc.request_id_of(request.httprequest.get_data()), error)
+            return request.make_json_response(body, status=paused.status, headers=headers)
+        return request.make_json_response(paused.to_dict(), status=paused.status, headers=headers)
 
     @classmethod
     def _handle_error(cls, exception):

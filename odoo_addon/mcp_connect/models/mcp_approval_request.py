@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from .. import compat
+from .. import compat, config
 from ..mcp import registry
 from ..oauth import scopes as scope_rules
 from ..tools import runner
@@ -135,6 +135,8 @@ class McpApprovalRequest(models.Model):
 
     def action_approve(self):
         self._check_pending()
+        if config.get(self.env, "paused"):
+            raise UserError(_("AI access is paused: resume it before approving calls."))
         for request in self:
             refusal = request._approval_refusal(self.env.user)
             if refusal:

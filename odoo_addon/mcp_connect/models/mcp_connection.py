@@ -1,10 +1,12 @@
 import json
+import logging
 from datetime import timedelta
 
 import mcp_connect_core as core
 from odoo import _, api, fields, models, tools
 from odoo.addons.base.models.res_users import check_identity
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools.safe_eval import safe_eval
 
 from .. import compat, config
 from ..oauth import redirect_uris as redirect_uri_rules
@@ -28,6 +30,8 @@ DESCRIPTION_ATTRIBUTES = (
     "aggregator",
     "group_operator",
 )
+
+_logger = logging.getLogger(__name__)
 
 # connection_type -> the client kind of the protocol layer and the Rust redirect rules
 CLIENT_KINDS = {"browser": DYNAMIC, "custom": CUSTOM, "metadata": METADATA_DOCUMENT, "personal": PERSONAL}
@@ -193,6 +197,11 @@ class McpConnection(models.Model):
     audit_count = fields.Integer(compute="_compute_usage", string="Calls")
     pending_approval_count = fields.Integer(compute="_compute_usage", string="Pending approvals")
     consent_ids = fields.One2many("mcp.consent", "connection_id", string="Users who allowed it")
+    ai_paused = fields.Boolean(
+        string="AI access paused",
+        compute="_compute_ai_paused",
+        help="An administrator paused all AI access (Settings): every connection is refused until it is resumed.",
+    )
 
     def init(self):
         compat.ensure_unique_index(self.env.cr, "mcp_connection_client_id_uniq", self._table, ["client_id"])
@@ -241,6 +250,11 @@ class McpConnection(models.Model):
             connection.audit_count = total.get(connection, 0)
             connection.pending_approval_count = pending.get(connection, 0)
             connection.user_ids = tokens.filtered(lambda t, c=connection: t.connection_id == c).user_id
+
+    def _compute_ai_paused(self):
+        paused = config.get(self.env, "paused")
+        for connection in self:
+            connection.ai_paused = paused
 
     @api.depends("connection_type", "client_type")
     def _compute_has_secret(self):
@@ -519,6 +533,51 @@ class McpConnection(models.Model):
             client_id=self.client_id,
             client_secret=secret,
         )
+
+    # -- Pause all AI access ---------------------------------------------------------------
+
+    @api.model
+    def _set_ai_paused(self, paused):
+        """Pause or resume all AI access. Stored as a setting: ir.config_parameter's cache is
+        invalidated in every worker, so the next request anywhere sees it. Returns whether it changed."""
+        paused = bool(paused)
+        if config.get(self.env, "paused") == paused:
+            return False
+        config.set_value(self.env, "paused", paused)
+        self.env["mcp.connection"].invalidate_model(["ai_paused"])
+        self._on_pause_changed(paused)
+        return True
+
+    @api.model
+    def _on_pause_changed(self, paused):
+        """Called once each time AI access is paused (``paused`` True) or resumed, as the user who did it."""
+        _logger.warning("AI access %s by %s", "paused" if paused else "resumed", self.env.user.login)
+
+    def _check_may_pause(self):
+        if not self.env.user.has_group("mcp_connect.group_mcp_manager"):
+            raise AccessError(_("Only MCP Connect managers may pause or resume AI access."))
+
+    def action_pause_ai_access(self):
+        self._check_may_pause()
+        self._set_ai_paused(True)
+        return self._action_open_connections()
+
+    def action_resume_ai_access(self):
+        self._check_may_pause()
+        self._set_ai_paused(False)
+        return self._action_open_connections()
+
+    @api.model
+    def _action_open_connections(self):
+        """The Connections list, knowing whether AI access is paused (its header shows Pause or Resume)."""
+        action = self.env["ir.actions.actions"]._for_xml_id("mcp_connect.mcp_connection_action")
+        paused = config.get(self.env, "paused")
+        context = safe_eval(action.get("context") or "{}", {"uid": self.env.uid, "context": self.env.context})
+        action["context"] = {**context, "mcp_ai_paused": paused}
+        action["target"] = "main"
+        if paused:
+            action["name"] = _("Connections (AI access paused)")
+        return action
 
     def action_view_audit_log(self):
         action = self.env["ir.actions.actions"]._for_xml_id("mcp_connect.mcp_audit_log_action")

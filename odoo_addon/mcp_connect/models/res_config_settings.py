@@ -81,6 +81,9 @@ class ResConfigSettings(models.TransientModel):
         super().set_values()
         for field_name, setting in self._mcp_fields().items():
             value = self[field_name]
+            if setting.name == "paused":
+                self.env["mcp.connection"]._set_ai_paused(value)
+                continue
             if setting.name == "pkce_exempt_hosts":
                 value = ", ".join(config.split_hosts(value))
             elif setting.name == "allowed_origins":

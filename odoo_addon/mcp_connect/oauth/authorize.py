@@ -22,6 +22,7 @@ import mcp_connect_core as core
 from . import scopes as scope_rules
 from .errors import (
     AccessDenied,
+    AccessPaused,
     ConsentRequired,
     InvalidRequest,
     InvalidTarget,
@@ -123,6 +124,8 @@ def begin(storage, urls, pairs, user):
         _logger.info("authorization request refused for %s: %s", client.client_id, error)
         return Redirect(error_redirect(redirect_uri, error, state, urls.issuer))
 
+    if storage.settings().paused:
+        return refuse(AccessPaused())
     try:
         request = validate(params, repeated, client, redirect_uri, urls, storage.settings())
     except OAuthError as error:
@@ -181,6 +184,8 @@ def decide(storage, urls, handle, user, allow):
         raise PageError("Application not available", str(error)) from error
     if client is None or not client.active:
         raise PageError("Application not available", "This application's connection was removed or revoked.")
+    if storage.settings().paused:
+        return Redirect(error_redirect(pending.redirect_uri, AccessPaused(), pending.state, urls.issuer))
     if not allow:
         denied = AccessDenied("The user denied access.")
         return Redirect(error_redirect(pending.redirect_uri, denied, pending.state, urls.issuer))

@@ -6,6 +6,9 @@ log only (fosite's WithDescription/WithDebug split). Descriptions never contain 
 token, a secret, a verifier or a code.
 """
 
+# How long a tool refused because AI access is paused is asked to wait before trying again.
+PAUSED_RETRY_AFTER_SECONDS = 300
+
 
 class OAuthError(Exception):
     """Base class: RFC 6749 §5.2 error response."""
@@ -73,6 +76,23 @@ class ServerError(OAuthError):
 class TemporarilyUnavailable(OAuthError):
     error = "temporarily_unavailable"
     status = 503
+
+
+class AccessPaused(TemporarilyUnavailable):
+    """An administrator paused all AI access (Settings): 503 with ``Retry-After``, nothing revoked.
+
+    RFC 6749 defines ``temporarily_unavailable`` for the authorization endpoint (§4.1.2.1), where
+    it is redirected because a 503 cannot be; the token, registration and introspection endpoints
+    answer the same code with the 503 it stands for (§5.2 lets other codes be used). Never
+    ``invalid_grant`` or ``invalid_client``: a tool would throw away its refresh token or its
+    registration, and the pause would outlive its resumption.
+    """
+
+    default_description = "An administrator paused AI access in Odoo. Try again later."
+
+    def __init__(self, description=None, **kwargs):
+        super().__init__(description, **kwargs)
+        self.headers["Retry-After"] = str(PAUSED_RETRY_AFTER_SECONDS)
 
 
 class SlowDown(OAuthError):

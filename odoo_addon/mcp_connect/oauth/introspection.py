@@ -6,12 +6,15 @@ expired, revoked, another client's) is ``{"active": false}``.
 
 from . import presented_token
 from . import scopes as scope_rules
+from .errors import AccessPaused
 from .storage import epoch
 
 INACTIVE = {"active": False}
 
 
 def introspect(storage, urls, form, repeated, authorization_header, client_ip):
+    if storage.settings().paused:
+        raise AccessPaused()
     client, token = presented_token.authenticate(
         storage, form, repeated, authorization_header, client_ip, confidential_only=True
     )

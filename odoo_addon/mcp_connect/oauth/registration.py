@@ -15,7 +15,7 @@ import mcp_connect_core as core
 
 from . import redirect_uris as redirect_uri_rules
 from . import scopes as scope_rules
-from .errors import AccessDenied, InvalidClientMetadata, InvalidRedirectUri, TooManyRequests
+from .errors import AccessDenied, AccessPaused, InvalidClientMetadata, InvalidRedirectUri, TooManyRequests
 from .storage import DYNAMIC, Registration, epoch
 
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
@@ -142,6 +142,8 @@ def register(storage, metadata, client_ip):
     """Register a client, or hand back the identical public client this address registered before;
     returns the RFC 7591 §3.2.1 response body."""
     settings = storage.settings()
+    if settings.paused:
+        raise AccessPaused()
     if not settings.registration_enabled:
         raise AccessDenied(
             "Dynamic client registration is turned off on this Odoo. Ask an administrator to create a "

@@ -125,6 +125,8 @@ class Settings:
     pkce_exempt_hosts: tuple[str, ...]
     registrations_per_hour: int
     client_auth_failures: int
+    # Pause all AI access: every grant is refused (503), nothing is revoked.
+    paused: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import mcp_connect_core as core
 from . import client_auth
 from . import scopes as scope_rules
 from .errors import (
+    AccessPaused,
     InvalidGrant,
     InvalidRequest,
     InvalidTarget,
@@ -32,6 +33,8 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 def handle(storage, urls, form, repeated, authorization_header, client_ip):
     """Answer a token request: returns the JSON body (errors are raised as ``OAuthError``)."""
+    if storage.settings().paused:
+        raise AccessPaused()
     if repeated:
         raise InvalidRequest(f"Parameters may appear only once: {', '.join(sorted(repeated))}.")
     grant_type = form.get("grant_type")

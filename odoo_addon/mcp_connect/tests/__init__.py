@@ -17,6 +17,7 @@ from . import (
     test_register,
     test_revoke_introspect,
     test_settings,
+    test_switches,
     test_token,
     test_tour,
     test_transactions,
