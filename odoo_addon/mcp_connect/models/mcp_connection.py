@@ -523,6 +523,15 @@ class McpConnection(models.Model):
         self.ensure_one()
         if not self.has_secret:
             raise UserError(_("This connection has no client secret to rotate."))
+        if self.connection_type != "custom":
+            # The tool registered itself and keeps the secret it was given: there is nowhere to
+            # paste a new one (claude.ai, ChatGPT), so a rotation would only break it for good.
+            raise UserError(
+                _(
+                    "Only the secret of a Custom OAuth connection can be rotated: a tool that registered itself "
+                    "cannot be given a new one. Revoke the connection instead, and let the tool register again."
+                )
+            )
         secret, _digest = core.mint_token(kind="client_secret")
         self.sudo().secret_hash = core.hash_secret(secret)
         self.message_post(body=_("Client secret rotated; the previous secret stopped working."))

@@ -1,6 +1,7 @@
 import time
 
 import mcp_connect_core as core
+from lxml import etree
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import _request_stack
 from odoo.tests import TransactionCase, new_test_user, tagged
@@ -229,6 +230,30 @@ class TestConnectionActions(IdentityChecked):
         )
         with self.assertRaises(UserError):
             public.action_rotate_secret()
+
+    def test_rotate_only_where_a_secret_can_be_pasted(self):
+        """A tool that registered itself keeps the secret it was given: nobody can paste a new one into it."""
+        for connection_type, refusal in (
+            ("browser", "only the secret of a Custom OAuth"),
+            ("metadata", "no client secret"),
+        ):
+            registered = self.env["mcp.connection"].create(
+                {
+                    "name": f"Registered {connection_type}",
+                    "connection_type": connection_type,
+                    "client_id": core.mint_token(kind="client_id")[0],
+                    "client_type": "confidential",
+                    "redirect_uris": "https://a.example/cb",
+                }
+            )
+            phc = core.hash_secret(self.secret)
+            registered.sudo().secret_hash = phc
+            with self.subTest(connection_type=connection_type), self.assertRaisesRegex(UserError, f"(?i){refusal}"):
+                registered.with_user(self.manager).action_rotate_secret()
+            self.assertEqual(registered.sudo().secret_hash, phc)
+        arch = self.env["mcp.connection"].get_views([(False, "form")])["views"]["form"]["arch"]
+        button = etree.fromstring(arch).xpath("//button[@name='action_rotate_secret']")[0]
+        self.assertIn("connection_type != 'custom'", button.get("invisible"))
 
     def test_machine_to_machine_switch(self):
         self.connection.allow_client_credentials = True
