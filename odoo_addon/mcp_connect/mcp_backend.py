@@ -77,6 +77,7 @@ class OdooBackend:
         self.messages = []
         self.rate_limit = None
         self.retry_after = None
+        self._archived_tools = None
 
     # -- the request as a whole ---------------------------------------------------------
 
@@ -226,7 +227,17 @@ class OdooBackend:
         return self.env["mcp.session"]._end(session_id, self.env.user, self.connection)
 
     def list_tools(self):
-        return [tool.definition() for tool in registry.ordered() if self._decision(tool).outcome != "deny"]
+        return [
+            tool.definition()
+            for tool in registry.ordered()
+            if not self._archived(tool) and self._decision(tool).outcome != "deny"
+        ]
+
+    def _archived(self, tool):
+        """Whether an administrator archived ``tool``, or the tool whose data it shows (``SAME_DATA``)."""
+        if self._archived_tools is None:
+            self._archived_tools = self.env["mcp.tool"]._archived_names()
+        return bool({tool.name, SAME_DATA.get(tool.name)} & self._archived_tools)
 
     def _decision(self, tool, model=None):
         """The connection's policy on one use of ``tool`` (on ``model``, for tools that touch one).
@@ -272,6 +283,9 @@ class OdooBackend:
             raise JsonRpcError(jsonrpc.INVALID_PARAMS, f"Unknown tool: {name[:100]}")
         model = arguments.get("model") if isinstance(arguments.get("model"), str) else None
         self.note(tool=name, model=model, arguments=summarize_arguments(arguments))
+        if self._archived(tool):
+            self.details.update(outcome="denied", error="tool archived")
+            return _error_result(f"The tool {name} is turned off: an administrator archived it in Odoo.")
         decision = self._gate(tool, model)
         if decision.outcome == "deny":
             return _error_result(f"Refused by this connection's policy: {decision.message}.")
@@ -300,7 +314,8 @@ class OdooBackend:
 
     def list_resources(self):
         """The user and the company, as far as the gate of a resource read lets this connection see them."""
-        if self._decision(registry.TOOLS[RESOURCE_TOOL]).outcome != "allow":
+        tool = registry.TOOLS[RESOURCE_TOOL]
+        if self._archived(tool) or self._decision(tool).outcome != "allow":
             return []
         user, company = self.env.user, self.env.company
         listed = [
@@ -338,6 +353,12 @@ class OdooBackend:
             raise ResourceNotFound(uri)
         model_name, record_id = match.group("model"), int(match.group("id"))
         self.note(model=model_name)
+        if self._archived(registry.TOOLS[RESOURCE_TOOL]):
+            self.details.update(outcome="denied", error="tool archived")
+            raise JsonRpcError(
+                jsonrpc.INVALID_PARAMS,
+                f"Resources cannot be read: an administrator archived the {RESOURCE_TOOL} tool in Odoo.",
+            )
         decision = self._gate(registry.TOOLS[RESOURCE_TOOL], model_name)
         if decision.outcome == "deny":
             raise JsonRpcError(jsonrpc.INVALID_PARAMS, f"Refused by this connection's policy: {decision.message}.")

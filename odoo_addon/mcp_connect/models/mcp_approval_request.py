@@ -197,6 +197,8 @@ class McpApprovalRequest(models.Model):
             return None, "The connection was revoked before the approval."
         if tool is None:
             return None, f"The tool {self.tool} no longer exists."
+        if tool.name in self.env["mcp.tool"]._archived_names():
+            return None, f"An administrator archived the tool {tool.name} since the request."
         scopes = tuple(scope_rules.expand(self.scopes.split()))
         arguments = json.loads(self.arguments or "{}")
         policy = connection._compiled_policy()

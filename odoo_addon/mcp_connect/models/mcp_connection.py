@@ -146,7 +146,10 @@ class McpConnection(models.Model):
         "mcp.tool",
         "mcp_connection_allowed_tool_rel",
         string="Allowed tools",
-        help="Leave empty to allow every tool of the granted scopes.",
+        # Archived tools stay listed: archiving the only allowed tool must not turn the list into "every tool".
+        context={"active_test": False},
+        help="Leave empty to allow every tool of the granted scopes. An archived tool stays listed but cannot "
+        "be called.",
     )
     model_rule_ids = fields.One2many(
         "mcp.connection.model",
@@ -158,6 +161,7 @@ class McpConnection(models.Model):
         "mcp.tool",
         "mcp_connection_approval_tool_rel",
         string="Tools that need approval",
+        context={"active_test": False},
         help="Calls to these tools wait until the approver accepts them in Odoo.",
     )
     approver_id = fields.Many2one(

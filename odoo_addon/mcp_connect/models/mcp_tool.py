@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from .. import compat
 from ..mcp import registry
@@ -18,19 +18,31 @@ class McpTool(models.Model):
     risk = fields.Selection([("low", "Low"), ("medium", "Medium"), ("high", "High")], readonly=True)
     read_only = fields.Boolean(readonly=True)
     scope = fields.Char(readonly=True)
-    active = fields.Boolean(default=True)
+    active = fields.Boolean(
+        default=True,
+        help="Archive a tool to turn it off for every connection: it is no longer offered and calls to it are "
+        "refused. Lists of allowed tools and of tools that need approval keep it.",
+    )
 
     def init(self):
         compat.ensure_unique_index(self.env.cr, "mcp_tool_name_uniq", self._table, ["name"])
 
-    @api.depends("title", "name")
+    @api.depends("title", "name", "active")
     def _compute_display_name(self):
         for record in self:
-            record.display_name = f"{record.title} ({record.name})" if record.title else record.name
+            name = f"{record.title} ({record.name})" if record.title else record.name
+            record.display_name = name if record.active else _("%s (archived)", name)
+
+    @api.model
+    def _archived_names(self):
+        """The names of the tools an administrator archived: not offered, and refused when called."""
+        archived = self.sudo().with_context(active_test=False).search([("active", "=", False)])
+        return frozenset(archived.mapped("name"))
 
     @api.model
     def _sync_catalogue(self):
-        """Called on install and update (data/mcp_tool_data.xml)."""
+        """Called on install and update (data/mcp_tool_data.xml). A tool an administrator archived
+        stays archived: an update never turns a tool back on."""
         existing = {tool.name: tool for tool in self.with_context(active_test=False).search([])}
         for tool in registry.ordered():
             values = {
@@ -41,7 +53,6 @@ class McpTool(models.Model):
                 "risk": tool.risk,
                 "read_only": tool.read_only,
                 "scope": tool.scope,
-                "active": True,
             }
             if tool.name in existing:
                 existing.pop(tool.name).write(values)

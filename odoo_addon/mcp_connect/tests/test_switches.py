@@ -150,3 +150,73 @@ class TestPause(McpCase):
         user_arch = self.env["mcp.connection"].with_user(self.user).get_views([(False, "list")])["views"]["list"]
         self.assertNotIn("action_pause_ai_access", user_arch["arch"])
 
+
+@tagged("post_install", "-at_install")
+class TestArchivedTools(McpCase):
+    def archive(self, *names):
+        self.env["mcp.tool"].search([("name", "in", names)]).action_archive()
+
+    def recompute_policy(self):
+        """Any later edit of the connection recomputes its stored policy."""
+        self.connection.ip_allowlist = "0.0.0.0/0\n::/0"
+
+    def tool_names(self):
+        return [tool["name"] for tool in self.modern("tools/list").json()["result"]["tools"]]
+
+    def test_archiving_the_only_allowed_tool_does_not_allow_every_tool(self):
+        self.connection.allowed_tool_ids = [(6, 0, tool_ids(self.env, "whoami"))]
+        self.archive("whoami")
+        self.recompute_policy()
+        self.assertEqual(json.loads(self.connection.policy_document)["allowed_tools"], ["whoami"])
+        self.assertEqual(self.connection.allowed_tool_ids.mapped("name"), ["whoami"])
+        self.assertEqual(self.tool_names(), [])
+        self.tool_error("count_records", {"model": "res.partner"}, contains="count_records is not allowed")
+        self.tool_error("whoami", contains="archived")
+
+    def test_archiving_a_tool_that_needs_approval_keeps_the_approval(self):
+        partner = self.env["res.partner"].create({"name": "Old"})
+        self.connection.approval_tool_ids = [(6, 0, tool_ids(self.env, "update_records"))]
+        self.archive("update_records")
+        self.recompute_policy()
+        arguments = {"model": "res.partner", "ids": [partner.id], "values": {"name": "New"}}
+        self.tool_error("update_records", arguments, contains="archived")
+        self.assertEqual(partner.name, "Old")
+        self.env["mcp.tool"].with_context(active_test=False).search(
+            [("name", "=", "update_records")]
+        ).action_unarchive()
+        self.assertEqual(self.tool_ok("update_records", arguments)["approval_status"], "pending")
+        self.assertEqual(partner.name, "Old")
+
+    def test_an_archived_tool_is_not_listed_and_is_refused(self):
+        self.archive("count_records", "read_records")
+        names = self.tool_names()
+        self.assertNotIn("count_records", names)
+        self.assertIn("search_records", names)
+        # fetch shows what read_records shows: it goes with it.
+        self.assertNotIn("fetch", names)
+        text = self.tool_error("count_records", {"model": "res.partner"}, contains="archived it in Odoo")
+        self.assertIn("count_records", text)
+        self.tool_error("fetch", {"id": f"res.partner/{self.user.partner_id.id}"}, contains="archived")
+        error = self.modern("resources/read", {"uri": f"odoo://res.partner/{self.user.partner_id.id}"}).json()["error"]
+        self.assertIn("archived", error["message"])
+        self.assertEqual(self.modern("resources/list").json()["result"]["resources"], [])
+        refused = self.env["mcp.audit.log"].search([("tool", "=", "count_records")])
+        self.assertEqual((refused.outcome, refused.error_summary), ("denied", "tool archived"))
+
+    def test_an_approved_call_of_a_tool_archived_since_is_not_run(self):
+        partner = self.env["res.partner"].create({"name": "Old"})
+        self.connection.approval_tool_ids = [(6, 0, tool_ids(self.env, "update_records"))]
+        arguments = {"model": "res.partner", "ids": [partner.id], "values": {"name": "New"}}
+        request = self.env["mcp.approval.request"].browse(self.tool_ok("update_records", arguments)["approval_id"])
+        self.archive("update_records")
+        request.with_user(self.env.ref("base.user_admin")).action_approve()
+        self.assertEqual(request.state, "failed")
+        self.assertIn("archived", request.error)
+        self.assertEqual(partner.name, "Old")
+
+    def test_an_update_of_the_module_keeps_archived_tools_archived(self):
+        self.archive("delete_records")
+        self.env["mcp.tool"]._sync_catalogue()
+        tool = self.env["mcp.tool"].with_context(active_test=False).search([("name", "=", "delete_records")])
+        self.assertFalse(tool.active)
+        self.assertIn("archived", tool.display_name)
