@@ -2,7 +2,7 @@ import json
 from datetime import timedelta
 
 import mcp_connect_core as core
-from odoo import _, api, fields, models, tools
+from odoo import Command, _, api, fields, models, tools
 from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import UserError, ValidationError
 
@@ -517,8 +517,7 @@ class McpConnection(models.Model):
             template = self.env["mcp.connection.template"]._for_tool(
                 values["name"], redirect_uris, values.get("software_id"), metadata_url
             )
-            # Without any template (the default one deleted), a new tool may only read.
-            values.update(template._policy_values(requested_scope) if template else {"allowed_scope": "read"})
+            values.update(template._policy_values(requested_scope) if template else self._unmatched_policy())
             values["template_id"] = template.id
         held = previous.state in ("pending", "revoked")
         if held or config.get(self.env, "quarantine_new_tools"):
@@ -531,6 +530,12 @@ class McpConnection(models.Model):
         if connection.state == "pending":
             connection._hold_for_approval(previous if held else None)
         return connection
+
+    @api.model
+    def _unmatched_policy(self):
+        """Without any template (the default one archived or deleted): every change waits for approval."""
+        writers = self.env["mcp.tool"].sudo().search([("read_only", "=", False)])
+        return {"approval_tool_ids": [Command.set(writers.ids)]}
 
     @api.model
     def _previous_of_tool(self, name, redirect_uris, software_id, company):
