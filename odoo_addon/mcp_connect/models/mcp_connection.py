@@ -553,7 +553,8 @@ class McpConnection(models.Model):
         return self.browse()
 
     def _hold_for_approval(self, revoked_previous=None):
-        """Ask the approver (the connection's, else every MCP Connect manager) to approve or refuse."""
+        """Ask the connection's approver, when an MCP Connect manager (only they approve connections), else
+        every manager, to approve or refuse."""
         self.ensure_one()
         if revoked_previous:
             reason = _(
@@ -564,7 +565,8 @@ class McpConnection(models.Model):
         else:
             reason = _("Settings hold new AI tools until a manager approves them.")
         self.message_post(body=_("Waiting for approval. %(reason)s", reason=reason))
-        deciders = self.approver_id or compat.group_members(self.env.ref("mcp_connect.group_mcp_manager"))
+        managers = compat.group_members(self.env.ref("mcp_connect.group_mcp_manager"))
+        deciders = (self.approver_id & managers) or managers
         for decider in deciders:
             self.activity_schedule(
                 "mail.mail_activity_data_todo",

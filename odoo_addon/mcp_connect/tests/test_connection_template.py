@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from odoo import Command
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .. import compat, config
 from ..mcp_backend import WAITING_FOR_APPROVAL
@@ -339,11 +339,15 @@ class TestQuarantine(SelfRegisteredCase):
             self.modern("tools/call", {"name": "whoami", "arguments": {}}, token=self.make_token(connection=connection))
         )
 
-    def test_the_template_approver_is_asked(self):
+    def test_the_template_approver_is_asked_when_a_manager(self):
         self.hold_new_tools()
+        approver = new_test_user(self.env, login="mcp_tool_approver", groups="mcp_connect.group_mcp_manager")
+        self.default_template.approver_id = approver
+        self.assertEqual(self.register().activity_ids.user_id, approver)
+        # Only managers approve connections: another approver leaves it to them.
         self.default_template.approver_id = self.other_user
-        connection = self.register()
-        self.assertEqual(connection.activity_ids.user_id, self.other_user)
+        managers = compat.group_members(self.env.ref("mcp_connect.group_mcp_manager"))
+        self.assertEqual(self.register(client_name="Other").activity_ids.user_id, managers)
 
     def test_refusing_is_revoking(self):
         self.hold_new_tools()
