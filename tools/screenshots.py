@@ -103,7 +103,7 @@ def prepare(server):
         "create",
         [
             {
-                "name": "ChatGPT: customers, read only",
+                "name": "ChatGPT: companies, read only",
                 "match_client_name": "ChatGPT*",
                 "match_redirect_host": "chatgpt.com",
                 "allowed_scope": "read",
@@ -119,7 +119,7 @@ def prepare(server):
                             "can_write": False,
                             "can_delete": False,
                             "can_call": False,
-                            "domain": "[('customer_rank', '>', 0)]",
+                            "domain": "[('is_company', '=', True)]",
                             "field_ids": [(6, 0, field_ids)],
                         },
                     )
