@@ -1,8 +1,9 @@
 """`make screenshots`: the images of the README, taken from a live Odoo with headless Chromium.
 
 Starts Odoo with the addon and demo data on 127.0.0.1 in a database of its own, creates a few
-connections (one signed in and used, one waiting for its first use, one revoked, one Custom OAuth
-connection with per-model rules), then walks through the screens an administrator and a user see
+connections (one signed in and used, one waiting for its first use, one revoked, one registered again
+after its revocation and waiting for approval, one Custom OAuth connection with per-model rules) and a
+connection template, then walks through the screens an administrator and a user see
 and writes PNG files to docs/screenshots/ (and three of them to the module's static/description/,
 where the Apps list shows them). ``ODOO_VERSION=19.0 make screenshots`` takes the same pictures on
 19.0 into .run/screenshots-19.0/, to compare; the README shows 18.0.
@@ -45,6 +46,9 @@ def prepare(server):
     revoked = OAuthClient(server, name="Old test bot")
     revoked_id = admin.call("mcp.connection", "search", [[("client_id", "=", revoked.client_id)]])
     admin.call("mcp.connection", "action_revoke", [revoked_id])
+    # The revoked tool registers again: its new connection waits for a manager.
+    waiting = OAuthClient(server, name="Old test bot")
+    waiting_id = admin.call("mcp.connection", "search", [[("client_id", "=", waiting.client_id)]])[0]
 
     # A call that waits for an approval; its requester (admin) may withdraw it, not approve it.
     used_id = admin.call("mcp.connection", "search", [[("client_id", "=", used.client_id)]])
@@ -93,7 +97,37 @@ def prepare(server):
             }
         ],
     )
-    return cursor
+    tools = admin.call("mcp.tool", "search", [[("name", "in", ["whoami", "search_records", "read_records"])]])
+    template = admin.call(
+        "mcp.connection.template",
+        "create",
+        [
+            {
+                "name": "ChatGPT: companies, read only",
+                "match_client_name": "ChatGPT*",
+                "match_redirect_host": "chatgpt.com",
+                "allowed_scope": "read",
+                "allowed_tool_ids": [(6, 0, tools)],
+                "rate_limit": 30,
+                "model_rule_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "model_id": partner,
+                            "can_create": False,
+                            "can_write": False,
+                            "can_delete": False,
+                            "can_call": False,
+                            "domain": "[('is_company', '=', True)]",
+                            "field_ids": [(6, 0, field_ids)],
+                        },
+                    )
+                ],
+            }
+        ],
+    )
+    return cursor, waiting_id, template
 
 
 def consent_url(server):
@@ -127,7 +161,7 @@ class Shooter:
         self.page.wait_for_selector(".modal .o_mcp_choose_custom")
 
 
-def walk(page, server, cursor):
+def walk(page, server, cursor, waiting, template):
     shooter = Shooter(page)
     page.goto(f"{server.url}/web/login")
     page.fill("input[name=login]", "admin")
@@ -193,6 +227,14 @@ def walk(page, server, cursor):
     shooter.shot("rotate_secret.png", ".modal-content")
     page.locator(".modal .o_mcp_show_done").click()
 
+    page.goto(f"{server.url}{CONNECTIONS}/{waiting}")
+    page.wait_for_selector(".o_form_view button[name=action_approve]")
+    shooter.shot("connection_waiting.png")
+
+    page.goto(f"{server.url}/odoo/action-mcp_connect.mcp_connection_template_action/{template}")
+    page.wait_for_selector(".o_form_view div[name=model_rule_ids] .o_data_row")
+    shooter.shot("template_form.png")
+
     page.goto(f"{server.url}/odoo/action-mcp_connect.mcp_approval_request_action")
     page.wait_for_selector(".o_list_view .o_data_row")
     page.locator(".o_list_view .o_data_row").first.click()
@@ -226,12 +268,12 @@ def main():
     try:
         server.init_database(fresh=True)
         server.start()
-        cursor = prepare(server)
+        prepared = prepare(server)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
             page = browser.new_page(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
             try:
-                walk(page, server, cursor)
+                walk(page, server, *prepared)
             finally:
                 browser.close()
     finally:

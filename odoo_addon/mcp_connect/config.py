@@ -131,6 +131,15 @@ SETTINGS = (
         "at once).",
     ),
     Setting(
+        "quarantine_new_tools",
+        bool,
+        False,
+        label="Hold new AI tools until a manager approves them",
+        help="A tool that registers itself or signs in with a client metadata document for the first time can "
+        "sign users in, but its MCP calls are refused until an MCP Connect manager approves its connection. "
+        "Managers get an activity for each tool waiting.",
+    ),
+    Setting(
         "pkce_exempt_hosts",
         str,
         "chatgpt.com",

@@ -45,6 +45,10 @@ RATE_WINDOW_SECONDS = 60
 SAME_DATA = {"search": "search_records", "fetch": "read_records"}
 # A resource read is a read of one record: it passes the gate of this tool.
 RESOURCE_TOOL = "read_records"
+WAITING_FOR_APPROVAL = (
+    "Forbidden: this AI tool is waiting for approval. An MCP Connect manager must approve it in Odoo "
+    "(MCP Connect > Connections) before it can be used; signing in again does not help."
+)
 VERSION = ast.literal_eval((Path(__file__).parent / "__manifest__.py").read_text())["version"]
 
 
@@ -105,6 +109,15 @@ class OdooBackend:
                 jsonrpc.error_response(
                     request_id,
                     JsonRpcError(jsonrpc.INVALID_REQUEST, "Forbidden: this Origin may not call the MCP endpoint"),
+                ),
+            )
+        if self.connection.state == "pending":
+            self.details.update(outcome="denied", error="connection waiting for a manager's approval")
+            return Reply(
+                403,
+                jsonrpc.error_response(
+                    request_id,
+                    JsonRpcError(jsonrpc.INVALID_REQUEST, WAITING_FOR_APPROVAL),
                 ),
             )
         if not self.policy.allows_ip(self.client_ip):

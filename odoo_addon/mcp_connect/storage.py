@@ -168,7 +168,7 @@ class OdooStorage:
                 "a Custom OAuth connection for this tool."
             )
         document = self._fetch_document(client.client_id)
-        connection = self.env["mcp.connection"].create(
+        connection = self.env["mcp.connection"]._create_self_registered(
             {
                 "name": document.client_name,
                 "connection_type": "metadata",
@@ -181,7 +181,9 @@ class OdooStorage:
                 "owner_user_id": False,
                 "company_id": self._default_company().id,
                 "metadata_expires_at": self.now() + timedelta(seconds=document.max_age),
-            }
+            },
+            "write",
+            metadata_url=document.client_id,
         )
         return self.client_from_connection(connection)
 
@@ -193,7 +195,8 @@ class OdooStorage:
             name=connection.name,
             kind=KINDS[connection.connection_type],
             confidential=connection.client_type == "confidential",
-            active=connection.state == "active",
+            # A connection waiting for approval signs users in; the MCP endpoint refuses its calls.
+            active=connection.state != "revoked",
             redirect_uris=tuple(registered),
             redirect_prefixes=tuple(prefixes),
             grant_types=tuple((connection.grant_types or "").split()),
@@ -213,13 +216,13 @@ class OdooStorage:
         connections = self.env["mcp.connection"].search(
             [
                 ("connection_type", "=", "browser"),
-                ("state", "=", "active"),
+                ("state", "in", ("active", "pending")),
                 ("registration_address", "=", address),
                 ("name", "=", registration.client_name),
                 ("client_type", "=", "confidential" if registration.confidential else "public"),
                 ("grant_types", "=", " ".join(registration.grant_types)),
                 ("application_type", "=", registration.application_type),
-                ("allowed_scope", "=", _registered_scope(registration)),
+                ("registered_scope", "=", _registered_scope(registration)),
                 ("client_uri", "=", registration.client_uri or False),
                 ("logo_uri", "=", registration.logo_uri or False),
                 ("software_id", "=", registration.software_id or False),
@@ -239,7 +242,7 @@ class OdooStorage:
         return self.client_from_connection(connection)
 
     def _create_registered(self, registration, client_id, secret_hash, address):
-        return self.env["mcp.connection"].create(
+        return self.env["mcp.connection"]._create_self_registered(
             {
                 "registration_address": address,
                 "name": registration.client_name,
@@ -248,7 +251,6 @@ class OdooStorage:
                 "client_type": "confidential" if registration.confidential else "public",
                 "secret_hash": secret_hash,
                 "token_endpoint_auth_method": registration.token_endpoint_auth_method,
-                "allowed_scope": _registered_scope(registration),
                 "redirect_uris": "\n".join(registration.redirect_uris),
                 "grant_types": " ".join(registration.grant_types),
                 "application_type": registration.application_type,
@@ -258,7 +260,8 @@ class OdooStorage:
                 "software_version": registration.software_version,
                 "owner_user_id": False,
                 "company_id": self._default_company().id,
-            }
+            },
+            _registered_scope(registration),
         )
 
     def rehash_client_secret(self, client_id, secret_hash):
@@ -437,7 +440,7 @@ class OdooStorage:
             family_expires_at=token.family_expires_at,
             parent_digest=token.parent_id.digest or None,
             rotated_at=token.rotated_at or None,
-            revoked=token.revoked or not user_usable or token.connection_id.state != "active",
+            revoked=token.revoked or not user_usable or token.connection_id.state == "revoked",
             issued_at=token.create_date,
         )
 

@@ -36,9 +36,18 @@ def install(request):
 
 @pytest.fixture(scope="session")
 def template(install, pg):
-    """A database with the addon installed, copied by the other fixtures (an install costs ~20 s)."""
+    """A database with the addon installed, copied by the other fixtures (an install costs ~20 s).
+
+    The tests drive tools that register themselves and then write: their default connection
+    template is opened here (the product's default holds every write for a manager's approval).
+    """
     name = f"mcp_template_{install.major}"
     harness.OdooServer(install, pg, name).init_database(fresh=True)
+    pg.psql(
+        "DELETE FROM mcp_connection_template_approval_tool_rel"
+        " WHERE mcp_connection_template_id IN (SELECT id FROM mcp_connection_template WHERE is_default)",
+        database=name,
+    )
     yield name
     pg.drop_database(name)
 

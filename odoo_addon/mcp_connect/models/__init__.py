@@ -10,6 +10,8 @@ from . import (
     mcp_authorization_request,
     mcp_connection,
     mcp_connection_model,
+    mcp_connection_policy,
+    mcp_connection_template,
     mcp_consent,
     mcp_rate_counter,
     mcp_session,

@@ -3,7 +3,7 @@ import logging
 from datetime import timedelta
 
 import mcp_connect_core as core
-from odoo import _, api, fields, models, tools
+from odoo import Command, _, api, fields, models, tools
 from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
@@ -12,9 +12,9 @@ from .. import compat, config
 from ..oauth import redirect_uris as redirect_uri_rules
 from ..oauth import scopes as scope_rules
 from ..oauth.storage import CUSTOM, DYNAMIC, METADATA_DOCUMENT, PERSONAL
-from ..tools.methods import refusal as method_refusal
 from ..transactions import touch
 from .mcp_connection_model import OPERATIONS
+from .mcp_connection_policy import redirect_hosts
 
 DESCRIPTION_ATTRIBUTES = (
     "type",
@@ -42,7 +42,7 @@ CONNECTED_DAYS = 7
 class McpConnection(models.Model):
     _name = "mcp.connection"
     _description = "AI tool connection"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "mcp.connection.policy"]
     _order = "create_date desc, id desc"
 
     name = fields.Char(required=True, tracking=True)
@@ -83,17 +83,9 @@ class McpConnection(models.Model):
         help="Confidential Custom OAuth clients only: the tool may get tokens with its client secret alone "
         "(client credentials), acting as the connection's owner without anyone signing in.",
     )
-    allowed_scope = fields.Selection(
-        [("read", "Read only (mcp:read)"), ("write", "Read and write (mcp:write)")],
-        string="Access",
-        required=True,
-        default="write",
-        tracking=True,
-        help="The most a token of this connection can be granted. Odoo's access rights of the signed-in "
-        "user always apply on top.",
-    )
+    allowed_scope = fields.Selection(tracking=True)
     state = fields.Selection(
-        [("active", "Active"), ("revoked", "Revoked")],
+        [("active", "Active"), ("pending", "Waiting for approval"), ("revoked", "Revoked")],
         required=True,
         default="active",
         readonly=True,
@@ -104,6 +96,7 @@ class McpConnection(models.Model):
             ("connected", "Connected"),
             ("awaiting", "Awaiting first use"),
             ("idle", "Idle"),
+            ("waiting", "Waiting for approval"),
             ("revoked", "Revoked"),
         ],
         compute="_compute_status",
@@ -142,6 +135,35 @@ class McpConnection(models.Model):
         help="The address a self-registered tool registered from. The same tool registering again from there "
         "with the same details gets this connection back instead of a new one.",
     )
+    registered_scope = fields.Selection(
+        [("read", "Read only"), ("write", "Read and write")],
+        readonly=True,
+        copy=False,
+        help="The broadest access a self-registered tool asked for when it registered.",
+    )
+    template_id = fields.Many2one(
+        "mcp.connection.template",
+        string="Template",
+        readonly=True,
+        ondelete="set null",
+        help="The template whose policy this self-registered connection started with.",
+    )
+    previous_connection_id = fields.Many2one(
+        "mcp.connection",
+        string="Follows",
+        readonly=True,
+        ondelete="set null",
+        help="The tool's previous connection in this company: this one started with its policy.",
+    )
+    first_connection_id = fields.Many2one(
+        "mcp.connection",
+        string="Tool",
+        readonly=True,
+        index=True,
+        ondelete="set null",
+        help="The first connection of this tool in this company; its later registrations share it, so "
+        "the connections of one tool can be grouped together.",
+    )
     allowed_tool_ids = fields.Many2many(
         "mcp.tool",
         "mcp_connection_allowed_tool_rel",
@@ -164,30 +186,7 @@ class McpConnection(models.Model):
         context={"active_test": False},
         help="Calls to these tools wait until the approver accepts them in Odoo.",
     )
-    approver_id = fields.Many2one(
-        "res.users",
-        string="Approver",
-        help="Who approves risky calls; MCP Connect managers when empty. Nobody approves a call they asked for "
-        "themselves: a manager does.",
-    )
-    allowed_methods = fields.Text(
-        string="Extra methods",
-        tracking=True,
-        help="call_method may call the buttons of each model's views. List other public methods here, one "
-        "model.method per line (e.g. res.partner.address_get). The web client's and the ORM's methods, and "
-        "names starting with _, are never callable.",
-    )
-    ip_allowlist = fields.Text(
-        string="IP allowlist",
-        help="Addresses or networks (CIDR) allowed to call, one per line; empty allows any address. "
-        "claude.ai and ChatGPT call from their vendors' clouds, so for them this identifies the vendor, "
-        "not the person.",
-    )
-    rate_limit = fields.Integer(
-        string="Rate limit (calls per minute)",
-        help="Counted for each user of the connection separately, per message that does work (each message "
-        "of a batch). 0 uses the default from Settings.",
-    )
+    allowed_methods = fields.Text(tracking=True)
     policy_document = fields.Text(
         compute="_compute_policy_document",
         store=True,
@@ -274,6 +273,8 @@ class McpConnection(models.Model):
         for connection in self:
             if connection.state == "revoked":
                 connection.status = "revoked"
+            elif connection.state == "pending":
+                connection.status = "waiting"
             elif not connection.last_used_at:
                 connection.status = "awaiting"
             elif connection.last_used_at >= recent:
@@ -288,6 +289,7 @@ class McpConnection(models.Model):
         recent = fields.Datetime.now() - timedelta(days=CONNECTED_DAYS)
         domains = {
             "revoked": [("state", "=", "revoked")],
+            "waiting": [("state", "=", "pending")],
             "awaiting": [("state", "=", "active"), ("last_used_at", "=", False)],
             "connected": [("state", "=", "active"), ("last_used_at", ">=", recent)],
             "idle": [("state", "=", "active"), ("last_used_at", "<", recent)],
@@ -334,44 +336,6 @@ class McpConnection(models.Model):
         for connection in self:
             if connection.skip_consent and connection.connection_type != "custom":
                 raise ValidationError(_("Only Custom OAuth connections created by an administrator may skip consent."))
-
-    @api.constrains("ip_allowlist")
-    def _check_ip_allowlist(self):
-        for connection in self:
-            try:
-                core.parse_ip_allowlist((connection.ip_allowlist or "").splitlines())
-            except core.InvalidCidrError as error:
-                raise ValidationError(
-                    _(
-                        "IP allowlist, line %(line)s: %(entry)r is not an address or a network such as 10.0.0.0/8.",
-                        line=error.line,
-                        entry=error.entry,
-                    )
-                ) from error
-
-    @api.constrains("rate_limit")
-    def _check_rate_limit(self):
-        if any(connection.rate_limit < 0 for connection in self):
-            raise ValidationError(_("The rate limit cannot be negative (0 uses the default)."))
-
-    @api.constrains("allowed_methods")
-    def _check_allowed_methods(self):
-        for connection in self:
-            for number, line in enumerate((connection.allowed_methods or "").splitlines(), start=1):
-                line = line.strip()
-                if not line:
-                    continue
-                model_name, _dot, method = line.rpartition(".")
-                if model_name not in self.env:
-                    raise ValidationError(
-                        _(
-                            "Extra methods, line %(line)s: write model.method, e.g. res.partner.address_get.",
-                            line=number,
-                        )
-                    )
-                reason = method_refusal(self.env[model_name], method)
-                if reason:
-                    raise ValidationError(_("Extra methods, line %(line)s: %(reason)s", line=number, reason=reason))
 
     def write(self, vals):
         if "redirect_uris" in vals and not self.env.context.get("mcp_registration_update"):
@@ -515,10 +479,124 @@ class McpConnection(models.Model):
 
     def action_revoke(self):
         for connection in self:
+            waiting = connection.state == "pending"
             connection.sudo()._revoke_credentials()
             connection.state = "revoked"
-            connection.message_post(body=_("Connection revoked: every token stopped working."))
+            if waiting:
+                connection.message_post(body=_("Refused: the tool stays out; every token stopped working."))
+                connection._on_quarantine_decision(approved=False)
+            else:
+                connection.message_post(body=_("Connection revoked: every token stopped working."))
         return True
+
+    def action_approve(self):
+        """Let a tool waiting for approval make MCP calls, from its next request on."""
+        for connection in self.filtered(lambda c: c.state == "pending"):
+            connection.state = "active"
+            connection.message_post(body=_("Approved: the tool may now make MCP calls."))
+            connection._on_quarantine_decision(approved=True)
+        return True
+
+    def _on_quarantine_decision(self, approved):
+        """A manager approved (or refused, by revoking) a connection that was waiting for approval."""
+        self.ensure_one()
+        self.sudo().activity_ids.action_feedback(feedback=_("Approved") if approved else _("Refused"))
+
+    def _on_tool_recognised(self, previous):
+        """A new registration was recognised as ``previous``'s tool and started with its policy."""
+        self.ensure_one()
+        self.message_post(
+            body=_(
+                "Registered again by a tool this company already knows: it starts with the restrictions of "
+                "%(previous)s (#%(id)s).",
+                previous=previous.name,
+                id=previous.id,
+            )
+        )
+
+    @api.model
+    def _create_self_registered(self, values, requested_scope, metadata_url=None):
+        """A connection for a tool that registered itself or named its metadata document.
+
+        It starts with the policy of the tool's most recent connection in the company when the tool
+        is known (same software ID, or same name with the same redirect hosts), else with its
+        template's. It waits for a manager's approval when Settings hold new tools, and always when
+        the tool's most recent connection was revoked or is itself waiting.
+        """
+        redirect_uris = (values.get("redirect_uris") or "").splitlines()
+        company = self.env["res.company"].browse(values["company_id"])
+        previous = self._previous_of_tool(values["name"], redirect_uris, values.get("software_id"), company)
+        values = dict(values, registered_scope=requested_scope)
+        if previous:
+            first = previous.first_connection_id or previous
+            values.update(previous._policy_values(requested_scope))
+            values.update(previous_connection_id=previous.id, first_connection_id=first.id)
+        else:
+            template = self.env["mcp.connection.template"]._for_tool(
+                values["name"], redirect_uris, values.get("software_id"), metadata_url
+            )
+            values.update(template._policy_values(requested_scope) if template else self._unmatched_policy())
+            values["template_id"] = template.id
+        held = previous.state in ("pending", "revoked")
+        if held or config.get(self.env, "quarantine_new_tools"):
+            values["state"] = "pending"
+        connection = self.sudo().create(values)
+        if not previous:
+            connection.first_connection_id = connection
+        else:
+            connection._on_tool_recognised(previous)
+        if connection.state == "pending":
+            connection._hold_for_approval(previous if held else None)
+        return connection
+
+    @api.model
+    def _unmatched_policy(self):
+        """Without any template (the default one archived or deleted): every change waits for approval."""
+        writers = self.env["mcp.tool"].sudo().search([("read_only", "=", False)])
+        return {"approval_tool_ids": [Command.set(writers.ids)]}
+
+    @api.model
+    def _previous_of_tool(self, name, redirect_uris, software_id, company):
+        """The most recent self-registered connection of the same tool in ``company``, if any."""
+        hosts = redirect_hosts(redirect_uris)
+        domain = [("company_id", "=", company.id), ("connection_type", "in", SELF_REGISTERED)]
+        if software_id:
+            domain += ["|", ("software_id", "=", software_id), ("name", "=", name)]
+        else:
+            domain.append(("name", "=", name))
+        for connection in self.sudo().search(domain, order="create_date desc, id desc", limit=50):
+            same_software = software_id and connection.software_id == software_id
+            if same_software or (connection.name == name and redirect_hosts(connection._redirect_rules()[0]) == hosts):
+                return connection
+        return self.browse()
+
+    def _hold_for_approval(self, revoked_previous=None):
+        """Ask the connection's approver, when an MCP Connect manager (only they approve connections), else
+        every manager, to approve or refuse."""
+        self.ensure_one()
+        if revoked_previous:
+            reason = _(
+                "The same tool's previous connection %(previous)s was revoked: it stays out until a manager "
+                "approves this one.",
+                previous=revoked_previous.name,
+            )
+        else:
+            reason = _("Settings hold new AI tools until a manager approves them.")
+        self.message_post(body=_("Waiting for approval. %(reason)s", reason=reason))
+        managers = compat.group_members(self.env.ref("mcp_connect.group_mcp_manager"))
+        deciders = (self.approver_id & managers) or managers
+        for decider in deciders:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=_("Approve a new AI tool: %(name)s", name=self.name),
+                note=_(
+                    "%(name)s registered itself and waits for approval before it can make MCP calls. "
+                    "Check its restrictions, then Approve or Revoke it. %(reason)s",
+                    name=self.name,
+                    reason=reason,
+                ),
+                user_id=decider.id,
+            )
 
     @check_identity
     def action_rotate_secret(self):

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval, time
 
@@ -18,7 +18,8 @@ class McpConnectionModel(models.Model):
     _description = "Model allowed to an AI tool connection"
     _order = "model_id"
 
-    connection_id = fields.Many2one("mcp.connection", required=True, ondelete="cascade", index=True)
+    connection_id = fields.Many2one("mcp.connection", ondelete="cascade", index=True)
+    template_id = fields.Many2one("mcp.connection.template", ondelete="cascade", index=True)
     model_id = fields.Many2one(
         "ir.model", string="Model", required=True, ondelete="cascade", domain=[("transient", "=", False)]
     )
@@ -51,6 +52,11 @@ class McpConnectionModel(models.Model):
         for rule in self:
             name = rule.model_id.model or ""
             rule.configures_odoo = bool(name) and (guard.is_technical(name) or guard.is_secret(name))
+
+    @api.constrains("connection_id", "template_id")
+    def _check_owner(self):
+        if any(bool(rule.connection_id) == bool(rule.template_id) for rule in self):
+            raise ValidationError(_("A model rule belongs to one connection or to one template."))
 
     @api.constrains("model_id")
     def _check_model_exposed(self):
@@ -90,6 +96,13 @@ class McpConnectionModel(models.Model):
                         fields=", ".join(foreign.mapped("name")),
                     )
                 )
+
+    def _copy_values(self):
+        """This rule's values, for the same rule on another connection."""
+        self.ensure_one()
+        values = {f"can_{operation}": self[f"can_{operation}"] for operation in OPERATIONS}
+        values.update(model_id=self.model_id.id, domain=self.domain, field_ids=[Command.set(self.field_ids.ids)])
+        return values
 
     def _operations(self):
         self.ensure_one()

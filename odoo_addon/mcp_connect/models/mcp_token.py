@@ -96,7 +96,7 @@ class McpToken(models.Model):
             raise InvalidToken("The access token was revoked.")
         if token.expires_at <= now or token.family_expires_at <= now:
             raise InvalidToken("The access token has expired.")
-        if token.connection_id.state != "active":
+        if token.connection_id.state == "revoked":
             raise InvalidToken("An administrator revoked this connection.")
         if token.resource != urls.resource:
             raise InvalidToken("The access token was issued for another resource.", log_detail=token.resource)

@@ -1,6 +1,7 @@
 from . import (
     test_authorize,
     test_connection,
+    test_connection_template,
     test_data_scopes,
     test_groups,
     test_mcp_field_clients,
