@@ -212,12 +212,9 @@ class McpConnection(models.Model):
     def _compute_usage(self):
         since = fields.Datetime.now() - timedelta(days=1)
         audit = self.env["mcp.audit.log"].sudo()
-        recent = dict(
-            audit._read_group(
-                [("connection_id", "in", self.ids), ("create_date", ">=", since)], ["connection_id"], ["__count"]
-            )
-        )
-        total = dict(audit._read_group([("connection_id", "in", self.ids)], ["connection_id"], ["__count"]))
+        calls = [("connection_id", "in", self.ids), ("event", "=", False)]
+        recent = dict(audit._read_group([*calls, ("create_date", ">=", since)], ["connection_id"], ["__count"]))
+        total = dict(audit._read_group(calls, ["connection_id"], ["__count"]))
         pending = dict(
             self.env["mcp.approval.request"]
             .sudo()
@@ -500,6 +497,12 @@ class McpConnection(models.Model):
             connection.sudo()._revoke_credentials()
             connection.state = "revoked"
             connection.message_post(body=_("Connection revoked: every token stopped working."))
+            self.env["mcp.audit.log"].sudo()._record_event(
+                "connection_revoked",
+                user=self.env.user,
+                connection=connection,
+                summary=f"{self.env.user.name} revoked the connection: every token stopped working.",
+            )
         return True
 
     @check_identity
@@ -523,6 +526,8 @@ class McpConnection(models.Model):
     def action_view_audit_log(self):
         action = self.env["ir.actions.actions"]._for_xml_id("mcp_connect.mcp_audit_log_action")
         action["domain"] = [("connection_id", "in", self.ids)]
+        # The button counts calls; the connection's security events are one filter away.
+        action["context"] = {"search_default_filter_calls": 1}
         return action
 
     def action_view_approvals(self):
@@ -564,6 +569,12 @@ class McpConnection(models.Model):
         for connection in self.filtered(lambda c: c.state == "revoked"):
             connection.state = "active"
             connection.message_post(body=_("Connection reactivated: users sign in again from the tool."))
+            self.env["mcp.audit.log"].sudo()._record_event(
+                "connection_reactivated",
+                user=self.env.user,
+                connection=connection,
+                summary=f"{self.env.user.name} reactivated the connection.",
+            )
         return True
 
     @api.autovacuum
