@@ -90,7 +90,7 @@ class McpToken(models.Model):
                 "token_revoked",
                 user=token.user_id,
                 connection=token.connection_id,
-                summary=f"{self.env.user.name} revoked a token ({kinds[token.kind]}){family}.",
+                summary=f"{self.env.user.name} revoked a token ({kinds[token.kind].lower()}){family}.",
             )
         return True
 

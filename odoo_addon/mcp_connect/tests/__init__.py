@@ -16,6 +16,7 @@ from . import (
     test_policy_orm,
     test_register,
     test_revoke_introspect,
+    test_security_events,
     test_settings,
     test_token,
     test_tour,
