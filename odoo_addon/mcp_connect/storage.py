@@ -112,6 +112,11 @@ class OdooStorage:
             key = f"metadata-fetch:ip:{address}"
             retry_after = address and budget and self.rate_limited(key, budget, METADATA_FETCH_WINDOW_SECONDS)
             if retry_after:
+                self.record_event(
+                    events.REGISTRATION_REFUSED,
+                    summary="Client metadata document not downloaded: too many were requested from this address.",
+                    outcome=events.RATE_LIMITED,
+                )
                 raise ClientLookupError(
                     "Too many client metadata documents were requested from this network address. "
                     f"Try again in {retry_after} seconds."

@@ -177,13 +177,13 @@ def _register(storage, metadata, client_ip):
         secret, _ = core.mint_token(kind="client_secret")
         secret_hash = core.hash_secret(secret)
     client = storage.register_client(registration, client_id, secret_hash, client_ip)
+    body = _response(client.client_id, storage.now(), registration)
     kind = "confidential" if registration.confidential else "public"
     storage.record_event(
         events.CLIENT_REGISTERED,
         client_id=client.client_id,
         summary=f"{registration.client_name[:80]} registered itself as a {kind} client (RFC 7591).",
     )
-    body = _response(client.client_id, storage.now(), registration)
     if secret:
         body["client_secret"] = secret
         body["client_secret_expires_at"] = 0

@@ -18,7 +18,7 @@ from odoo.tools.safe_eval import safe_eval
 from .. import config
 from ..oauth import client_metadata_document as cimd
 from .common import CALLBACK, McpHttpCase, clock_frozen, secret_pattern
-from .test_metadata_document import DocumentServer, answer_document
+from .test_metadata_document import DocumentServer, answer_document, answer_not_found
 
 REGISTERED_CALLBACK = "https://claude.ai/api/mcp/auth_callback"
 WINDOW = 8
@@ -130,8 +130,9 @@ class TestSecurityEvents(McpHttpCase):
         self.assertEqual(row.outcome, "rate_limited")
         self.assertTrue(row.summary.startswith("Registration refused (too_many_requests): "), row.summary)
 
-    def test_a_new_metadata_document_connection_is_one_event_and_the_consent_another(self):
-        server = DocumentServer(answer_document)
+    def serve(self, answer):
+        """A metadata document server the fetcher may reach (loopback, test certificate) in this test."""
+        server = DocumentServer(answer)
         self.addCleanup(server.stop)
         for patcher in (
             patch.object(cimd, "_public_addresses", lambda host, port: ["127.0.0.1"]),
@@ -139,6 +140,10 @@ class TestSecurityEvents(McpHttpCase):
         ):
             patcher.start()
             self.addCleanup(patcher.stop)
+        return server
+
+    def test_a_new_metadata_document_connection_is_one_event_and_the_consent_another(self):
+        server = self.serve(answer_document)
         self.authenticate(self.user.login, self.password)
         _verifier, params = self.authorize_params(self.public, redirect_uri=CALLBACK, client_id=server.url)
         _page, handle, csrf = self.consent_page(params)
@@ -152,6 +157,21 @@ class TestSecurityEvents(McpHttpCase):
         self.assertEqual(registered.summary, "Metadata document tool connected through its client metadata document.")
         self.assertEqual(consent.connection_id, registered.connection_id)
         self.assertEqual(consent.user_id, self.user)
+
+    @clock_frozen
+    def test_a_client_metadata_document_over_the_budget_is_one_rate_limited_event(self):
+        config.set_value(self.env, "metadata_fetches_per_ip", 1)
+        server = self.serve(answer_not_found)
+        _verifier, params = self.authorize_params(self.public, redirect_uri=CALLBACK, client_id=server.url)
+        mark = self.mark()
+        self.assertEqual(self.get("/oauth/authorize", params).status_code, 400)
+        self.assertEvents(mark, [])
+        params["client_id"] = server.origin + "/other.json"
+        self.assertEqual(self.get("/oauth/authorize", params).status_code, 400)
+        row = self.assertOneEvent(mark, "registration_refused")
+        self.assertEqual((row.outcome, row.method), ("rate_limited", "/oauth/authorize"))
+        self.assertIn("too many were requested from this address", row.summary)
+        self.assertEqual(server.connections, 1)
 
     # -- consent ---------------------------------------------------------------------------
 
