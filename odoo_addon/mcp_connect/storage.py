@@ -10,11 +10,13 @@ from datetime import timedelta
 
 from odoo import SUPERUSER_ID, fields
 from odoo.exceptions import ValidationError
+from odoo.http import request
 from odoo.tools import SQL
 
 from . import config
 from .client_address import client_ip
 from .oauth import client_metadata_document as cimd
+from .oauth import events
 from .oauth import scopes as scope_rules
 from .oauth.errors import InvalidClientMetadata
 from .oauth.storage import Client, ClientLookupError, CodeGrant, PendingRequest, Settings, TokenRecord
@@ -114,6 +116,11 @@ class OdooStorage:
             key = f"metadata-fetch:ip:{address}"
             retry_after = address and budget and self.rate_limited(key, budget, METADATA_FETCH_WINDOW_SECONDS)
             if retry_after:
+                self.record_event(
+                    events.REGISTRATION_REFUSED,
+                    summary="Client metadata document not downloaded: too many were requested from this address.",
+                    outcome=events.RATE_LIMITED,
+                )
                 raise ClientLookupError(
                     "Too many client metadata documents were requested from this network address. "
                     f"Try again in {retry_after} seconds."
@@ -184,6 +191,11 @@ class OdooStorage:
             },
             "write",
             metadata_url=document.client_id,
+        )
+        self.record_event(
+            events.CLIENT_REGISTERED,
+            client_id=connection.client_id,
+            summary=f"{connection.name[:80]} connected through its client metadata document.",
         )
         return self.client_from_connection(connection)
 
@@ -490,3 +502,20 @@ class OdooStorage:
     def token_subject(self, token):
         user = self.env["res.users"].browse(token.user_id)
         return {"sub": subject(self.env, user.id), "username": user.login}
+
+    # -- audit --------------------------------------------------------------------------
+
+    def record_event(self, event, *, client_id=None, user_id=None, summary="", outcome=events.OK):
+        """The connection is the stored one ``client_id`` names; a client_id that names none is not
+        kept (it is whatever the requester sent). The endpoint is the request's path."""
+        connection = self.env["mcp.connection"]
+        if isinstance(client_id, str) and 0 < len(client_id) <= 500:
+            connection = self.connection_for(client_id)
+        self.env["mcp.audit.log"]._record_event(
+            event,
+            connection=connection,
+            user=self.env["res.users"].browse(user_id),
+            summary=summary,
+            outcome=outcome,
+            method=request.httprequest.path if request else None,
+        )

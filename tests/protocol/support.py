@@ -108,6 +108,8 @@ class FakeStorage:
         self.pending = {}
         # Clients ``find_client`` describes from their metadata document, not stored yet.
         self.documents = {}
+        # The security events recorded, oldest first (``record_event``'s arguments).
+        self.events = []
 
     # -- test helpers -----------------------------------------------------------------
 
@@ -128,6 +130,9 @@ class FakeStorage:
 
     def deactivate(self, client_id):
         self.clients[client_id] = replace(self.clients[client_id], active=False)
+
+    def event_names(self):
+        return [event["event"] for event in self.events]
 
     def family(self, family):
         return [token for token in self.tokens.values() if token.family == family]
@@ -259,3 +264,8 @@ class FakeStorage:
 
     def token_subject(self, token):
         return {"sub": f"subject-{token.user_id}", "username": f"user{token.user_id}"}
+
+    def record_event(self, event, *, client_id=None, user_id=None, summary="", outcome="ok"):
+        self.events.append(
+            {"event": event, "client_id": client_id, "user_id": user_id, "summary": summary, "outcome": outcome}
+        )

@@ -4,6 +4,9 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .. import config
+from ..client_address import client_ip
+from ..oauth.events import EVENTS, OK
+from ..transactions import independent_cursor
 
 RECORDED = (
     "connection_id",
@@ -18,6 +21,8 @@ RECORDED = (
     "protocol_version",
     "arguments_summary",
     "error_summary",
+    "event",
+    "summary",
 )
 
 
@@ -29,7 +34,9 @@ def _column_value(value):
 
 
 class McpAuditLog(models.Model):
-    """One row per MCP message (each message of a batch): who, from where, what, and how it ended.
+    """One row per MCP message (each message of a batch): who, from where, what, and how it ended;
+    and one row per security event (``event`` set): a registration, a consent, a failed client
+    authentication, a revocation.
 
     Never a secret or a value.
     """
@@ -39,7 +46,7 @@ class McpAuditLog(models.Model):
     _order = "id desc"
     _rec_name = "method"
 
-    connection_id = fields.Many2one("mcp.connection", index=True, ondelete="cascade", readonly=True)
+    connection_id = fields.Many2one("mcp.connection", index=True, ondelete="set null", readonly=True)
     user_id = fields.Many2one("res.users", index=True, ondelete="set null", readonly=True)
     client_ip = fields.Char(string="Client address", readonly=True)
     method = fields.Char(readonly=True)
@@ -61,6 +68,19 @@ class McpAuditLog(models.Model):
     protocol_version = fields.Char(readonly=True)
     arguments_summary = fields.Char(readonly=True)
     error_summary = fields.Char(readonly=True)
+    event = fields.Selection(
+        list(EVENTS),
+        readonly=True,
+        index=True,
+        help="Set for a security event; empty for an MCP call.",
+    )
+    summary = fields.Char(readonly=True)
+
+    @api.depends("method", "event")
+    def _compute_display_name(self):
+        events = dict(self._fields["event"]._description_selection(self.env))
+        for entry in self:
+            entry.display_name = events[entry.event] if entry.event else entry.method
 
     @api.model
     def _record(self, values):
@@ -77,10 +97,42 @@ class McpAuditLog(models.Model):
         insert: this runs on every MCP request (and once for a whole batch), and the row has
         no computed field, default or hook an ORM create would add.
         """
-        if not rows:
+        if rows:
+            self.env.cr.execute(self._insert_query(rows))
+
+    @api.model
+    def _record_event(self, event, *, user=None, connection=None, summary=None, outcome=OK, method=None):
+        """Write one security event (``oauth.events.EVENTS``) about ``user`` and ``connection``
+        (records, or None), with a short ``summary`` in words: never a token, code, secret or
+        verifier, not even part of one. The address is the client's of the request being served.
+
+        Something done (a consent, a revocation, a pause) is written with the request's
+        transaction: if the action fails, so does its event. A refusal (``outcome`` denied or
+        rate_limited) is answered as an error, and the request that carries it may still be rolled
+        back: it is written in a transaction of its own, committed at once. Its connection and
+        user are then rows already committed (a refused request creates neither).
+        """
+        if event not in self._fields["event"].get_values(self.env):
+            raise ValueError(f"unknown security event {event!r}")
+        row = {
+            "event": event,
+            "connection_id": connection.id if connection else None,
+            "user_id": user.id if user else None,
+            "client_ip": client_ip(),
+            "method": method,
+            "outcome": outcome,
+            "summary": (summary or "")[:250],
+        }
+        if outcome == OK:
+            self.env.cr.execute(self._insert_query([row]))
             return
+        with independent_cursor(self.env) as cr:
+            cr.execute(self._insert_query([row]))
+
+    @api.model
+    def _insert_query(self, rows):
         now = fields.Datetime.now()
-        query = SQL(
+        return SQL(
             "INSERT INTO mcp_audit_log (%s, create_uid, write_uid, create_date, write_date) VALUES %s",
             SQL(", ").join(SQL.identifier(column) for column in RECORDED),
             SQL(", ").join(
@@ -95,7 +147,6 @@ class McpAuditLog(models.Model):
                 for values in rows
             ),
         )
-        self.env.cr.execute(query)
 
     @api.autovacuum
     def _gc_old_entries(self):

@@ -224,12 +224,9 @@ class McpConnection(models.Model):
     def _compute_usage(self):
         since = fields.Datetime.now() - timedelta(days=1)
         audit = self.env["mcp.audit.log"].sudo()
-        recent = dict(
-            audit._read_group(
-                [("connection_id", "in", self.ids), ("create_date", ">=", since)], ["connection_id"], ["__count"]
-            )
-        )
-        total = dict(audit._read_group([("connection_id", "in", self.ids)], ["connection_id"], ["__count"]))
+        calls = [("connection_id", "in", self.ids), ("event", "=", False)]
+        recent = dict(audit._read_group([*calls, ("create_date", ">=", since)], ["connection_id"], ["__count"]))
+        total = dict(audit._read_group(calls, ["connection_id"], ["__count"]))
         pending = dict(
             self.env["mcp.approval.request"]
             .sudo()
@@ -487,6 +484,12 @@ class McpConnection(models.Model):
                 connection._on_quarantine_decision(approved=False)
             else:
                 connection.message_post(body=_("Connection revoked: every token stopped working."))
+                self.env["mcp.audit.log"].sudo()._record_event(
+                    "connection_revoked",
+                    user=self.env.user,
+                    connection=connection,
+                    summary=f"{self.env.user.name} revoked the connection: every token stopped working.",
+                )
         return True
 
     def action_approve(self):
@@ -501,6 +504,12 @@ class McpConnection(models.Model):
         """A manager approved (or refused, by revoking) a connection that was waiting for approval."""
         self.ensure_one()
         self.sudo().activity_ids.action_feedback(feedback=_("Approved") if approved else _("Refused"))
+        self.env["mcp.audit.log"].sudo()._record_event(
+            "tool_approved" if approved else "tool_refused",
+            user=self.env.user,
+            connection=self,
+            summary=f"{self.env.user.name} {'approved' if approved else 'refused'} the tool waiting for approval.",
+        )
 
     def _on_tool_recognised(self, previous):
         """A new registration was recognised as ``previous``'s tool and started with its policy."""
@@ -512,6 +521,11 @@ class McpConnection(models.Model):
                 previous=previous.name,
                 id=previous.id,
             )
+        )
+        self.env["mcp.audit.log"].sudo()._record_event(
+            "registration_joined",
+            connection=self,
+            summary=f"Registered again as a known tool: follows the restrictions of connection #{previous.id}.",
         )
 
     @api.model
@@ -643,6 +657,11 @@ class McpConnection(models.Model):
     def _on_pause_changed(self, paused):
         """Called once each time AI access is paused (``paused`` True) or resumed, as the user who did it."""
         _logger.warning("AI access %s by %s", "paused" if paused else "resumed", self.env.user.login)
+        self.env["mcp.audit.log"].sudo()._record_event(
+            "access_paused" if paused else "access_resumed",
+            user=self.env.user,
+            summary=f"{self.env.user.name} {'paused' if paused else 'resumed'} all AI access.",
+        )
 
     def _check_may_pause(self):
         if not self.env.user.has_group("mcp_connect.group_mcp_manager"):
@@ -673,6 +692,8 @@ class McpConnection(models.Model):
     def action_view_audit_log(self):
         action = self.env["ir.actions.actions"]._for_xml_id("mcp_connect.mcp_audit_log_action")
         action["domain"] = [("connection_id", "in", self.ids)]
+        # The button counts calls; the connection's security events are one filter away.
+        action["context"] = {"search_default_filter_calls": 1}
         return action
 
     def action_view_approvals(self):
@@ -714,6 +735,12 @@ class McpConnection(models.Model):
         for connection in self.filtered(lambda c: c.state == "revoked"):
             connection.state = "active"
             connection.message_post(body=_("Connection reactivated: users sign in again from the tool."))
+            self.env["mcp.audit.log"].sudo()._record_event(
+                "connection_reactivated",
+                user=self.env.user,
+                connection=connection,
+                summary=f"{self.env.user.name} reactivated the connection.",
+            )
         return True
 
     @api.autovacuum

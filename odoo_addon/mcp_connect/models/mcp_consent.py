@@ -72,5 +72,13 @@ class McpConsent(models.Model):
                 .search([("connection_id", "=", consent.connection_id.id), ("user_id", "=", consent.user_id.id)])
             )
             tokens._revoke()
+            by = "" if consent.user_id == self.env.user else f" (by {self.env.user.name})"
+            self.env["mcp.audit.log"].sudo()._record_event(
+                "consent_withdrawn",
+                user=consent.user_id,
+                connection=consent.connection_id,
+                summary=f"{consent.user_id.name} no longer allows {consent.connection_id.name[:80]}{by}: "
+                "its tokens for this user stopped working.",
+            )
         self.sudo().unlink()
         return True

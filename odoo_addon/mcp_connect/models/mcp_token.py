@@ -81,7 +81,17 @@ class McpToken(models.Model):
         """Revoke one token; a refresh token takes its whole grant family with it."""
         families = self.filtered(lambda t: t.kind == "refresh").mapped("family")
         siblings = self.sudo().search([("family", "in", families)]) if families else self.browse()
+        live = self.sudo().filtered(lambda t: not t.revoked)
         (self.sudo() | siblings)._revoke()
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for token in live:
+            family = ", and every token of its family" if token.kind == "refresh" else ""
+            self.env["mcp.audit.log"].sudo()._record_event(
+                "token_revoked",
+                user=token.user_id,
+                connection=token.connection_id,
+                summary=f"{self.env.user.name} revoked a token ({kinds[token.kind].lower()}){family}.",
+            )
         return True
 
     @api.model

@@ -8,7 +8,8 @@ back to the client's redirect URI with ``state`` and ``iss``.
 ``begin`` answers the GET (sign in, consent page, or a code at once) and ``decide``
 the POST of the consent page. The decision names a pending request by a random
 handle; it is bound to the user who saw the page, used once and short-lived, so
-nothing in the form is trusted beyond "allow" or "deny".
+nothing in the form is trusted beyond "allow" or "deny". A consent the user gives, or the
+administrator gives for them (``skip_consent``), is a security event of the audit trail.
 """
 
 import logging
@@ -19,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import mcp_connect_core as core
 
+from . import events
 from . import scopes as scope_rules
 from .errors import (
     AccessDenied,
@@ -143,6 +145,7 @@ def begin(storage, urls, pairs, user):
     if already_allowed and request.prompt != "consent":
         if consented is None:
             storage.remember_consent(client.client_id, user.user_id, request.scopes)
+            _consent_given(storage, client, user, request.scopes, "without asking: the administrator allowed this tool")
         return _issue(storage, urls, request, user)
     if request.prompt == "none":
         return refuse(ConsentRequired("The user has not allowed this application yet."))
@@ -198,6 +201,7 @@ def decide(storage, urls, handle, user, allow):
     except ClientLookupError as error:
         raise PageError("Application not available", str(error)) from error
     storage.remember_consent(client.client_id, user.user_id, pending.scopes)
+    _consent_given(storage, client, user, pending.scopes, "on the consent page")
     request = AuthorizationRequest(
         client=client,
         redirect_uri=pending.redirect_uri,
@@ -211,6 +215,15 @@ def decide(storage, urls, handle, user, allow):
         redirect_uri_sent=pending.redirect_uri_sent,
     )
     return _issue(storage, urls, request, user)
+
+
+def _consent_given(storage, client, user, scopes, how):
+    storage.record_event(
+        events.CONSENT_GIVEN,
+        client_id=client.client_id,
+        user_id=user.user_id,
+        summary=f"{client.name[:80]} allowed {how} ({scope_rules.join(scopes)}).",
+    )
 
 
 def _issue(storage, urls, request, user):

@@ -12,6 +12,8 @@ cloud is many people behind one address, and a client_id is no secret, so neithe
 alone may lock out the valid clients that share it. One address also has a budget of
 failed secret verifications across all clients (each one costs an argon2 hash), larger
 than one client's; it never applies to public clients, which have no secret to hash.
+
+Every failure and every throttled attempt is a security event of the audit trail.
 """
 
 import base64
@@ -22,6 +24,7 @@ from urllib.parse import unquote_plus
 
 import mcp_connect_core as core
 
+from . import events
 from .errors import InvalidClient, InvalidRequest, SlowDown
 
 FAILURE_WINDOW_SECONDS = 300
@@ -81,7 +84,11 @@ def _basic_challenge():
 
 def authenticate(storage, form, authorization_header, client_ip, *, confidential_only=False):
     """Return the authenticated ``Client`` or raise ``InvalidClient`` / ``SlowDown``."""
-    credentials = parse_credentials(form, authorization_header)
+    try:
+        credentials = parse_credentials(form, authorization_header)
+    except InvalidClient as error:
+        _failed(storage, None, error.description)
+        raise
     challenge = _basic_challenge() if credentials.method == BASIC else None
     budget = storage.settings().client_auth_failures
     client_digest = hashlib.sha256(credentials.client_id.encode()).hexdigest()[:32]
@@ -90,6 +97,7 @@ def authenticate(storage, form, authorization_header, client_ip, *, confidential
     address_budget = budget * ADDRESS_BUDGET_FACTOR
     retry_after = budget and storage.rate_limited(key, budget, FAILURE_WINDOW_SECONDS, count=False)
     if retry_after:
+        _throttled(storage, credentials.client_id, "too many failures of this client from this address")
         raise SlowDown(retry_after, "Too many failed client authentications; retry later.")
     client = storage.find_client(credentials.client_id)
 
@@ -98,6 +106,7 @@ def authenticate(storage, form, authorization_header, client_ip, *, confidential
             storage.rate_limited(key, budget, FAILURE_WINDOW_SECONDS)
             if hashed:
                 storage.rate_limited(address_key, address_budget, FAILURE_WINDOW_SECONDS)
+        _failed(storage, credentials.client_id, detail)
         return InvalidClient(description, log_detail=detail, headers=challenge)
 
     if client is None or not client.active:
@@ -117,6 +126,7 @@ def authenticate(storage, form, authorization_header, client_ip, *, confidential
         )
     retry_after = budget and storage.rate_limited(address_key, address_budget, FAILURE_WINDOW_SECONDS, count=False)
     if retry_after:
+        _throttled(storage, credentials.client_id, "too many failed secrets from this address")
         raise SlowDown(retry_after, "Too many failed client authentications from this address; retry later.")
     try:
         core.verify_secret(secret=credentials.secret, phc=client.secret_hash)
@@ -125,3 +135,22 @@ def authenticate(storage, form, authorization_header, client_ip, *, confidential
     if core.secret_needs_rehash(client.secret_hash):
         storage.rehash_client_secret(client.client_id, core.hash_secret(credentials.secret))
     return client
+
+
+def _failed(storage, client_id, reason):
+    # ``reason`` is one of this module's fixed texts, never anything the client sent.
+    storage.record_event(
+        events.CLIENT_AUTH_FAILED,
+        client_id=client_id,
+        summary=f"Client authentication failed: {reason}",
+        outcome=events.DENIED,
+    )
+
+
+def _throttled(storage, client_id, reason):
+    storage.record_event(
+        events.CLIENT_AUTH_THROTTLED,
+        client_id=client_id,
+        summary=f"Client authentication refused before checking: {reason}",
+        outcome=events.RATE_LIMITED,
+    )

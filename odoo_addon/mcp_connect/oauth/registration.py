@@ -7,15 +7,25 @@ self-registered clients: exact https URIs, or http on loopback only; no custom s
 no wildcards. What is registered is kept and honoured: the scope becomes the client's
 ceiling, the authentication method the only one the token endpoint accepts. Web pages
 the client names (``client_uri``, ``logo_uri``) are shown to people: https URLs only.
+A new client and a refused registration are security events of the audit trail.
 """
 
 from urllib.parse import urlsplit
 
 import mcp_connect_core as core
 
+from . import events
 from . import redirect_uris as redirect_uri_rules
 from . import scopes as scope_rules
-from .errors import AccessDenied, AccessPaused, InvalidClientMetadata, InvalidRedirectUri, TooManyRequests
+from .errors import (
+    AccessDenied,
+    AccessPaused,
+    InvalidClientMetadata,
+    InvalidRedirectUri,
+    OAuthError,
+    SlowDown,
+    TooManyRequests,
+)
 from .storage import DYNAMIC, Registration, epoch
 
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
@@ -141,6 +151,19 @@ def reusable(storage, registration, client_ip):
 def register(storage, metadata, client_ip):
     """Register a client, or hand back the identical public client this address registered before;
     returns the RFC 7591 §3.2.1 response body."""
+    try:
+        return _register(storage, metadata, client_ip)
+    except OAuthError as error:
+        # The error code is the reason class; the description says what was wrong, in words.
+        storage.record_event(
+            events.REGISTRATION_REFUSED,
+            summary=f"Registration refused ({error.error}): {error.description}"[:250],
+            outcome=events.RATE_LIMITED if isinstance(error, SlowDown) else events.DENIED,
+        )
+        raise
+
+
+def _register(storage, metadata, client_ip):
     settings = storage.settings()
     if settings.paused:
         raise AccessPaused()
@@ -165,6 +188,12 @@ def register(storage, metadata, client_ip):
         secret_hash = core.hash_secret(secret)
     client = storage.register_client(registration, client_id, secret_hash, client_ip)
     body = _response(client.client_id, storage.now(), registration)
+    kind = "confidential" if registration.confidential else "public"
+    storage.record_event(
+        events.CLIENT_REGISTERED,
+        client_id=client.client_id,
+        summary=f"{registration.client_name[:80]} registered itself as a {kind} client (RFC 7591).",
+    )
     if secret:
         body["client_secret"] = secret
         body["client_secret_expires_at"] = 0

@@ -3,10 +3,10 @@
 The client authenticates; a token that is malformed, unknown or another client's is
 answered exactly like a revoked one (200, empty body) so the endpoint reveals
 nothing. Revoking a refresh token revokes its whole family, access tokens
-included (RFC 7009 §2.1).
+included (RFC 7009 §2.1). Revoking a live token is a security event of the audit trail.
 """
 
-from . import presented_token
+from . import events, presented_token
 from .errors import UnsupportedTokenType
 
 HINTS = ("access_token", "refresh_token")
@@ -22,5 +22,9 @@ def revoke(storage, form, repeated, authorization_header, client_ip):
         return
     if record.kind == "refresh":
         storage.revoke_family(record.family)
+        summary = "The client revoked a refresh token, and with it every token of its family."
     else:
         storage.revoke_token(record.digest)
+        summary = "The client revoked an access token."
+    if not record.revoked:
+        storage.record_event(events.TOKEN_REVOKED, client_id=client.client_id, user_id=record.user_id, summary=summary)

@@ -210,3 +210,19 @@ class Storage(Protocol):
 
     def token_subject(self, token: TokenRecord) -> dict:
         """``sub`` and ``username`` of the token's user, for introspection."""
+
+    def record_event(
+        self,
+        event: str,
+        *,
+        client_id: str | None = None,
+        user_id: int | None = None,
+        summary: str = "",
+        outcome: str = "ok",
+    ) -> None:
+        """Add a security event (``oauth.events``) to the audit trail, with the requester's address.
+
+        ``client_id`` is the one presented and may name no client; ``summary`` is words, never a
+        secret. A refusal (an ``outcome`` other than ok) is kept even if the request's own
+        transaction is rolled back.
+        """

@@ -8,6 +8,9 @@ Rules this module pins (docs/SECURITY.md, *Authorization codes*, *Refresh famili
   reuse after it revokes the whole family; the family has an absolute lifetime; a
   refresh cannot widen the scope;
 - ``client_credentials`` only for confidential clients.
+
+A replay or a reuse that revokes tokens is a security event of the audit trail; a refresh
+within the grace window is not.
 """
 
 import secrets
@@ -15,7 +18,7 @@ from datetime import timedelta
 
 import mcp_connect_core as core
 
-from . import client_auth
+from . import client_auth, events
 from . import scopes as scope_rules
 from .errors import (
     AccessPaused,
@@ -79,6 +82,14 @@ def _authorization_code(storage, urls, client, form):
         # leaked to someone holding the verifier: then revoke what it issued (RFC 6749 §4.1.2).
         if _code_checks_pass(code, redirect_uri, verifier, storage.now()):
             storage.revoke_family(family)
+            storage.record_event(
+                events.CODE_REPLAYED,
+                client_id=client.client_id,
+                user_id=code.user_id,
+                summary="An authorization code was redeemed a second time: the tokens of its first "
+                "redemption were revoked.",
+                outcome=events.DENIED,
+            )
         raise InvalidGrant(log_detail="authorization code replayed")
     if code.expires_at <= storage.now():
         raise InvalidGrant("The authorization code has expired.")
@@ -139,6 +150,14 @@ def _refresh_token(storage, urls, client, form):
     if rotated_at is not None and now - rotated_at > timedelta(seconds=settings.refresh_grace_seconds):
         # Reuse of a rotated token after the grace window: someone else may hold it.
         storage.revoke_family(token.family)
+        storage.record_event(
+            events.REFRESH_TOKEN_REUSED,
+            client_id=client.client_id,
+            user_id=token.user_id,
+            summary=f"A rotated refresh token was used again {int((now - rotated_at).total_seconds())} s after "
+            f"its rotation (grace window {settings.refresh_grace_seconds} s): its whole family was revoked.",
+            outcome=events.DENIED,
+        )
         raise InvalidGrant(log_detail="rotated refresh token reused after the grace window; family revoked")
     granted = scope_rules.narrow(form.get("scope"), token.scopes)
     return _issue(

@@ -17,6 +17,7 @@ from . import (
     test_policy_orm,
     test_register,
     test_revoke_introspect,
+    test_security_events,
     test_settings,
     test_switches,
     test_token,

@@ -35,6 +35,19 @@ def clock_frozen(test):
     return wrapper
 
 
+# Every kind minted by the core except client_id, which is public.
+SECRET_KINDS = ("access", "refresh", "code", "client_secret", "personal")
+
+
+def secret_pattern():
+    """A PostgreSQL regular expression matching a whole token of a secret kind, never only its prefix
+    (the module description, the README, quotes "mcppt_...")."""
+    samples = [core.mint_token(kind=kind)[0] for kind in SECRET_KINDS]
+    prefixes = sorted({sample.split("_", 1)[0] for sample in samples})
+    (length,) = {len(sample.split("_", 1)[1]) for sample in samples}
+    return f"({'|'.join(prefixes)})_[0-9A-Za-z]{{{length}}}"
+
+
 def pkce_pair():
     verifier = secrets.token_urlsafe(48)
     return verifier, core.s256_challenge(verifier)
