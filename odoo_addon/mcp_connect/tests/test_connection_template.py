@@ -186,7 +186,7 @@ class TestReRegistration(SelfRegisteredCase):
         # Users can sign in and consent; the MCP endpoint refuses every call until a manager approves.
         access = self.tokens_for(again)["access_token"]
         self.assert_waiting(self.modern("tools/call", {"name": "whoami", "arguments": {}}, token=access))
-        refused = self.env["mcp.audit.log"].sudo().search([("connection_id", "=", again.id)])
+        refused = self.env["mcp.audit.log"].sudo().search([("connection_id", "=", again.id), ("event", "=", False)])
         self.assertEqual(refused.mapped("outcome"), ["denied"])
         self.assertIn("approval", refused.error_summary)
         # Registering once more does not get round it.
@@ -324,7 +324,7 @@ class TestQuarantine(SelfRegisteredCase):
         response = self.modern("tools/call", {"name": "whoami", "arguments": {}}, token=access)
         self.assert_waiting(response)
         self.assertIn("must approve", response.json()["error"]["message"])
-        audit = self.env["mcp.audit.log"].sudo().search([("connection_id", "=", connection.id)])
+        audit = self.env["mcp.audit.log"].sudo().search([("connection_id", "=", connection.id), ("event", "=", False)])
         self.assertEqual((audit.outcome, audit.http_status), ("denied", 403))
         self.assertEqual(audit.error_summary, "connection waiting for a manager's approval")
         connection.with_user(self.manager).action_approve()

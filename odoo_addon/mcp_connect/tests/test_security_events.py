@@ -18,6 +18,7 @@ from odoo.tools.safe_eval import safe_eval
 from .. import config
 from ..oauth import client_metadata_document as cimd
 from .common import CALLBACK, McpHttpCase, clock_frozen, secret_pattern
+from .test_connection_template import SelfRegisteredCase
 from .test_metadata_document import DocumentServer, answer_document, answer_not_found
 
 REGISTERED_CALLBACK = "https://claude.ai/api/mcp/auth_callback"
@@ -377,3 +378,50 @@ class TestRecordEvent(TransactionCase):
             kept = [row[0] for row in cr.fetchall()]
             cr.execute("DELETE FROM mcp_audit_log WHERE summary LIKE %s", [f"{marker}%"])
         self.assertEqual(kept, [f"{marker} refused"])
+
+
+@tagged("post_install", "-at_install")
+class TestGovernanceEvents(SelfRegisteredCase):
+    """The events of the pause, of quarantine decisions and of a tool recognised on registration."""
+
+    def events(self, after):
+        return self.env["mcp.audit.log"].sudo().search([("id", ">", after), ("event", "!=", False)], order="id")
+
+    def last_id(self):
+        return self.env["mcp.audit.log"].sudo().search([], limit=1).id or 0
+
+    def test_pausing_and_resuming_are_one_event_each(self):
+        connections = self.env["mcp.connection"].with_user(self.manager)
+        mark = self.last_id()
+        connections.action_pause_ai_access()
+        connections.action_pause_ai_access()
+        connections.action_resume_ai_access()
+        rows = self.events(mark)
+        self.assertEqual(rows.mapped("event"), ["access_paused", "access_resumed"])
+        self.assertEqual(rows.user_id, self.manager)
+        self.assertEqual(rows[0].summary, f"{self.manager.name} paused all AI access.")
+
+    def test_approving_a_waiting_tool_is_one_event(self):
+        config.set_value(self.env, "quarantine_new_tools", True)
+        connection = self.register()
+        mark = self.last_id()
+        connection.with_user(self.manager).action_approve()
+        row = self.events(mark)
+        self.assertEqual((row.event, row.connection_id, row.user_id), ("tool_approved", connection, self.manager))
+
+    def test_refusing_a_waiting_tool_is_one_refusal_not_a_revocation(self):
+        config.set_value(self.env, "quarantine_new_tools", True)
+        connection = self.register()
+        mark = self.last_id()
+        connection.with_user(self.manager).action_revoke()
+        self.assertEqual(self.events(mark).mapped("event"), ["tool_refused"])
+
+    def test_a_registration_recognised_as_a_known_tool_is_registered_and_joined(self):
+        first = self.register()
+        mark = self.last_id()
+        again = self.register(redirect_uris=["http://localhost:50211/other-callback"])
+        self.assertEqual(again.previous_connection_id, first)
+        rows = self.events(mark)
+        self.assertEqual(rows.mapped("event"), ["registration_joined", "client_registered"])
+        self.assertEqual(rows.connection_id, again)
+        self.assertIn(f"#{first.id}", rows[0].summary)
