@@ -219,6 +219,7 @@ class OdooStorage:
             owner_user_id=connection.owner_user_id.id or None,
             owner_company_id=(connection.owner_user_id.company_id or connection.company_id).id,
             record_id=connection.id,
+            registered_at=connection.create_date,
         )
 
     def _default_company(self):

@@ -187,7 +187,7 @@ def _register(storage, metadata, client_ip):
         secret, _ = core.mint_token(kind="client_secret")
         secret_hash = core.hash_secret(secret)
     client = storage.register_client(registration, client_id, secret_hash, client_ip)
-    body = _response(client.client_id, storage.now(), registration)
+    body = _response(client.client_id, client.registered_at or storage.now(), registration)
     kind = "confidential" if registration.confidential else "public"
     storage.record_event(
         events.CLIENT_REGISTERED,

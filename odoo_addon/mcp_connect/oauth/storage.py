@@ -50,6 +50,8 @@ class Client:
     owner_user_id: int | None = None
     owner_company_id: int | None = None
     record_id: int | None = None
+    # When the client was registered, as its registration answers say (client_id_issued_at).
+    registered_at: datetime | None = None
 
     @property
     def verified(self):
