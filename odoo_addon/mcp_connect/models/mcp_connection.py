@@ -117,6 +117,16 @@ class McpConnection(models.Model):
         help="Who created the connection. Tokens obtained with client credentials act as this user.",
     )
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    company_ids = fields.Many2many(
+        "res.company",
+        "mcp_connection_company_rel",
+        "connection_id",
+        "company_id",
+        string="Limit to companies",
+        tracking=True,
+        help="The companies this connection's tokens may work in, whatever else a user has access to. "
+        "Empty: any of the user's companies.",
+    )
     last_used_at = fields.Datetime(string="Last used", readonly=True)
     application_type = fields.Char(readonly=True)
     token_endpoint_auth_method = fields.Char(
@@ -553,12 +563,23 @@ class McpConnection(models.Model):
                 "company_id": user.company_id.id,
             }
         )
-        self.env["mcp.token"].sudo()._create_personal(connection, user, token, scope, days)
+        personal = self.env["mcp.token"].sudo()._create_personal(connection, user, token, scope, days)
         self.env["mcp.consent"]._remember(
-            user, connection, [scope_rules.WRITE if scope == "write" else scope_rules.READ]
+            user, connection, [scope_rules.WRITE if scope == "write" else scope_rules.READ], personal.company_id.ids
         )
         connection.message_post(body=_("Personal access token created for %(user)s.", user=user.name))
         return connection
+
+    def _owner_company(self):
+        """The company client-credentials and personal tokens work in: the owner's current one,
+        else the first of the owner's companies the cap allows."""
+        self.ensure_one()
+        owner = self.owner_user_id
+        if not owner:
+            return self.company_id
+        if not self.company_ids or owner.company_id in self.company_ids:
+            return owner.company_id
+        return (owner.company_ids & self.company_ids)[:1] or owner.company_id
 
     def action_reactivate(self):
         for connection in self.filtered(lambda c: c.state == "revoked"):
