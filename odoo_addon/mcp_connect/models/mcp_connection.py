@@ -550,7 +550,7 @@ class McpConnection(models.Model):
         }
 
     @api.model
-    def _create_personal_token(self, user, name, token, scope, days):
+    def _create_personal_token(self, user, name, token, scope, days, companies=None):
         """A personal access token is a connection of its own, so it can be restricted and revoked alone."""
         connection = self.sudo().create(
             {
@@ -563,23 +563,25 @@ class McpConnection(models.Model):
                 "company_id": user.company_id.id,
             }
         )
-        personal = self.env["mcp.token"].sudo()._create_personal(connection, user, token, scope, days)
+        personal = self.env["mcp.token"].sudo()._create_personal(connection, user, token, scope, days, companies)
         self.env["mcp.consent"]._remember(
-            user, connection, [scope_rules.WRITE if scope == "write" else scope_rules.READ], personal.company_id.ids
+            user, connection, [scope_rules.WRITE if scope == "write" else scope_rules.READ], personal._companies().ids
         )
         connection.message_post(body=_("Personal access token created for %(user)s.", user=user.name))
         return connection
 
-    def _owner_company(self):
-        """The company client-credentials and personal tokens work in: the owner's current one,
-        else the first of the owner's companies the cap allows."""
+    def _default_company(self, user):
+        """The company a token of ``user`` works in when nobody chose one: their current company,
+        else the first of their companies the cap allows."""
         self.ensure_one()
-        owner = self.owner_user_id
-        if not owner:
-            return self.company_id
-        if not self.company_ids or owner.company_id in self.company_ids:
-            return owner.company_id
-        return (owner.company_ids & self.company_ids)[:1] or owner.company_id
+        if not self.company_ids or user.company_id in self.company_ids:
+            return user.company_id
+        return (user.company_ids & self.company_ids)[:1] or user.company_id
+
+    def _owner_company(self):
+        """The company client-credentials tokens work in (they act as the owner)."""
+        self.ensure_one()
+        return self._default_company(self.owner_user_id) if self.owner_user_id else self.company_id
 
     def action_reactivate(self):
         for connection in self.filtered(lambda c: c.state == "revoked"):

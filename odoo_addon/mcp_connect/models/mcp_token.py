@@ -152,11 +152,13 @@ class McpToken(models.Model):
         return claims
 
     @api.model
-    def _create_personal(self, connection, user, token, scope, days):
-        """Store a personal access token (its digest and last four characters only)."""
+    def _create_personal(self, connection, user, token, scope, days, companies=None):
+        """Store a personal access token (its digest and last four characters only), working in
+        ``companies`` (the user's current one first when chosen), else in the connection's default."""
         digest = core.digest_token(token, kind="personal")
         expires = fields.Datetime.now() + timedelta(days=days)
-        company = connection._owner_company()
+        companies = companies or connection._default_company(user)
+        companies = companies.filtered(lambda company: company == user.company_id) | companies
         return self.sudo().create(
             {
                 "name": connection.name,
@@ -165,8 +167,8 @@ class McpToken(models.Model):
                 "kind": "personal",
                 "connection_id": connection.id,
                 "user_id": user.id,
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
+                "company_id": companies[0].id,
+                "company_ids": [Command.set(companies.ids)],
                 "scopes": scope_rules.join([scope_rules.WRITE if scope == "write" else scope_rules.READ]),
                 "resource": server_urls(self.env).resource,
                 "expires_at": expires,

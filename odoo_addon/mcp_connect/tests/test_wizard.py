@@ -1,6 +1,7 @@
 import time
 
 import mcp_connect_core as core
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import _request_stack
 from odoo.tests import TransactionCase, new_test_user, tagged
@@ -149,6 +150,23 @@ class TestConnectWizard(IdentityChecked):
         self.assertEqual(record.connection_id.allowed_scope, "write")
         self.assertFalse(wizard.exists())
         self.assertIn(record.connection_id, self.env["mcp.consent"].with_user(self.user).search([]).connection_id)
+
+    def test_a_personal_token_works_in_the_companies_chosen_among_the_users(self):
+        company_a = self.user.company_id
+        company_b, company_c = self.env["res.company"].create([{"name": "Wizard B Zq"}, {"name": "Wizard C Zq"}])
+        self.user.company_ids |= company_b
+        # Both companies active in the company switcher, as the web client sends them.
+        wizard = self.wizard(self.user).with_context(allowed_company_ids=(company_a | company_b).ids)
+        wizard.action_choose_personal()
+        self.assertEqual(wizard.token_company_ids, company_a, "the user's current company at first")
+        wizard.write({"token_name": "Forged", "token_company_ids": [Command.set((company_a | company_c).ids)]})
+        with self.assertRaises(UserError):  # AccessError too: the user cannot even read company C
+            wizard.action_personal_next()
+        wizard.write({"token_name": "Both", "token_company_ids": [Command.set((company_b | company_a).ids)]})
+        token = self.shown(wizard.action_personal_next())["personal_token"]
+        record = self.env["mcp.token"].sudo().search([("digest", "=", core.digest_token(token, kind="personal"))])
+        self.assertEqual((record.company_id, record.company_ids), (company_a, company_a | company_b))
+        self.assertFalse(self.env["mcp.token"].sudo().search([("name", "=", "Forged")]))
 
     def test_plain_users_only_make_tokens_for_themselves(self):
         wizard = self.wizard(self.user)
