@@ -4,11 +4,12 @@ checked again on every request, and named by ``create_records``."""
 import re
 
 from odoo import Command
-from odoo.tests import new_test_user
+from odoo.tests import new_test_user, tagged
 
 from .common import McpCase
 
 
+@tagged("post_install", "-at_install")
 class TestCompanies(McpCase):
     @classmethod
     def setUpClass(cls):
@@ -238,3 +239,19 @@ class TestCompanies(McpCase):
             record = self.token_record(response.json()[key])
             self.assertEqual(record.company_id, self.company_a)
             self.assertEqual(record.company_ids, self.company_a | self.company_b)
+
+    def test_an_approved_create_runs_in_the_companies_of_the_call(self):
+        admin = self.env.ref("base.user_admin")
+        tools = self.env["mcp.tool"].search([("name", "=", "create_records")])
+        self.connection.write({"approval_tool_ids": [Command.set(tools.ids)], "approver_id": admin.id})
+        token = self.make_token(
+            company_id=self.company_a.id, company_ids=[Command.set((self.company_a | self.company_b).ids)]
+        )
+        arguments = {"model": "res.partner", "values": {"name": "Approved B Qzv"}, "company_id": self.company_b.id}
+        data = self.tool_ok("create_records", arguments, token=token)
+        request = self.env["mcp.approval.request"].browse(data["approval_id"])
+        self.assertEqual(request.company_ids, self.company_a | self.company_b)
+        request.with_user(admin).action_approve()
+        self.assertEqual(request.state, "done", request.error)
+        created = self.env["res.partner"].search([("name", "=", "Approved B Qzv")])
+        self.assertEqual(created.company_id, self.company_b)
