@@ -159,13 +159,21 @@ class TestConnectWizard(IdentityChecked):
         wizard = self.wizard(self.user).with_context(allowed_company_ids=(company_a | company_b).ids)
         wizard.action_choose_personal()
         self.assertEqual(wizard.token_company_ids, company_a, "the user's current company at first")
-        wizard.write({"token_name": "Forged", "token_company_ids": [Command.set((company_a | company_c).ids)]})
-        with self.assertRaises(UserError):  # AccessError too: the user cannot even read company C
+        # An AccessError too (a UserError): the user cannot even read company C, and 19.0 refuses the write.
+        with self.assertRaises(UserError):
+            wizard.write({"token_name": "Forged", "token_company_ids": [Command.set((company_a | company_c).ids)]})
             wizard.action_personal_next()
         wizard.write({"token_name": "Both", "token_company_ids": [Command.set((company_b | company_a).ids)]})
         token = self.shown(wizard.action_personal_next())["personal_token"]
         record = self.env["mcp.token"].sudo().search([("digest", "=", core.digest_token(token, kind="personal"))])
         self.assertEqual((record.company_id, record.company_ids), (company_a, company_a | company_b))
+        # A manager who has company C cannot give it to a user who does not.
+        self.manager.company_ids |= company_c
+        managed = self.wizard().with_context(allowed_company_ids=(company_a | company_c).ids)
+        managed.action_choose_personal()
+        managed.write({"token_name": "Forged", "token_user_id": self.user.id, "token_company_ids": company_c.ids})
+        with self.assertRaisesRegex(UserError, "no access to some of the companies"):
+            managed.action_personal_next()
         self.assertFalse(self.env["mcp.token"].sudo().search([("name", "=", "Forged")]))
 
     def test_plain_users_only_make_tokens_for_themselves(self):
