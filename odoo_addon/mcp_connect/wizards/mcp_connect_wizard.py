@@ -193,7 +193,7 @@ class McpConnectWizard(models.TransientModel):
             raise UserError(_("%(name)s is not allowed to use AI tools (MCP Connect: User).", name=user.name))
         if not (self.token_name or "").strip():
             raise UserError(_("Give the token a name, such as the tool that will use it."))
-        if self.token_company_ids - user.company_ids:
+        if self.token_company_ids - user.sudo().company_ids:
             raise UserError(_("%(name)s has no access to some of the companies chosen.", name=user.name))
 
     @check_identity
