@@ -37,14 +37,14 @@ def _named(model):
     return ", ".join(f"{company.id} ({company.name})" for company in model.env.companies)
 
 
-def in_company(model, arguments, vals_list):
+def in_company(model, arguments, batch):
     """The model and values to create in the company the call names; unchanged without ``company_id``.
 
     The named company comes first in ``allowed_company_ids``, so it is also the default of
     fields and records that the new ones create in turn.
     """
     if "company_id" not in arguments:
-        return model, vals_list
+        return model, batch
     company_id = arguments["company_id"]
     field = model._fields.get("company_id")
     if field is None or field.type != "many2one" or field.comodel_name != "res.company":
@@ -53,11 +53,13 @@ def in_company(model, arguments, vals_list):
         raise ToolError(
             f"company_id {company_id!r} is not one of the companies this connection works in: {_named(model)}."
         )
-    if any(values.get("company_id", company_id) != company_id for values in vals_list):
+    # Anything but a non-empty object is left for checked_values to refuse.
+    objects = [values for values in batch if isinstance(values, dict) and values]
+    if any(values.get("company_id", company_id) != company_id for values in objects):
         raise ToolError("values set a company_id other than the company_id argument.")
     others = [company for company in model.env.companies.ids if company != company_id]
     model = model.with_context(allowed_company_ids=[company_id, *others])
-    return model, [{**values, "company_id": company_id} for values in vals_list]
+    return model, [{**values, "company_id": company_id} if values in objects else values for values in batch]
 
 
 def summary(records):
@@ -115,8 +117,9 @@ def create_records(ctx, arguments):
     model = ctx.model(arguments["model"], "create")
     described = ctx.fields(model)
     batch = arguments["values_list"] if "values_list" in arguments else [arguments["values"]]
+    # The company goes into the values before they are checked: the connection's field lists apply to it.
+    model, batch = in_company(model, arguments, batch)
     vals_list = [checked_values(ctx, model, item, described) for item in batch]
-    model, vals_list = in_company(model, arguments, vals_list)
     records = model.create([_commands(item, described) for item in vals_list])
     ctx.check_inside(records)
     return {"model": model._name, "ids": records.ids, "records": summary(records)}
