@@ -24,7 +24,8 @@ class McpConsent(models.Model):
         "company_id",
         readonly=True,
         string="Companies",
-        help="The companies the user let the tool work in; asked again when none of them is left.",
+        help="The companies the user let the tool work in; a sign-in without the consent page uses those "
+        "the user still has, else their current company.",
     )
     scope_description = fields.Char(compute="_compute_scope_description", string="Access")
     last_used_at = fields.Datetime(related="connection_id.last_used_at", string="Last used")
