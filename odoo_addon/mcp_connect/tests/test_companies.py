@@ -205,6 +205,14 @@ class TestCompanies(McpCase):
             contains="not one of the companies",
         )
         self.assertEqual(self.partner_a.company_id, self.company_a)
+        nested = {"child_ids": [[0, 0, {"name": "Child C Qzv", "company_id": self.company_c.id}]]}
+        self.tool_error(
+            "update_records",
+            {"model": "res.partner", "ids": [self.partner_a.id], "values": nested},
+            token=token,
+            contains="not one of the companies",
+        )
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Child C Qzv")]))
         self.tool_ok(
             "update_records",
             {"model": "res.partner", "ids": [self.partner_a.id], "values": {"company_id": self.company_b.id}},

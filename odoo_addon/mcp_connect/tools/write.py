@@ -23,14 +23,24 @@ def checked_values(ctx, model, values, described):
     return {**values, **{name: naive_utc(values[name]) for name in datetimes}}
 
 
-def check_company_value(model, values):
-    """A company set in ``values`` must be one this call works in (the token's companies the user has)."""
+def check_company_value(model, values, depth=0):
+    """A company set in ``values``, or in the records its x2many commands create or change, must be
+    one this call works in (the token's companies the user has): Odoo lets a write move a record
+    to any company."""
     field = model._fields.get("company_id")
     value = values.get("company_id")
-    if field is None or field.type != "many2one" or field.comodel_name != "res.company" or not value:
-        return
-    if isinstance(value, bool) or value not in model.env.companies.ids:
-        raise ToolError(f"company_id {value!r} is not one of the companies this connection works in: {_named(model)}.")
+    if field is not None and field.type == "many2one" and field.comodel_name == "res.company" and value:
+        if isinstance(value, bool) or value not in model.env.companies.ids:
+            raise ToolError(
+                f"company_id {value!r} is not one of the companies this connection works in: {_named(model)}."
+            )
+    for name, commands in values.items():
+        field = model._fields.get(name)
+        if depth >= 4 or field is None or field.type not in ("one2many", "many2many") or not isinstance(commands, list):
+            continue
+        for command in commands:
+            if isinstance(command, (list, tuple)) and len(command) == 3 and isinstance(command[2], dict):
+                check_company_value(model.env[field.comodel_name], command[2], depth + 1)
 
 
 def _named(model):
