@@ -1,7 +1,7 @@
 """The MCP transport's backend over Odoo: sessions, tools, resources, policy, limits, audit.
 
 One instance serves one HTTP request, already authenticated by ``ir.http._auth_method_mcp``
-(the environment is the token's user in the token's company). It checks the request
+(the environment is the token's user in the token's companies). It checks the request
 as a whole (origin, IP allowlist), lets the transport answer, and writes one audit row per
 message. Each message then passes one gate: the rate limit of its user on this connection
 (``admit``), and for tools and resources the connection's policy (``_gate``).
@@ -33,8 +33,8 @@ from .tools.values import default_fields, serialize_records, summarize_arguments
 RESOURCE_URI = re.compile(r"^odoo://(?P<model>[a-z0-9_.]{1,128})/(?P<id>[1-9][0-9]{0,18})$")
 SERVER_NAME = "odoo-mcp-connect"
 INSTRUCTIONS = (
-    "Odoo ERP data of one company, reached as the signed-in user: Odoo's access rights apply and the "
-    "administrator may restrict models and tools further. Find models with list_models, "
+    "Odoo ERP data of the companies the user allowed, reached as the signed-in user: Odoo's access rights "
+    "apply and the administrator may restrict models and tools further. Find models with list_models, "
     "their fields with describe_model, then use search_records with an Odoo domain such as "
     '[["customer_rank", ">", 0]]. Results are paged: follow next_offset. Writes need the mcp:write scope; '
     "some tools may wait for a human approval (see get_approval_status)."
@@ -211,7 +211,7 @@ class OdooBackend:
     def instructions(self):
         """The general instructions, then who the calls run as and what this connection may use,
         so an assistant does not spend its first calls finding out."""
-        user, company = self.env.user, self.env.company
+        user = self.env.user
         rules = self.connection.sudo().model_rule_ids
         if rules:
             names = [f"{rule.model_id.model} ({', '.join(rule._operations())})" for rule in rules]
@@ -224,9 +224,19 @@ class OdooBackend:
             models = "This connection may use every model your Odoo access rights allow."
         return (
             f"{INSTRUCTIONS}\n"
-            f"You act as {user.name} (login {user.login}) in the company {company.name}; "
+            f"You act as {user.name} (login {user.login}) in {self._companies_sentence()}; "
             f"language {user.lang or 'not set'}, time zone {user.tz or 'not set (UTC)'}.\n"
             f"{models}"
+        )
+
+    def _companies_sentence(self):
+        companies = self.env.companies
+        if len(companies) == 1:
+            return f"the company {companies.name}"
+        named = ", ".join(f"{company.name} (id {company.id})" for company in companies)
+        return (
+            f"the companies {named}; reads cover all of them, and new records go to {self.env.company.name} "
+            "unless create_records names another company_id"
         )
 
     def create_session(self, version, client_info):
@@ -312,7 +322,7 @@ class OdooBackend:
 
     def _hold_for_approval(self, tool, arguments):
         request = self.env["mcp.approval.request"]._open(
-            self.connection, self.env.user, self.env.company, tool, arguments, self.scopes, self.client_ip
+            self.connection, self.env.user, self.env.companies, tool, arguments, self.scopes, self.client_ip
         )
         self.details["outcome"] = "pending"
         approver = request._approver_label()

@@ -8,7 +8,7 @@ index; rows that must change atomically are locked with ``SELECT ... FOR UPDATE`
 import hashlib
 from datetime import timedelta
 
-from odoo import SUPERUSER_ID, fields
+from odoo import SUPERUSER_ID, Command, fields
 from odoo.exceptions import ValidationError
 from odoo.http import request
 from odoo.tools import SQL
@@ -41,6 +41,11 @@ def subject(env, user_id):
     """A stable, opaque ``sub`` per database and user."""
     database_uuid = env["ir.config_parameter"].sudo().get_param("database.uuid", "")
     return hashlib.sha256(f"{database_uuid}:{user_id}".encode()).hexdigest()[:32]
+
+
+def _companies(record):
+    """A code's or token's company ids, the main one first."""
+    return tuple((record.company_id | record.company_ids).ids)
 
 
 class OdooStorage:
@@ -217,9 +222,10 @@ class OdooStorage:
             auth_method=connection.token_endpoint_auth_method or None,
             skip_consent=connection.skip_consent,
             owner_user_id=connection.owner_user_id.id or None,
-            owner_company_id=(connection.owner_user_id.company_id or connection.company_id).id,
+            owner_company_id=connection._owner_company().id,
             record_id=connection.id,
             registered_at=connection.create_date,
+            company_ids=tuple(connection.company_ids.ids),
         )
 
     def _default_company(self):
@@ -295,9 +301,18 @@ class OdooStorage:
         )
         return tuple(consent.scopes.split()) if consent else None
 
-    def remember_consent(self, client_id, user_id, scopes):
+    def remember_consent(self, client_id, user_id, scopes, companies=()):
         user = self.env["res.users"].browse(user_id)
-        self._as_user("mcp.consent", user_id)._remember(user, self.connection_for(client_id), scopes)
+        self._as_user("mcp.consent", user_id)._remember(user, self.connection_for(client_id), scopes, companies)
+
+    def find_consent_companies(self, client_id, user_id):
+        connection = self.connection_for(client_id)
+        if not connection:
+            return ()
+        consent = self.env["mcp.consent"].search(
+            [("user_id", "=", user_id), ("connection_id", "=", connection.id)], limit=1
+        )
+        return tuple(consent._companies().ids) if consent else ()
 
     def save_pending(self, pending):
         self._as_user("mcp.authorization.request", pending.user_id).create(
@@ -354,6 +369,7 @@ class OdooStorage:
                 "connection_id": connection.id,
                 "user_id": code.user_id,
                 "company_id": code.company_id,
+                "company_ids": [Command.set(list(code.company_ids or (code.company_id,)))],
                 "redirect_uri": code.redirect_uri,
                 "code_challenge": code.code_challenge,
                 "code_challenge_method": code.code_challenge_method,
@@ -372,6 +388,7 @@ class OdooStorage:
             client_id=code.connection_id.client_id,
             user_id=code.user_id.id,
             company_id=code.company_id.id,
+            company_ids=_companies(code),
             redirect_uri=code.redirect_uri or "",
             scopes=tuple(code.scopes.split()),
             resource=code.resource,
@@ -428,6 +445,7 @@ class OdooStorage:
                 "connection_id": connection.id,
                 "user_id": token.user_id,
                 "company_id": token.company_id,
+                "company_ids": [Command.set(list(token.company_ids or (token.company_id,)))],
                 "scopes": " ".join(token.scopes),
                 "resource": token.resource,
                 "expires_at": token.expires_at,
@@ -446,6 +464,7 @@ class OdooStorage:
             client_id=token.connection_id.client_id,
             user_id=token.user_id.id,
             company_id=token.company_id.id,
+            company_ids=_companies(token),
             scopes=tuple(token.scopes.split()),
             resource=token.resource,
             expires_at=token.expires_at,

@@ -85,6 +85,6 @@ def obtain_code(storage, urls):
         values, repeated = authorize.single_values(params.items())
         found, matched = authorize.resolve_client(values, repeated, storage.find_client)
         request = authorize.validate(values, repeated, found, matched, urls, storage.settings())
-        return authorize.issue_code(storage, request, USER_ID, COMPANY_ID), verifier, request
+        return authorize.issue_code(storage, request, USER_ID, (COMPANY_ID,)), verifier, request
 
     return obtain

@@ -105,6 +105,7 @@ class FakeStorage:
         self.registrations = []
         self.rehashed = []
         self.consents = {}
+        self.consent_companies = {}
         self.pending = {}
         # Clients ``find_client`` describes from their metadata document, not stored yet.
         self.documents = {}
@@ -175,9 +176,14 @@ class FakeStorage:
             return None
         return self.consents.get((client_id, user_id))
 
-    def remember_consent(self, client_id, user_id, scopes):
+    def remember_consent(self, client_id, user_id, scopes, companies=()):
         earlier = self.consents.get((client_id, user_id), ())
         self.consents[client_id, user_id] = tuple(scope_rules.expand([*earlier, *scopes]))
+        if companies:
+            self.consent_companies[client_id, user_id] = tuple(companies)
+
+    def find_consent_companies(self, client_id, user_id):
+        return self.consent_companies.get((client_id, user_id), ())
 
     def save_pending(self, pending):
         self.pending[pending.handle] = pending

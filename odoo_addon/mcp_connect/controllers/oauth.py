@@ -113,9 +113,15 @@ class OAuthController(http.Controller):
     def authorize_post(self, request_handle=None, decision=None, **_kwargs):
         if decision not in ("allow", "deny"):
             return self._error_page(PageError("Invalid request", "Choose Allow or Deny."))
+        companies = request.httprequest.form.getlist("company_ids")
         try:
             outcome = authorize.decide(
-                OdooStorage(request.env), server_urls(request.env), request_handle, self._user(), decision == "allow"
+                OdooStorage(request.env),
+                server_urls(request.env),
+                request_handle,
+                self._user(),
+                decision == "allow",
+                companies,
             )
         except PageError as error:
             return self._error_page(error)
@@ -129,6 +135,7 @@ class OAuthController(http.Controller):
             company_id=user.company_id.id,
             signed_in=not user._is_public(),
             may_connect=user.has_group("mcp_connect.group_mcp_user"),
+            company_ids=tuple(user.company_ids.ids),
         )
 
     def _answer(self, outcome):
@@ -141,10 +148,14 @@ class OAuthController(http.Controller):
         if isinstance(outcome, authorize.NotAllowed):
             values = {"client_name": outcome.client_name, "return_url": outcome.return_url}
             return secure_page(request.render("mcp_connect.oauth_not_allowed_page", values, status=403))
+        companies = request.env["res.company"].sudo().browse(outcome.companies)
         values = {
             "consent": outcome,
             "user": request.env.user,
             "company": request.env.user.company_id,
+            # Offered only when there is a choice; the decision is checked again on the server.
+            "companies": companies if len(companies) > 1 else companies.browse(),
+            "chosen_companies": outcome.chosen_companies,
         }
         return secure_page(request.render("mcp_connect.oauth_consent_page", values))
 

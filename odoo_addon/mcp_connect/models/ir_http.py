@@ -20,7 +20,8 @@ class IrHttp(models.AbstractModel):
     def _auth_method_mcp(cls):
         """``auth='mcp'``: a bearer token of this server, for this resource (RFC 6750, RFC 8707).
 
-        On success the request runs as the token's user in the token's company; the
+        On success the request runs as the token's user in the token's companies that the
+        user still has (``allowed_company_ids``, the token's main company first); the
         token is in the context as ``mcp_token_id``. On failure the request stops here
         with 401 (400 for a token in the URL) and a ``WWW-Authenticate`` challenge; while an
         administrator paused AI access, with 503 before any token is looked at.
@@ -46,11 +47,9 @@ class IrHttp(models.AbstractModel):
                 error.to_dict(), status=error.status, headers=bearer.error_headers(urls, error)
             )
             raise werkzeug.exceptions.Unauthorized(response=response) from None
-        user = token.user_id
-        company = token.company_id if token.company_id in user.company_ids else user.company_id
         request.update_env(
-            user=user.id,
-            context=dict(env.context, allowed_company_ids=[company.id], mcp_token_id=token.id),
+            user=token.user_id.id,
+            context=dict(env.context, allowed_company_ids=token._working_companies().ids, mcp_token_id=token.id),
         )
 
     @classmethod

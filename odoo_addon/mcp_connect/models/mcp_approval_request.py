@@ -2,7 +2,7 @@ import json
 import time
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import compat, config
@@ -27,6 +27,15 @@ class McpApprovalRequest(models.Model):
     connection_id = fields.Many2one("mcp.connection", required=True, ondelete="cascade", readonly=True, index=True)
     user_id = fields.Many2one("res.users", string="Requested by", required=True, ondelete="cascade", readonly=True)
     company_id = fields.Many2one("res.company", required=True, ondelete="cascade", readonly=True)
+    company_ids = fields.Many2many(
+        "res.company",
+        "mcp_approval_request_company_rel",
+        "request_id",
+        "company_id",
+        readonly=True,
+        string="Companies",
+        help="The companies the call worked in; it runs in them once approved.",
+    )
     tool = fields.Char(required=True, readonly=True)
     model_name = fields.Char(string="Model", readonly=True)
     arguments = fields.Text(readonly=True)
@@ -72,14 +81,15 @@ class McpApprovalRequest(models.Model):
             request.approval_note = refusal or False
 
     @api.model
-    def _open(self, connection, user, company, tool, arguments, scopes, client_ip):
+    def _open(self, connection, user, companies, tool, arguments, scopes, client_ip):
         # Nobody approves their own call: without another approver, MCP Connect managers do.
         approver = connection.approver_id if connection.approver_id != user else self.env["res.users"]
         request = self.sudo().create(
             {
                 "connection_id": connection.id,
                 "user_id": user.id,
-                "company_id": company.id,
+                "company_id": companies[:1].id,
+                "company_ids": [Command.set(companies.ids)],
                 "tool": tool.name,
                 "model_name": arguments.get("model") if isinstance(arguments.get("model"), str) else False,
                 "arguments": json.dumps(arguments, ensure_ascii=False, default=str),
@@ -215,7 +225,11 @@ class McpApprovalRequest(models.Model):
         user = self.user_id
         if not user.active or not user.has_group("mcp_connect.group_mcp_user"):
             return None, "The user who asked may no longer use AI tools."
-        env = self.env(user=user.id, su=False, context=dict(self.env.context, allowed_company_ids=[self.company_id.id]))
+        companies = (self.company_id | self.company_ids).filtered(lambda company: company in user.company_ids)
+        if not companies:
+            return None, "The user who asked no longer has access to the companies of the call."
+        context = dict(self.env.context, allowed_company_ids=companies.ids)
+        env = self.env(user=user.id, su=False, context=context)
         ctx = ToolContext(
             env=env,
             policy=policy,

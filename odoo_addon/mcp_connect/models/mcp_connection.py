@@ -114,6 +114,16 @@ class McpConnection(models.Model):
         help="Who created the connection. Tokens obtained with client credentials act as this user.",
     )
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    company_ids = fields.Many2many(
+        "res.company",
+        "mcp_connection_company_rel",
+        "connection_id",
+        "company_id",
+        string="Limit to companies",
+        tracking=True,
+        help="The companies this connection's tokens may work in, whatever else a user has access to. "
+        "Empty: any of the user's companies.",
+    )
     last_used_at = fields.Datetime(string="Last used", readonly=True)
     application_type = fields.Char(readonly=True)
     token_endpoint_auth_method = fields.Char(
@@ -711,7 +721,7 @@ class McpConnection(models.Model):
         }
 
     @api.model
-    def _create_personal_token(self, user, name, token, scope, days):
+    def _create_personal_token(self, user, name, token, scope, days, companies=None):
         """A personal access token is a connection of its own, so it can be restricted and revoked alone."""
         connection = self.sudo().create(
             {
@@ -724,12 +734,25 @@ class McpConnection(models.Model):
                 "company_id": user.company_id.id,
             }
         )
-        self.env["mcp.token"].sudo()._create_personal(connection, user, token, scope, days)
+        personal = self.env["mcp.token"].sudo()._create_personal(connection, user, token, scope, days, companies)
         self.env["mcp.consent"]._remember(
-            user, connection, [scope_rules.WRITE if scope == "write" else scope_rules.READ]
+            user, connection, [scope_rules.WRITE if scope == "write" else scope_rules.READ], personal._companies().ids
         )
         connection.message_post(body=_("Personal access token created for %(user)s.", user=user.name))
         return connection
+
+    def _default_company(self, user):
+        """The company a token of ``user`` works in when nobody chose one: their current company,
+        else the first of their companies the cap allows."""
+        self.ensure_one()
+        if not self.company_ids or user.company_id in self.company_ids:
+            return user.company_id
+        return (user.company_ids & self.company_ids)[:1] or user.company_id
+
+    def _owner_company(self):
+        """The company client-credentials tokens work in (they act as the owner)."""
+        self.ensure_one()
+        return self._default_company(self.owner_user_id) if self.owner_user_id else self.company_id
 
     def action_reactivate(self):
         for connection in self.filtered(lambda c: c.state == "revoked"):

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
 from .. import compat
@@ -16,6 +16,17 @@ class McpConsent(models.Model):
     user_id = fields.Many2one("res.users", required=True, ondelete="cascade", index=True, readonly=True)
     connection_id = fields.Many2one("mcp.connection", required=True, ondelete="cascade", index=True, readonly=True)
     scopes = fields.Char(required=True, readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True, ondelete="set null", string="Main company")
+    company_ids = fields.Many2many(
+        "res.company",
+        "mcp_consent_company_rel",
+        "consent_id",
+        "company_id",
+        readonly=True,
+        string="Companies",
+        help="The companies the user let the tool work in; a sign-in without the consent page uses those "
+        "the user still has, else their current company.",
+    )
     scope_description = fields.Char(compute="_compute_scope_description", string="Access")
     last_used_at = fields.Datetime(related="connection_id.last_used_at", string="Last used")
 
@@ -30,8 +41,9 @@ class McpConsent(models.Model):
             consent.scope_description = ", ".join(scope_rules.describe((consent.scopes or "").split()))
 
     @api.model
-    def _remember(self, user, connection, scopes):
-        """Record (or widen) the user's consent for the connection.
+    def _remember(self, user, connection, scopes, companies=()):
+        """Record (or widen) the user's consent for the connection; ``companies`` (ids, the main
+        one first) replace the companies chosen before, none given keeps them.
 
         The same person often approves the same tool twice at once (two tabs, a client
         that retries). The insert therefore yields to a row another transaction wrote:
@@ -56,12 +68,20 @@ class McpConsent(models.Model):
         row = self.env.cr.fetchone()
         if row:
             self.invalidate_model()
-            return self.sudo().browse(row[0])
-        existing = self.sudo().search([("user_id", "=", user.id), ("connection_id", "=", connection.id)])
-        merged = scope_rules.join([*scopes, *existing.scopes.split()])
-        if merged != existing.scopes:
-            existing.write({"scopes": merged})
-        return existing
+            consent = self.sudo().browse(row[0])
+        else:
+            consent = self.sudo().search([("user_id", "=", user.id), ("connection_id", "=", connection.id)])
+            merged = scope_rules.join([*scopes, *consent.scopes.split()])
+            if merged != consent.scopes:
+                consent.write({"scopes": merged})
+        if companies and list(companies) != consent._companies().ids:
+            consent.write({"company_id": companies[0], "company_ids": [Command.set(list(companies))]})
+        return consent
+
+    def _companies(self):
+        """The companies chosen, the main one first."""
+        self.ensure_one()
+        return self.company_id | self.company_ids
 
     def action_revoke_access(self):
         """The user withdraws the tool: its tokens for this user stop working and consent is asked again."""

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import mcp_connect_core as core
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 
 from .. import compat
 from ..oauth import scopes as scope_rules
@@ -18,6 +18,7 @@ BEARER_FIELDS = (
     "resource",
     "user_id",
     "company_id",
+    "company_ids",
     "scopes",
     "last_used_at",
 )
@@ -44,7 +45,16 @@ class McpToken(models.Model):
     )
     connection_id = fields.Many2one("mcp.connection", required=True, ondelete="cascade", index=True, readonly=True)
     user_id = fields.Many2one("res.users", required=True, ondelete="cascade", index=True, readonly=True)
-    company_id = fields.Many2one("res.company", required=True, ondelete="cascade", readonly=True)
+    company_id = fields.Many2one("res.company", required=True, ondelete="cascade", readonly=True, string="Main company")
+    company_ids = fields.Many2many(
+        "res.company",
+        "mcp_token_company_rel",
+        "token_id",
+        "company_id",
+        readonly=True,
+        string="Companies",
+        help="The companies the token works in, as the user chose them when they allowed the tool.",
+    )
     scopes = fields.Char(required=True, readonly=True)
     resource = fields.Char(required=True, readonly=True, string="Audience")
     expires_at = fields.Datetime(required=True, readonly=True, string="Expires")
@@ -113,9 +123,26 @@ class McpToken(models.Model):
         user = token.user_id
         if not user.active or not user.has_group("mcp_connect.group_mcp_user"):
             raise InvalidToken("This Odoo user may no longer use AI tools.")
+        if not token._working_companies():
+            raise InvalidToken(
+                "This token's companies are no longer among the user's companies or the connection's; connect again."
+            )
         token._touch()
         token.connection_id._touch()
         return token
+
+    def _companies(self):
+        """The token's companies, the main one first (a token stored before it carried a set: its one company)."""
+        self.ensure_one()
+        return self.company_id | self.company_ids
+
+    def _working_companies(self):
+        """The companies a request with this token runs in: its own, as far as the user still has them
+        and the connection's cap allows, the main one first."""
+        self.ensure_one()
+        cap = self.connection_id.company_ids
+        allowed = self.user_id.company_ids
+        return self._companies().filtered(lambda company: company in allowed and (not cap or company in cap))
 
     @api.model
     def _userinfo(self):
@@ -135,10 +162,13 @@ class McpToken(models.Model):
         return claims
 
     @api.model
-    def _create_personal(self, connection, user, token, scope, days):
-        """Store a personal access token (its digest and last four characters only)."""
+    def _create_personal(self, connection, user, token, scope, days, companies=None):
+        """Store a personal access token (its digest and last four characters only), working in
+        ``companies`` (the user's current one first when chosen), else in the connection's default."""
         digest = core.digest_token(token, kind="personal")
         expires = fields.Datetime.now() + timedelta(days=days)
+        companies = companies or connection._default_company(user)
+        companies = companies.filtered(lambda company: company == user.company_id) | companies
         return self.sudo().create(
             {
                 "name": connection.name,
@@ -147,7 +177,8 @@ class McpToken(models.Model):
                 "kind": "personal",
                 "connection_id": connection.id,
                 "user_id": user.id,
-                "company_id": user.company_id.id,
+                "company_id": companies[0].id,
+                "company_ids": [Command.set(companies.ids)],
                 "scopes": scope_rules.join([scope_rules.WRITE if scope == "write" else scope_rules.READ]),
                 "resource": server_urls(self.env).resource,
                 "expires_at": expires,

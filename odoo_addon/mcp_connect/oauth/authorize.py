@@ -8,8 +8,9 @@ back to the client's redirect URI with ``state`` and ``iss``.
 ``begin`` answers the GET (sign in, consent page, or a code at once) and ``decide``
 the POST of the consent page. The decision names a pending request by a random
 handle; it is bound to the user who saw the page, used once and short-lived, so
-nothing in the form is trusted beyond "allow" or "deny". A consent the user gives, or the
-administrator gives for them (``skip_consent``), is a security event of the audit trail.
+nothing in the form is trusted beyond "allow" or "deny", and the companies ticked, which
+are checked again against the user's companies and the connection's cap. A consent the user
+gives, or the administrator gives for them (``skip_consent``), is a security event of the audit trail.
 """
 
 import logging
@@ -74,6 +75,10 @@ class Consent:
     verified: bool
     redirect_host: str
     scope_descriptions: tuple[str, ...]
+    # The companies the user may let the tool work in, and those ticked at first; the page
+    # offers the choice only when there are several.
+    companies: tuple[int, ...] = ()
+    chosen_companies: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,12 @@ class User:
     signed_in: bool
     # Odoo lets this user connect AI tools (the MCP user group).
     may_connect: bool
+    # The companies Odoo allows this user; empty means only ``company_id`` (their current one).
+    company_ids: tuple[int, ...] = ()
+
+    @property
+    def companies(self):
+        return self.company_ids or (self.company_id,)
 
 
 @dataclass(frozen=True)
@@ -139,14 +150,19 @@ def begin(storage, urls, pairs, user):
     if not user.may_connect:
         denied = AccessDenied("This Odoo user is not allowed to connect AI tools.")
         return NotAllowed(client.name, error_redirect(redirect_uri, denied, state, urls.issuer))
+    choices = company_choices(client, user)
+    if not choices:
+        return refuse(AccessDenied("This connection may not work in any of this user's companies."))
     consented = storage.find_consent(client.client_id, user.user_id)
     covered = consented is not None and scope_rules.covers_all(consented, request.scopes)
     already_allowed = client.skip_consent or covered
+    previous = storage.find_consent_companies(client.client_id, user.user_id) if consented is not None else ()
+    chosen = default_companies(choices, user, previous)
     if already_allowed and request.prompt != "consent":
         if consented is None:
-            storage.remember_consent(client.client_id, user.user_id, request.scopes)
+            storage.remember_consent(client.client_id, user.user_id, request.scopes, chosen)
             _consent_given(storage, client, user, request.scopes, "without asking: the administrator allowed this tool")
-        return _issue(storage, urls, request, user)
+        return _issue(storage, urls, request, user, chosen)
     if request.prompt == "none":
         return refuse(ConsentRequired("The user has not allowed this application yet."))
     pending = PendingRequest(
@@ -169,11 +185,16 @@ def begin(storage, urls, pairs, user):
         verified=client.verified,
         redirect_host=urlsplit(request.redirect_uri).netloc or request.redirect_uri.split(":", 1)[0],
         scope_descriptions=tuple(scope_rules.describe(request.scopes)),
+        companies=choices,
+        chosen_companies=chosen,
     )
 
 
-def decide(storage, urls, handle, user, allow):
-    """POST: the user's decision on a pending request; a ``Redirect``, or a ``PageError``."""
+def decide(storage, urls, handle, user, allow, companies=()):
+    """POST: the user's decision on a pending request; a ``Redirect``, or a ``PageError``.
+
+    ``companies`` are the company ids ticked on the page, as sent (strings): checked here.
+    """
     pending = storage.find_pending(handle or "", user.user_id)
     if pending is None or pending.used or pending.expires_at <= storage.now():
         raise PageError(
@@ -197,10 +218,11 @@ def decide(storage, urls, handle, user, allow):
         denied = AccessDenied("This Odoo user is not allowed to connect AI tools.")
         return NotAllowed(client.name, error_redirect(pending.redirect_uri, denied, pending.state, urls.issuer))
     try:
-        storage.ensure_client(client)
+        client = storage.ensure_client(client)
     except ClientLookupError as error:
         raise PageError("Application not available", str(error)) from error
-    storage.remember_consent(client.client_id, user.user_id, pending.scopes)
+    chosen = chosen_companies(companies, company_choices(client, user), user)
+    storage.remember_consent(client.client_id, user.user_id, pending.scopes, chosen)
     _consent_given(storage, client, user, pending.scopes, "on the consent page")
     request = AuthorizationRequest(
         client=client,
@@ -214,7 +236,7 @@ def decide(storage, urls, handle, user, allow):
         prompt=None,
         redirect_uri_sent=pending.redirect_uri_sent,
     )
-    return _issue(storage, urls, request, user)
+    return _issue(storage, urls, request, user, chosen)
 
 
 def _consent_given(storage, client, user, scopes, how):
@@ -226,9 +248,52 @@ def _consent_given(storage, client, user, scopes, how):
     )
 
 
-def _issue(storage, urls, request, user):
-    code = issue_code(storage, request, user.user_id, user.company_id)
+def _issue(storage, urls, request, user, companies):
+    code = issue_code(storage, request, user.user_id, companies)
     return Redirect(success_redirect(request, code, urls.issuer))
+
+
+def company_choices(client, user):
+    """The companies the user may let ``client`` work in: theirs, within the connection's cap."""
+    return tuple(company for company in user.companies if not client.company_ids or company in client.company_ids)
+
+
+def default_companies(choices, user, previous=()):
+    """The user's earlier choice (what is left of it), else their current company, else the first choice."""
+    kept = tuple(company for company in previous if company in choices)
+    if kept:
+        return kept
+    return (user.company_id,) if user.company_id in choices else choices[:1]
+
+
+def chosen_companies(submitted, choices, user):
+    """The companies ticked on the consent page, the main one first; a ``PageError`` for anything else.
+
+    The page offers ``choices`` only when there are several; otherwise nothing is sent and the one
+    choice holds. A company the user does not have, or outside the connection's cap, is refused.
+    """
+    if not choices:
+        raise PageError(
+            "Company not available", "This connection may no longer work in any of your companies.", status=403
+        )
+    if not submitted:
+        if len(choices) > 1:
+            raise PageError("Choose a company", "Tick at least one company the application may work in.")
+        return default_companies(choices, user)
+    try:
+        wanted = {int(value) for value in submitted}
+    except (TypeError, ValueError) as error:
+        raise PageError("Invalid request", "The companies chosen are not valid.") from error
+    if not wanted <= set(choices):
+        raise PageError(
+            "Company not available",
+            "The application cannot work in a company you do not have access to, "
+            "or that its connection does not allow.",
+            status=403,
+            log_detail=f"companies {sorted(wanted - set(choices))} outside {list(choices)}",
+        )
+    ordered = sorted(wanted, key=choices.index)
+    return tuple(sorted(ordered, key=lambda company: company != user.company_id))
 
 
 def single_values(pairs):
@@ -355,8 +420,9 @@ def pkce_exempt(redirect_uri, exempt_hosts):
     return parts.scheme == "https" and host in exempt_hosts
 
 
-def issue_code(storage, request, user_id, company_id):
-    """Mint an authorization code for a consented request; only its digest is stored."""
+def issue_code(storage, request, user_id, companies):
+    """Mint an authorization code for a consented request, working in ``companies`` (the main one
+    first); only its digest is stored."""
     code, digest = core.mint_token(kind="code")
     settings = storage.settings()
     storage.save_code(
@@ -364,7 +430,8 @@ def issue_code(storage, request, user_id, company_id):
             digest=digest,
             client_id=request.client.client_id,
             user_id=user_id,
-            company_id=company_id,
+            company_id=companies[0],
+            company_ids=tuple(companies),
             # OAuth 2.1 §4.1.3: the token request repeats redirect_uri only if the
             # authorization request carried it; "" records that it did not.
             redirect_uri=request.redirect_uri if request.redirect_uri_sent else "",

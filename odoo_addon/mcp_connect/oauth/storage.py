@@ -52,6 +52,8 @@ class Client:
     record_id: int | None = None
     # When the client was registered, as its registration answers say (client_id_issued_at).
     registered_at: datetime | None = None
+    # The companies this connection's tokens may work in (a cap set by a manager); empty: no cap.
+    company_ids: tuple[int, ...] = ()
 
     @property
     def verified(self):
@@ -75,6 +77,8 @@ class CodeGrant:
     code_challenge_method: str | None = None
     family: str | None = None
     consumed: bool = False
+    # The companies the user chose on the consent page, the main one (``company_id``) first.
+    company_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,8 @@ class TokenRecord:
     rotated_at: datetime | None = None
     revoked: bool = False
     issued_at: datetime | None = None
+    # The companies the token works in, the main one (``company_id``) first; a refresh keeps them.
+    company_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,8 +173,14 @@ class Storage(Protocol):
     def find_consent(self, client_id: str, user_id: int) -> tuple[str, ...] | None:
         """The scopes the user allowed this client, or None if they never did."""
 
-    def remember_consent(self, client_id: str, user_id: int, scopes: tuple[str, ...]) -> None:
-        """Record the user's consent to ``scopes`` for a stored client, widening an earlier one."""
+    def remember_consent(
+        self, client_id: str, user_id: int, scopes: tuple[str, ...], companies: tuple[int, ...] = ()
+    ) -> None:
+        """Record the user's consent to ``scopes`` for a stored client, widening an earlier one; the
+        ``companies`` chosen replace the earlier choice (none given keeps it)."""
+
+    def find_consent_companies(self, client_id: str, user_id: int) -> tuple[int, ...]:
+        """The companies the user last chose for this client, the main one first; () if none."""
 
     def save_pending(self, pending: PendingRequest) -> None: ...
 

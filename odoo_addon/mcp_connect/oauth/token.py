@@ -6,7 +6,7 @@ Rules this module pins (docs/SECURITY.md, *Authorization codes*, *Refresh famili
 - a code or refresh token of another client is answered as if it did not exist;
 - refresh tokens rotate; the previous one works again only within the grace window;
   reuse after it revokes the whole family; the family has an absolute lifetime; a
-  refresh cannot widen the scope;
+  refresh cannot widen the scope, and keeps the companies of the grant;
 - ``client_credentials`` only for confidential clients.
 
 A replay or a reuse that revokes tokens is a security event of the audit trail; a refresh
@@ -113,7 +113,7 @@ def _authorization_code(storage, urls, client, form):
         storage,
         client,
         code.user_id,
-        code.company_id,
+        code.company_ids or (code.company_id,),
         code.scopes,
         code.resource,
         family,
@@ -164,7 +164,7 @@ def _refresh_token(storage, urls, client, form):
         storage,
         client,
         token.user_id,
-        token.company_id,
+        token.company_ids or (token.company_id,),
         tuple(granted),
         token.resource,
         token.family,
@@ -187,7 +187,7 @@ def _client_credentials(storage, urls, client, form):
         storage,
         client,
         client.owner_user_id,
-        client.owner_company_id,
+        (client.owner_company_id,),
         tuple(granted),
         urls.resource,
         secrets.token_hex(16),
@@ -200,7 +200,7 @@ def _issue(
     storage,
     client,
     user_id,
-    company_id,
+    companies,
     granted,
     resource,
     family,
@@ -216,7 +216,8 @@ def _issue(
     common = {
         "client_id": client.client_id,
         "user_id": user_id,
-        "company_id": company_id,
+        "company_id": companies[0],
+        "company_ids": tuple(companies),
         "scopes": tuple(granted),
         "resource": resource,
         "family": family,

@@ -1,5 +1,6 @@
 from . import (
     test_authorize,
+    test_companies,
     test_connection,
     test_connection_template,
     test_data_scopes,

@@ -43,6 +43,15 @@ class TestDataScopes(McpCase):
         )
         self.assertEqual(groups["groups"][0]["__count"], 2)
 
+    def test_the_company_id_argument_of_a_create_counts_as_a_field_written(self):
+        arguments = {
+            "model": "res.partner",
+            "values": {"name": "Placed Qwv", "ref": "CUST-9"},
+            "company_id": self.user.company_id.id,
+        }
+        self.tool_error("create_records", arguments, contains="company_id")
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Placed Qwv")]))
+
     def test_fields_outside_the_list_are_refused_by_name(self):
         text = self.tool_error("search_records", {"model": "res.partner", "fields": ["name", "comment"]})
         self.assertIn("may not use these fields of res.partner: comment", text)

@@ -2,6 +2,7 @@ import time
 
 import mcp_connect_core as core
 from lxml import etree
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import _request_stack
 from odoo.tests import TransactionCase, new_test_user, tagged
@@ -150,6 +151,31 @@ class TestConnectWizard(IdentityChecked):
         self.assertEqual(record.connection_id.allowed_scope, "write")
         self.assertFalse(wizard.exists())
         self.assertIn(record.connection_id, self.env["mcp.consent"].with_user(self.user).search([]).connection_id)
+
+    def test_a_personal_token_works_in_the_companies_chosen_among_the_users(self):
+        company_a = self.user.company_id
+        company_b, company_c = self.env["res.company"].create([{"name": "Wizard B Zq"}, {"name": "Wizard C Zq"}])
+        self.user.company_ids |= company_b
+        # Both companies active in the company switcher, as the web client sends them.
+        wizard = self.wizard(self.user).with_context(allowed_company_ids=(company_a | company_b).ids)
+        wizard.action_choose_personal()
+        self.assertEqual(wizard.token_company_ids, company_a, "the user's current company at first")
+        # An AccessError too (a UserError): the user cannot even read company C, and 19.0 refuses the write.
+        with self.assertRaises(UserError):
+            wizard.write({"token_name": "Forged", "token_company_ids": [Command.set((company_a | company_c).ids)]})
+            wizard.action_personal_next()
+        wizard.write({"token_name": "Both", "token_company_ids": [Command.set((company_b | company_a).ids)]})
+        token = self.shown(wizard.action_personal_next())["personal_token"]
+        record = self.env["mcp.token"].sudo().search([("digest", "=", core.digest_token(token, kind="personal"))])
+        self.assertEqual((record.company_id, record.company_ids), (company_a, company_a | company_b))
+        # A manager who has company C cannot give it to a user who does not.
+        self.manager.company_ids |= company_c
+        managed = self.wizard().with_context(allowed_company_ids=(company_a | company_c).ids)
+        managed.action_choose_personal()
+        managed.write({"token_name": "Forged", "token_user_id": self.user.id, "token_company_ids": company_c.ids})
+        with self.assertRaisesRegex(UserError, "no access to some of the companies"):
+            managed.action_personal_next()
+        self.assertFalse(self.env["mcp.token"].sudo().search([("name", "=", "Forged")]))
 
     def test_plain_users_only_make_tokens_for_themselves(self):
         wizard = self.wizard(self.user)

@@ -1,6 +1,6 @@
 """What a tool receives: the user's environment and the connection's restrictions.
 
-Tools run through the ORM as the token's user in the token's company: Odoo's access
+Tools run through the ORM as the token's user in the token's companies: Odoo's access
 rights and record rules always apply, and nothing here uses ``sudo()`` with
 client-supplied input. The connection policy and the models MCP Connect never
 exposes can only narrow that.

@@ -7,7 +7,8 @@ from ..mcp.schemas import inputs, nullable, outputs
 @tool(
     "whoami",
     title="Who am I",
-    description="The Odoo user this connection acts as: name, login, company and companies, language, "
+    description="The Odoo user this connection acts as: name, login, its main company and the companies it works "
+    "in (reads see their records; create_records takes one of them as company_id), language, "
     "timezone, the granted scopes and the connection's limits. Call it first to know whose data you see.",
     input_schema=inputs({}),
     output_schema=outputs(
@@ -28,7 +29,7 @@ def whoami(ctx, arguments):
     return {
         "user": {"id": user.id, "name": user.name, "login": user.login, "email": user.email or None},
         "company": {"id": company.id, "name": company.name},
-        "companies": [{"id": c.id, "name": c.name} for c in user.company_ids],
+        "companies": [{"id": c.id, "name": c.name} for c in ctx.env.companies],
         "language": user.lang or None,
         "timezone": user.tz or None,
         "scopes": list(ctx.scopes),

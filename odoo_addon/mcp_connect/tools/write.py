@@ -18,8 +18,58 @@ def checked_values(ctx, model, values, described):
     if computed:
         raise ToolError(f"These fields of {model._name} are computed and cannot be set: {', '.join(computed)}")
     ctx.check_written(model, values)
+    check_company_value(model, values)
     datetimes = [name for name in values if described[name]["type"] == "datetime"]
     return {**values, **{name: naive_utc(values[name]) for name in datetimes}}
+
+
+def check_company_value(model, values, depth=0):
+    """A company set in ``values``, or in the records its x2many commands create or change, must be
+    one this call works in (the token's companies the user has): Odoo lets a write move a record
+    to any company."""
+    field = model._fields.get("company_id")
+    value = values.get("company_id")
+    if field is not None and field.type == "many2one" and field.comodel_name == "res.company" and value:
+        if isinstance(value, bool) or value not in model.env.companies.ids:
+            raise ToolError(
+                f"company_id {value!r} is not one of the companies this connection works in: {_named(model)}."
+            )
+    for name, commands in values.items():
+        field = model._fields.get(name)
+        if depth >= 4 or field is None or field.type not in ("one2many", "many2many") or not isinstance(commands, list):
+            continue
+        for command in commands:
+            if isinstance(command, (list, tuple)) and len(command) == 3 and isinstance(command[2], dict):
+                check_company_value(model.env[field.comodel_name], command[2], depth + 1)
+
+
+def _named(model):
+    return ", ".join(f"{company.id} ({company.name})" for company in model.env.companies)
+
+
+def in_company(model, arguments, batch):
+    """The model and values to create in the company the call names; unchanged without ``company_id``.
+
+    The named company comes first in ``allowed_company_ids``, so it is also the default of
+    fields and records that the new ones create in turn.
+    """
+    if "company_id" not in arguments:
+        return model, batch
+    company_id = arguments["company_id"]
+    field = model._fields.get("company_id")
+    if field is None or field.type != "many2one" or field.comodel_name != "res.company":
+        raise ToolError(f"{model._name} records belong to no company: leave out company_id.")
+    if not isinstance(company_id, int) or isinstance(company_id, bool) or company_id not in model.env.companies.ids:
+        raise ToolError(
+            f"company_id {company_id!r} is not one of the companies this connection works in: {_named(model)}."
+        )
+    # Anything but a non-empty object is left for checked_values to refuse.
+    objects = [values for values in batch if isinstance(values, dict) and values]
+    if any(values.get("company_id", company_id) != company_id for values in objects):
+        raise ToolError("values set a company_id other than the company_id argument.")
+    others = [company for company in model.env.companies.ids if company != company_id]
+    model = model.with_context(allowed_company_ids=[company_id, *others])
+    return model, [{**values, "company_id": company_id} if values in objects else values for values in batch]
 
 
 def summary(records):
@@ -30,8 +80,9 @@ def summary(records):
     "create_records",
     title="Create records",
     description="Create one record with values, or several (up to 100) with values_list; give exactly one of "
-    "the two. Many2one fields take an id; many2many fields take a list of ids. " + DATETIMES + " The new records "
-    "land in your current company.",
+    "the two. Many2one fields take an id; many2many fields take a list of ids. " + DATETIMES + " On a model with a "
+    "company_id field, name the company the records belong to with company_id (one of the companies whoami lists); "
+    "without it they get the model's default, usually your main company.",
     input_schema=inputs(
         {
             "model": MODEL,
@@ -46,6 +97,11 @@ def summary(records):
                 "items": VALUES,
                 "minItems": 1,
                 "maxItems": MAX_CREATE,
+            },
+            "company_id": {
+                "type": "integer",
+                "description": "The company the new records belong to, for models with a company_id field: one of "
+                "the companies this connection works in (whoami lists them). Leave out for the model's default.",
             },
         },
         required=["model"],
@@ -71,6 +127,8 @@ def create_records(ctx, arguments):
     model = ctx.model(arguments["model"], "create")
     described = ctx.fields(model)
     batch = arguments["values_list"] if "values_list" in arguments else [arguments["values"]]
+    # The company goes into the values before they are checked: the connection's field lists apply to it.
+    model, batch = in_company(model, arguments, batch)
     vals_list = [checked_values(ctx, model, item, described) for item in batch]
     records = model.create([_commands(item, described) for item in vals_list])
     ctx.check_inside(records)

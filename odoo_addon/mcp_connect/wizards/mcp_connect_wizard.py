@@ -51,9 +51,21 @@ class McpConnectWizard(models.TransientModel):
     token_scope = fields.Selection(
         [("read", "Read only (mcp:read)"), ("write", "Read and write (mcp:write)")], default="read"
     )
+    token_company_ids = fields.Many2many(
+        "res.company",
+        string="Companies",
+        default=lambda self: self.env.user.company_id,
+        help="The companies the token works in, among the user's. New records go to the user's current "
+        "company when it is one of them, else to the first one, unless the tool names another.",
+    )
+    token_user_company_ids = fields.Many2many(related="token_user_id.company_ids", string="User's companies")
     token_days = fields.Selection(
         [("30", "30 days"), ("90", "90 days"), ("365", "1 year")], string="Expires after", default="90"
     )
+
+    @api.onchange("token_user_id")
+    def _onchange_token_user_id(self):
+        self.token_company_ids = self.token_user_id.company_id
 
     @api.depends_context("uid")
     def _compute_endpoint_url(self):
@@ -181,6 +193,8 @@ class McpConnectWizard(models.TransientModel):
             raise UserError(_("%(name)s is not allowed to use AI tools (MCP Connect: User).", name=user.name))
         if not (self.token_name or "").strip():
             raise UserError(_("Give the token a name, such as the tool that will use it."))
+        if self.token_company_ids - user.sudo().company_ids:
+            raise UserError(_("%(name)s has no access to some of the companies chosen.", name=user.name))
 
     @check_identity
     def _create_personal_token(self):
@@ -189,7 +203,7 @@ class McpConnectWizard(models.TransientModel):
         user = self.token_user_id or self.env.user
         token, _digest = core.mint_token(kind="personal")
         self.env["mcp.connection"]._create_personal_token(
-            user, self.token_name.strip(), token, self.token_scope, int(self.token_days)
+            user, self.token_name.strip(), token, self.token_scope, int(self.token_days), self.token_company_ids
         )
         endpoint = self.endpoint_url
         snippet = {
