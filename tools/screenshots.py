@@ -247,6 +247,16 @@ def walk(page, server, cursor, waiting, template):
     page.wait_for_timeout(600)
     shooter.shot("settings.png")
 
+    page.goto(f"{server.url}{CONNECTIONS}")
+    page.wait_for_selector(".o_list_view .o_data_row")
+    page.locator("button[name=action_pause_ai_access]").first.click()
+    page.locator(".modal .modal-footer .btn-primary").first.click()
+    page.wait_for_selector("button[name=action_resume_ai_access]")
+    page.wait_for_selector(".o_list_view .o_data_row")
+    shooter.shot("connections_paused.png")
+    page.locator("button[name=action_resume_ai_access]").first.click()
+    page.wait_for_selector("button[name=action_pause_ai_access]")
+
     page.goto(consent_url(server))
     page.wait_for_selector("form button")
     shooter.shot("consent_page.png")
