@@ -2,6 +2,7 @@
 
 import base64
 from dataclasses import replace
+from datetime import timedelta
 
 import mcp_connect_core as core
 import pytest
@@ -151,6 +152,39 @@ def test_the_family_has_an_absolute_lifetime(storage, urls, public, obtain_code)
     storage.advance(1800)
     with pytest.raises(InvalidGrant, match="expired"):
         refresh(storage, urls, public, current["refresh_token"])
+
+
+def test_a_clients_sign_in_lifetime_shortens_the_family(storage, urls, public, obtain_code):
+    capped = storage.add_client(replace(public, max_session_seconds=7 * 86400))
+    code, verifier, _request = obtain_code(capped)
+    first = exchange(storage, urls, capped, code, verifier)
+    access = record(storage, first["access_token"])
+    assert access.family_expires_at == storage.now() + timedelta(days=7)
+    # A refresh token never outlives its family, though the Settings give it 90 days.
+    assert record(storage, first["refresh_token"]).expires_at == access.family_expires_at
+    # A refresh keeps the family's expiry: signing in again is due 7 days after the first sign-in.
+    storage.advance(6 * 86400)
+    rotated = refresh(storage, urls, capped, first["refresh_token"])
+    assert record(storage, rotated["refresh_token"]).family_expires_at == access.family_expires_at
+    storage.advance(86400)
+    with pytest.raises(InvalidGrant, match="expired"):
+        refresh(storage, urls, capped, rotated["refresh_token"])
+
+
+@pytest.mark.parametrize("cap", [None, 0, 400 * 86400])
+def test_no_sign_in_lifetime_or_a_longer_one_keeps_the_settings(storage, urls, public, obtain_code, cap):
+    capped = storage.add_client(replace(public, max_session_seconds=cap))
+    code, verifier, _request = obtain_code(capped)
+    body = exchange(storage, urls, capped, code, verifier)
+    assert record(storage, body["access_token"]).family_expires_at == storage.now() + timedelta(days=365)
+    assert record(storage, body["refresh_token"]).expires_at == storage.now() + timedelta(days=90)
+
+
+def test_a_clients_sign_in_lifetime_caps_client_credentials(storage, urls, confidential):
+    capped = storage.add_client(replace(confidential, max_session_seconds=1800))
+    body = token.handle(storage, urls, {"grant_type": "client_credentials"}, set(), basic(capped.client_id, SECRET), IP)
+    assert body["expires_in"] == 1800
+    assert record(storage, body["access_token"]).family_expires_at == storage.now() + timedelta(seconds=1800)
 
 
 def test_a_refresh_narrows_but_never_widens_the_scope(storage, urls, public, obtain_code):

@@ -54,6 +54,9 @@ class Client:
     registered_at: datetime | None = None
     # The companies this connection's tokens may work in (a cap set by a manager); empty: no cap.
     company_ids: tuple[int, ...] = ()
+    # The longest a sign-in (a refresh family) may last for this connection; None: the Settings' maximum.
+    # It only ever shortens the Settings' maximum.
+    max_session_seconds: int | None = None
 
     @property
     def verified(self):

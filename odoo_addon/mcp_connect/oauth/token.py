@@ -5,7 +5,8 @@ Rules this module pins (docs/SECURITY.md, *Authorization codes*, *Refresh famili
   the first one issued, an invalid replay revokes nothing;
 - a code or refresh token of another client is answered as if it did not exist;
 - refresh tokens rotate; the previous one works again only within the grace window;
-  reuse after it revokes the whole family; the family has an absolute lifetime; a
+  reuse after it revokes the whole family; the family has an absolute lifetime (the
+  Settings' maximum, shortened by the client's own cap, fixed when the family starts); a
   refresh cannot widen the scope, and keeps the companies of the grant;
 - ``client_credentials`` only for confidential clients.
 
@@ -108,7 +109,7 @@ def _authorization_code(storage, urls, client, form):
         raise InvalidRequest("code_verifier sent for an authorization request without code_challenge.")
     settings = storage.settings()
     now = storage.now()
-    family_expires_at = now + timedelta(seconds=settings.family_max_seconds)
+    family_expires_at = now + timedelta(seconds=_session_seconds(client, settings.family_max_seconds))
     return _issue(
         storage,
         client,
@@ -120,6 +121,13 @@ def _authorization_code(storage, urls, client, form):
         family_expires_at,
         with_refresh="refresh_token" in client.grant_types,
     )
+
+
+def _session_seconds(client, settings_seconds):
+    """How long a new family lasts: the Settings' lifetime, shortened (never lengthened) by the client's cap."""
+    if client.max_session_seconds:
+        return min(settings_seconds, client.max_session_seconds)
+    return settings_seconds
 
 
 def _code_checks_pass(code, redirect_uri, verifier, now):
@@ -182,7 +190,7 @@ def _client_credentials(storage, urls, client, form):
     granted, _offline = scope_rules.resolve(form.get("scope"), client.allowed_scopes)
     now = storage.now()
     settings = storage.settings()
-    family_expires_at = now + timedelta(seconds=settings.access_token_seconds)
+    family_expires_at = now + timedelta(seconds=_session_seconds(client, settings.access_token_seconds))
     return _issue(
         storage,
         client,
