@@ -226,6 +226,7 @@ class OdooStorage:
             record_id=connection.id,
             registered_at=connection.create_date,
             company_ids=tuple(connection.company_ids.ids),
+            max_session_seconds=connection.session_days * 86400 or None,
         )
 
     def _default_company(self):

@@ -448,6 +448,12 @@ class McpConnection(models.Model):
         self.ensure_one()
         return self.rate_limit or config.get(self.env, "default_rate_limit")
 
+    def _effective_session_days(self):
+        """How long a sign-in lasts: the Settings' maximum, shortened by this connection's own lifetime."""
+        self.ensure_one()
+        maximum = config.get(self.env, "family_max_days")
+        return min(self.session_days, maximum) if self.session_days else maximum
+
     def _limits(self):
         """What the connection restricts, as whoami shows it."""
         self.ensure_one()
@@ -462,6 +468,7 @@ class McpConnection(models.Model):
             ),
             "tools_needing_approval": self.approval_tool_ids.mapped("name"),
             "rate_limit_per_minute": self._effective_rate_limit() or None,
+            "sign_in_lifetime_days": self._effective_session_days(),
             "ip_allowlist": bool(self.ip_allowlist),
         }
 

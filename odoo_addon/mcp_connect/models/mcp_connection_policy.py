@@ -7,7 +7,7 @@ from odoo.exceptions import ValidationError
 from ..tools.methods import refusal as method_refusal
 
 # The policy fields copied from a template, or from a tool's previous connection, onto a new connection.
-POLICY_FIELDS = ("allowed_scope", "approver_id", "allowed_methods", "ip_allowlist", "rate_limit")
+POLICY_FIELDS = ("allowed_scope", "approver_id", "allowed_methods", "ip_allowlist", "rate_limit", "session_days")
 
 
 def redirect_hosts(redirect_uris):
@@ -64,6 +64,11 @@ class McpConnectionPolicy(models.AbstractModel):
         help="Counted for each user of the connection separately, per message that does work (each message "
         "of a batch). 0 uses the default from Settings.",
     )
+    session_days = fields.Integer(
+        string="Sign-in lifetime (days)",
+        help="However often the tool refreshes, its users must sign in again after this many days. It can only "
+        "shorten the maximum sign-in lifetime of Settings, never lengthen it. 0 uses the Settings value.",
+    )
 
     @api.constrains("ip_allowlist")
     def _check_ip_allowlist(self):
@@ -83,6 +88,11 @@ class McpConnectionPolicy(models.AbstractModel):
     def _check_rate_limit(self):
         if any(policy.rate_limit < 0 for policy in self):
             raise ValidationError(_("The rate limit cannot be negative (0 uses the default)."))
+
+    @api.constrains("session_days")
+    def _check_session_days(self):
+        if any(policy.session_days < 0 for policy in self):
+            raise ValidationError(_("The sign-in lifetime cannot be negative (0 uses the Settings value)."))
 
     @api.constrains("allowed_methods")
     def _check_allowed_methods(self):

@@ -1,9 +1,10 @@
 """What a tool that registers itself starts with: a template's policy, or its previous connection's,
 and, when it was revoked or Settings hold new tools, no MCP call until a manager approves it."""
 
+from datetime import timedelta
 from types import SimpleNamespace
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 
@@ -78,6 +79,7 @@ class SelfRegisteredCase(McpCase):
                 "approval_tool_ids": [Command.set(self.tool("search_records").ids)],
                 "approver_id": self.manager.id,
                 "rate_limit": 7,
+                "session_days": 3,
                 "ip_allowlist": "127.0.0.0/8",
                 "allowed_methods": "res.partner.address_get",
                 "model_rule_ids": [
@@ -96,7 +98,7 @@ class SelfRegisteredCase(McpCase):
         )
 
     def assert_same_policy(self, connection, source):
-        for name in ("allowed_scope", "approver_id", "rate_limit", "ip_allowlist", "allowed_methods"):
+        for name in ("allowed_scope", "approver_id", "rate_limit", "session_days", "ip_allowlist", "allowed_methods"):
             self.assertEqual(connection[name], source[name], name)
         self.assertEqual(connection.allowed_tool_ids, source.allowed_tool_ids)
         self.assertEqual(connection.approval_tool_ids, source.approval_tool_ids)
@@ -280,6 +282,22 @@ class TestTemplates(SelfRegisteredCase):
         reader = self.register(client_name="Claude Code", scope="mcp:read", software_version="read-only")
         self.assertEqual(reader.allowed_scope, "read")
 
+    def test_a_template_caps_how_long_its_tools_stay_signed_in(self):
+        self.make_template("Claude for a week", match_client_name="Claude Code", session_days=7)
+        connection = self.register()
+        self.assertEqual(connection.session_days, 7)
+        week = fields.Datetime.now() + timedelta(days=7)
+        tokens = self.tokens_for(connection)
+        access, refresh = (self.token_record(tokens[kind]) for kind in ("access_token", "refresh_token"))
+        for token in (access, refresh):
+            self.assertAlmostEqual(token.family_expires_at, week, delta=timedelta(minutes=5))
+        # The refresh token (90 days in Settings) never outlives its family.
+        self.assertLessEqual(refresh.expires_at, refresh.family_expires_at)
+        # A tool matched by no such template keeps the Settings' maximum sign-in lifetime.
+        other = self.register(client_name="Cursor")
+        family_expires_at = self.token_record(self.tokens_for(other)["access_token"]).family_expires_at
+        self.assertGreater(family_expires_at, fields.Datetime.now() + timedelta(days=300))
+
     def test_without_any_template_every_change_waits_for_approval(self):
         self.default_template.active = False
         connection = self.register()
@@ -293,6 +311,8 @@ class TestTemplates(SelfRegisteredCase):
             self.make_template("Second default", is_default=True)
         with self.assertRaises(ValidationError):
             self.make_template("Bad limit", match_client_name="x", rate_limit=-1)
+        with self.assertRaises(ValidationError):
+            self.make_template("Bad lifetime", match_client_name="x", session_days=-1)
 
     def test_a_template_rule_belongs_to_one_owner(self):
         template = self.make_template("Claude", match_client_name="Claude Code")

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 
 from odoo.tests import tagged
 
+from .. import config
 from ..mcp import registry
 from ..tools import values
 from .common import McpCase
@@ -123,6 +124,14 @@ class TestReadTools(McpCase):
         self.assertEqual(data["company"]["id"], self.user.company_id.id)
         self.assertEqual(data["scopes"], ["mcp:read", "mcp:write"])
         self.assertEqual(data["connection"]["name"], self.connection.name)
+        self.assertEqual(data["connection"]["sign_in_lifetime_days"], config.get(self.env, "family_max_days"))
+        self.connection.session_days = 7
+        self.assertEqual(self.tool_ok("whoami")["connection"]["sign_in_lifetime_days"], 7)
+        # A longer lifetime than Settings' maximum changes nothing.
+        self.connection.session_days = 5000
+        self.assertEqual(
+            self.tool_ok("whoami")["connection"]["sign_in_lifetime_days"], config.get(self.env, "family_max_days")
+        )
 
     def test_list_and_describe_models(self):
         data = self.tool_ok("list_models", {"search": "partner"})
