@@ -1,0 +1,39 @@
+from lxml import etree
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestConnectionViews(TransactionCase):
+    """Connections are made by the wizard only: the raw form would save a Custom OAuth connection
+    without client ID or secret, one that waits forever."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(cls.env, login="mcp_views_manager", groups="mcp_connect.group_mcp_manager")
+
+    def arch(self, view_type):
+        views = self.env["mcp.connection"].with_user(self.manager).get_views([(False, view_type)])
+        return etree.fromstring(views["views"][view_type]["arch"])
+
+    def test_no_view_creates_a_connection(self):
+        for view_type in ("list", "kanban", "form"):
+            with self.subTest(view_type=view_type):
+                self.assertIn(self.arch(view_type).get("create"), ("0", "false", "False"))
+
+    def test_the_wizard_is_the_primary_action_of_the_list_and_the_kanban(self):
+        for view_type in ("list", "kanban"):
+            with self.subTest(view_type=view_type):
+                buttons = self.arch(view_type).xpath("./header/button[@name='action_connect_new_tool']")
+                self.assertEqual(len(buttons), 1)
+                self.assertEqual(buttons[0].get("display"), "always")
+                self.assertIn("btn-primary", buttons[0].get("class"))
+        self.assertEqual(self.env["mcp.connection"].action_connect_new_tool()["res_model"], "mcp.connect.wizard")
+
+    def test_the_empty_state_opens_the_wizard(self):
+        action = self.env["ir.actions.actions"].with_user(self.manager)._for_xml_id("mcp_connect.mcp_connection_action")
+        help_html = etree.fromstring(f"<div>{action['help']}</div>")
+        links = help_html.xpath("//a[@type='action']")
+        self.assertEqual([link.get("name") for link in links], ["mcp_connect.mcp_connect_wizard_action"])
+        self.assertIn("Connect a New Tool", links[0].text)
+        self.assertEqual(self.env.ref("mcp_connect.mcp_connect_wizard_action").res_model, "mcp.connect.wizard")
