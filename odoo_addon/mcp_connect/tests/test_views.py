@@ -37,3 +37,28 @@ class TestConnectionViews(TransactionCase):
         self.assertEqual([link.get("name") for link in links], ["mcp_connect.mcp_connect_wizard_action"])
         self.assertIn("Connect a New Tool", links[0].text)
         self.assertEqual(self.env.ref("mcp_connect.mcp_connect_wizard_action").res_model, "mcp.connect.wizard")
+
+
+@tagged("post_install", "-at_install")
+class TestSettingsView(TransactionCase):
+    """Odoo's Setting component drops the text that follows a field placed directly in <setting>:
+    a number's unit must sit beside it in the setting's content."""
+
+    def test_every_number_shows_its_unit(self):
+        arch = etree.fromstring(self.env["res.config.settings"].get_views([(False, "form")])["views"]["form"]["arch"])
+        fields = self.env["res.config.settings"]._fields
+        numbers = [
+            node
+            for node in arch.xpath("//app[@name='mcp_connect']//setting//field")
+            if fields[node.get("name")].type in ("integer", "float")
+        ]
+        self.assertGreaterEqual(len(numbers), 10)
+        units = {}
+        for node in numbers:
+            with self.subTest(field=node.get("name")):
+                self.assertNotEqual(node.getparent().tag, "setting")
+                units[node.get("name")] = " ".join("".join(node.getparent().itertext()).split())
+                self.assertTrue(units[node.get("name")], "a number without its unit")
+        self.assertEqual(units["mcp_access_token_minutes"], "minutes")
+        self.assertEqual(units["mcp_refresh_grace_seconds"], "seconds")
+        self.assertEqual(units["mcp_registrations_per_hour"], "per hour")
