@@ -1,5 +1,6 @@
+import mcp_connect_core as core
 from lxml import etree
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
@@ -62,3 +63,42 @@ class TestSettingsView(TransactionCase):
         self.assertEqual(units["mcp_access_token_minutes"], "minutes")
         self.assertEqual(units["mcp_refresh_grace_seconds"], "seconds")
         self.assertEqual(units["mcp_registrations_per_hour"], "per hour")
+
+
+@tagged("post_install", "-at_install")
+class TestApproverWhenEmpty(TransactionCase):
+    """An empty approver means the MCP Connect managers, as the form says; a tool that registered
+    itself has no owner, and its approvals still have someone to go to."""
+
+    def test_a_self_registered_connection_without_approver_is_saved_and_managers_approve(self):
+        manager = new_test_user(self.env, login="mcp_approver_manager", groups="mcp_connect.group_mcp_manager")
+        user = new_test_user(self.env, login="mcp_approver_user", groups="mcp_connect.group_mcp_user")
+        connection = self.env["mcp.connection"].create(
+            {
+                "name": "claude.ai Qwv",
+                "connection_type": "browser",
+                "client_id": core.mint_token(kind="client_id")[0],
+                "redirect_uris": "https://claude.ai/api/mcp/auth_callback",
+                "owner_user_id": False,
+            }
+        )
+        tool = self.env["mcp.tool"].search([("name", "=", "delete_records")])
+        with Form(connection.with_user(manager)) as form:
+            form.approval_tool_ids.add(tool)
+        self.assertEqual(connection.approval_tool_ids, tool)
+        self.assertFalse(connection.approver_id)
+        self.assertFalse(connection.owner_user_id)
+
+        arch = etree.fromstring(connection.get_views([(False, "form")])["views"]["form"]["arch"])
+        self.assertEqual(arch.xpath("//field[@name='approver_id']")[0].get("placeholder"), "MCP Connect managers")
+        self.assertIn("MCP Connect managers when empty", connection._fields["approver_id"].help)
+
+        request = self.env["mcp.approval.request"]._open(
+            connection, user, user.company_id, tool, {"model": "res.partner", "ids": [1]}, ["mcp:write"], "127.0.0.1"
+        )
+        self.assertFalse(request.approver_id)
+        self.assertEqual(request._approver_label(), "an MCP Connect manager")
+        self.assertIn(manager, request.activity_ids.user_id)
+        self.assertNotIn(user, request.activity_ids.user_id)
+        self.assertTrue(request.with_user(manager).can_approve)
+        self.assertFalse(request.with_user(user).can_approve)
