@@ -1,6 +1,6 @@
 import mcp_connect_core as core
 from lxml import etree
-from odoo.tests import Form, TransactionCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, TransactionCase, new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
@@ -102,3 +102,55 @@ class TestApproverWhenEmpty(TransactionCase):
         self.assertNotIn(user, request.activity_ids.user_id)
         self.assertTrue(request.with_user(manager).can_approve)
         self.assertFalse(request.with_user(user).can_approve)
+
+
+@tagged("post_install", "-at_install")
+class TestMyAiConnections(HttpCase):
+    """Every MCP user finds the address to paste into an AI tool under My AI Connections."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user = new_test_user(
+            cls.env, login="mcp_my_user", password="mcp_my_user", groups="mcp_connect.group_mcp_user"
+        )
+        cls.other = new_test_user(cls.env, login="mcp_my_other", groups="mcp_connect.group_mcp_user")
+        connection = cls.env["mcp.connection"].create(
+            {
+                "name": "claude.ai Qwv",
+                "connection_type": "browser",
+                "client_id": core.mint_token(kind="client_id")[0],
+                "redirect_uris": "https://claude.ai/api/mcp/auth_callback",
+            }
+        )
+        cls.env["mcp.consent"]._remember(cls.user, connection, ["mcp:read"])
+        cls.env["mcp.consent"]._remember(cls.other, connection, ["mcp:read"])
+
+    def setUp(self):
+        super().setUp()
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://odoo.example.com")
+
+    def test_the_page_shows_the_settings_address_and_only_the_users_tools(self):
+        menu = self.env.ref("mcp_connect.mcp_connect_menu_my_connections")
+        action = menu.action.with_user(self.user).run()
+        self.assertEqual((action["res_model"], action["res_id"]), ("res.users", self.user.id))
+        view_id = action["views"][0][0]
+        arch = etree.fromstring(
+            self.env["res.users"].with_user(self.user).get_views([(view_id, "form")])["views"]["form"]["arch"]
+        )
+        self.assertEqual(arch.xpath("//field[@name='mcp_endpoint_url']")[0].get("widget"), "CopyClipboardChar")
+        self.assertIn("Paste this address into claude.ai, ChatGPT", " ".join("".join(arch.itertext()).split()))
+
+        settings_url = self.env["res.config.settings"].create({}).mcp_endpoint_url
+        self.assertEqual(settings_url, "https://odoo.example.com/api/mcp")
+        [page] = (
+            self.env["res.users"]
+            .with_user(self.user)
+            .browse(self.user.id)
+            .web_read({"mcp_endpoint_url": {}, "mcp_consent_ids": {"fields": {"user_id": {}}}})
+        )
+        self.assertEqual(page["mcp_endpoint_url"], settings_url)
+        self.assertEqual([row["user_id"] for row in page["mcp_consent_ids"]], [self.user.id])
+
+    def test_the_page_in_the_browser(self):
+        self.start_tour("/odoo", "mcp_connect_my_ai_connections", login="mcp_my_user")
