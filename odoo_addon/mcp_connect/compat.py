@@ -37,6 +37,11 @@ def user_groups_field(env):
     return "group_ids" if "group_ids" in env["res.users"]._fields else "groups_id"
 
 
+def action_groups_field(env):
+    """Name of the many2many from ``ir.actions.server`` to the groups that may run it."""
+    return "group_ids" if "group_ids" in env["ir.actions.server"]._fields else "groups_id"
+
+
 def ensure_unique_index(cr, index_name, table, columns):
     """Create a unique index if it is missing.
 

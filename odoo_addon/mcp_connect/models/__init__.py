@@ -19,4 +19,5 @@ from . import (
     mcp_tool,
     res_config_settings,
     res_groups,
+    res_users,
 )

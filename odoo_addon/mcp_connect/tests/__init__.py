@@ -24,5 +24,6 @@ from . import (
     test_token,
     test_tour,
     test_transactions,
+    test_views,
     test_wizard,
 )
