@@ -241,6 +241,10 @@ def walk(page, server, cursor, waiting, template):
     page.wait_for_selector(".o_form_view button[name=action_reject]")
     shooter.shot("approval_request_own.png")
 
+    page.goto(f"{server.url}/odoo/action-mcp_connect.mcp_consent_action_my_connections")
+    page.wait_for_selector(".o_mcp_my_connections div[name=mcp_endpoint_url] .o_clipboard_button")
+    shooter.shot("my_ai_connections.png")
+
     page.goto(f"{server.url}/odoo/settings#mcp_connect")
     page.wait_for_selector("div[name=mcp_endpoint], #mcp_endpoint, [data-key=mcp_connect]")
     page.locator(".settings_tab [data-key=mcp_connect], .settings_tab div:has-text('MCP Connect')").first.click()
