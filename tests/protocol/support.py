@@ -36,6 +36,7 @@ if "mcp_connect" not in sys.modules:
 
 from mcp_connect.oauth import authorize  # noqa: E402
 from mcp_connect.oauth import scopes as scope_rules  # noqa: E402
+from mcp_connect.oauth import token as token_endpoint  # noqa: E402
 from mcp_connect.oauth.storage import CUSTOM, DYNAMIC, Client, Settings, epoch  # noqa: E402
 from mcp_connect.oauth.urls import ServerUrls  # noqa: E402
 
@@ -65,6 +66,8 @@ WEAK_SECRET = "secret hashed with older parameters"
 WEAK_HASH = "$argon2id$v=19$m=8192,t=1,p=1$Jgu3sJd4j9AvHThgmXQXcw$76SMpuBagTca4W3qrPcJcqxKTgJ9IylH2nG8mjVNWec"
 USER_ID = 7
 COMPANY_ID = 1
+# The PKCE verifier of the authorization requests the tests make.
+VERIFIER = "v" * 43
 
 # The defaults of config.SETTINGS.
 DEFAULT_SETTINGS = {
@@ -275,3 +278,15 @@ class FakeStorage:
         self.events.append(
             {"event": event, "client_id": client_id, "user_id": user_id, "summary": summary, "outcome": outcome}
         )
+
+
+def redeem(storage, urls, client, code):
+    """The client exchanges ``code`` at the token endpoint, with the verifier of ``VERIFIER``."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": client.client_id,
+        "redirect_uri": client.redirect_uris[0],
+        "code_verifier": VERIFIER,
+    }
+    return token_endpoint.handle(storage, urls, form, set(), None, "192.0.2.1")

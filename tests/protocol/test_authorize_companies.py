@@ -13,9 +13,8 @@ import pytest
 from mcp_connect.oauth import authorize, token
 from mcp_connect.oauth.errors import PageError
 
-from .support import SECRET, USER_ID
+from .support import SECRET, USER_ID, VERIFIER, redeem
 
-VERIFIER = "v" * 43
 A, B, C = 1, 2, 3
 TWO_COMPANIES = authorize.User(user_id=USER_ID, company_id=A, signed_in=True, may_connect=True, company_ids=(A, B))
 ONE_COMPANY = authorize.User(user_id=USER_ID, company_id=A, signed_in=True, may_connect=True)
@@ -41,17 +40,6 @@ def code_of(outcome):
 def grant(storage):
     (code,) = storage.codes.values()
     return code
-
-
-def redeem(storage, urls, client, code):
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "client_id": client.client_id,
-        "redirect_uri": client.redirect_uris[0],
-        "code_verifier": VERIFIER,
-    }
-    return token.handle(storage, urls, form, set(), None, "192.0.2.1")
 
 
 def record(storage, value):

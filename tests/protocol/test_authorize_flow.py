@@ -10,13 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import mcp_connect_core as core
 import pytest
-from mcp_connect.oauth import authorize, token
+from mcp_connect.oauth import authorize
 from mcp_connect.oauth.errors import PageError
 from mcp_connect.oauth.storage import ClientLookupError
 
-from .support import CALLBACK, COMPANY_ID, PUBLIC_CALLBACK, USER_ID, Client, FakeStorage
+from .support import CALLBACK, COMPANY_ID, PUBLIC_CALLBACK, USER_ID, VERIFIER, Client, FakeStorage, redeem
 
-VERIFIER = "v" * 43
 STATE = "state-of-the-client"
 SIGNED_IN = authorize.User(user_id=USER_ID, company_id=COMPANY_ID, signed_in=True, may_connect=True)
 OTHER_USER = replace(SIGNED_IN, user_id=USER_ID + 1)
@@ -47,17 +46,6 @@ def consent_page(storage, urls, client, **params):
     outcome = begin(storage, urls, client, **params)
     assert isinstance(outcome, authorize.Consent)
     return outcome
-
-
-def redeem(storage, urls, client, code):
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "client_id": client.client_id,
-        "redirect_uri": client.redirect_uris[0],
-        "code_verifier": VERIFIER,
-    }
-    return token.handle(storage, urls, form, set(), None, "192.0.2.1")
 
 
 def test_begin_consent_decide_issues_a_code_the_token_endpoint_redeems(storage, urls, public):

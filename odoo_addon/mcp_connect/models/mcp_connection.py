@@ -14,7 +14,7 @@ from ..oauth import scopes as scope_rules
 from ..oauth.storage import CUSTOM, DYNAMIC, METADATA_DOCUMENT, PERSONAL
 from ..transactions import touch
 from .mcp_connection_model import OPERATIONS
-from .mcp_connection_policy import redirect_hosts
+from .mcp_connection_policy import ALLOWED_TOOLS_HELP, APPROVAL_TOOLS_HELP, redirect_hosts, tool_list
 
 DESCRIPTION_ATTRIBUTES = (
     "type",
@@ -174,28 +174,14 @@ class McpConnection(models.Model):
         help="The first connection of this tool in this company; its later registrations share it, so "
         "the connections of one tool can be grouped together.",
     )
-    allowed_tool_ids = fields.Many2many(
-        "mcp.tool",
-        "mcp_connection_allowed_tool_rel",
-        string="Allowed tools",
-        # Archived tools stay listed: archiving the only allowed tool must not turn the list into "every tool".
-        context={"active_test": False},
-        help="Leave empty to allow every tool of the granted scopes. An archived tool stays listed but cannot "
-        "be called.",
-    )
+    allowed_tool_ids = tool_list("mcp_connection_allowed_tool_rel", "Allowed tools", ALLOWED_TOOLS_HELP)
     model_rule_ids = fields.One2many(
         "mcp.connection.model",
         "connection_id",
         string="Allowed models",
         help="Leave empty to allow every model the user can access in Odoo.",
     )
-    approval_tool_ids = fields.Many2many(
-        "mcp.tool",
-        "mcp_connection_approval_tool_rel",
-        string="Tools that need approval",
-        context={"active_test": False},
-        help="Calls to these tools wait until the approver accepts them in Odoo.",
-    )
+    approval_tool_ids = tool_list("mcp_connection_approval_tool_rel", "Tools that need approval", APPROVAL_TOOLS_HELP)
     allowed_methods = fields.Text(tracking=True)
     policy_document = fields.Text(
         compute="_compute_policy_document",

@@ -23,6 +23,19 @@ def redirect_hosts(redirect_uris):
     return hosts
 
 
+def tool_list(relation, string, help):
+    """A policy's list of tools, in a table of its own. Archived tools stay in it: archiving the only
+    allowed tool must not turn the list into "every tool", nor archiving a tool drop its approval, on a
+    connection or on the template or previous connection a new one copies."""
+    return fields.Many2many("mcp.tool", relation, string=string, context={"active_test": False}, help=help)
+
+
+ALLOWED_TOOLS_HELP = (
+    "Leave empty to allow every tool of the granted scopes. An archived tool stays listed but cannot be called."
+)
+APPROVAL_TOOLS_HELP = "Calls to these tools wait until the approver accepts them in Odoo."
+
+
 class McpConnectionPolicy(models.AbstractModel):
     """What a connection may do, shared by connections and the templates new connections start from.
 

@@ -3,7 +3,7 @@ from fnmatch import fnmatchcase
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from .mcp_connection_policy import redirect_hosts
+from .mcp_connection_policy import ALLOWED_TOOLS_HELP, APPROVAL_TOOLS_HELP, redirect_hosts, tool_list
 
 CRITERIA = ("match_client_name", "match_redirect_host", "match_software_id", "match_metadata_url")
 
@@ -51,17 +51,9 @@ class McpConnectionTemplate(models.Model):
         "(e.g. https://claude.ai/).",
     )
     allowed_scope = fields.Selection(tracking=True)
-    allowed_tool_ids = fields.Many2many(
-        "mcp.tool",
-        "mcp_connection_template_allowed_tool_rel",
-        string="Allowed tools",
-        help="Leave empty to allow every tool of the granted scopes.",
-    )
-    approval_tool_ids = fields.Many2many(
-        "mcp.tool",
-        "mcp_connection_template_approval_tool_rel",
-        string="Tools that need approval",
-        help="Calls to these tools wait until the approver accepts them in Odoo.",
+    allowed_tool_ids = tool_list("mcp_connection_template_allowed_tool_rel", "Allowed tools", ALLOWED_TOOLS_HELP)
+    approval_tool_ids = tool_list(
+        "mcp_connection_template_approval_tool_rel", "Tools that need approval", APPROVAL_TOOLS_HELP
     )
     model_rule_ids = fields.One2many(
         "mcp.connection.model",

@@ -282,6 +282,26 @@ class TestTemplates(SelfRegisteredCase):
         reader = self.register(client_name="Claude Code", scope="mcp:read", software_version="read-only")
         self.assertEqual(reader.allowed_scope, "read")
 
+    def test_tools_archived_on_a_template_are_copied_and_never_widen_the_new_connection(self):
+        template = self.make_template("Claude", match_client_name="Claude Code")
+        template.write(
+            {
+                "allowed_tool_ids": [Command.set(self.tool("whoami").ids)],
+                "approval_tool_ids": [Command.set(self.tool("update_records").ids)],
+            }
+        )
+        (self.tool("whoami") | self.tool("update_records")).action_archive()
+        connection = self.register()
+        self.assertEqual(connection.allowed_tool_ids.mapped("name"), ["whoami"])
+        self.assertEqual(connection.approval_tool_ids.mapped("name"), ["update_records"])
+        token = self.make_token(connection=connection)
+        self.assertIn("not allowed", self.tool_error("list_models", token=token).lower())
+        # The tool's next registration copies the lists of this connection, archived tools included.
+        again = self.register(redirect_uris=["http://localhost:50211/other-callback"])
+        self.assertEqual(again.previous_connection_id, connection)
+        self.assertEqual(again.allowed_tool_ids.mapped("name"), ["whoami"])
+        self.assertEqual(again.approval_tool_ids.mapped("name"), ["update_records"])
+
     def test_a_template_caps_how_long_its_tools_stay_signed_in(self):
         self.make_template("Claude for a week", match_client_name="Claude Code", session_days=7)
         connection = self.register()

@@ -72,6 +72,16 @@ def in_company(model, arguments, batch):
     return model, [{**values, "company_id": company_id} if values in objects else values for values in batch]
 
 
+# What create_records and update_records answer: the records written, by id and name.
+WRITTEN = outputs(
+    {
+        "model": {"type": "string"},
+        "ids": {"type": "array", "items": {"type": "integer"}},
+        "records": {"type": "array", "items": {"type": "object"}},
+    }
+)
+
+
 def summary(records):
     return [{"id": record.id, "display_name": record.display_name} for record in records]
 
@@ -106,13 +116,7 @@ def summary(records):
         },
         required=["model"],
     ),
-    output_schema=outputs(
-        {
-            "model": {"type": "string"},
-            "ids": {"type": "array", "items": {"type": "integer"}},
-            "records": {"type": "array", "items": {"type": "object"}},
-        }
-    ),
+    output_schema=WRITTEN,
     scope=scope_rules.WRITE,
     operation="create",
     risk="medium",
@@ -153,13 +157,7 @@ def _commands(values, described):
     title="Update records",
     description="Write the same field values on records given by id. " + DATETIMES,
     input_schema=inputs({"model": MODEL, "ids": IDS, "values": VALUES}, required=["model", "ids", "values"]),
-    output_schema=outputs(
-        {
-            "model": {"type": "string"},
-            "ids": {"type": "array", "items": {"type": "integer"}},
-            "records": {"type": "array", "items": {"type": "object"}},
-        }
-    ),
+    output_schema=WRITTEN,
     scope=scope_rules.WRITE,
     operation="write",
     risk="medium",
