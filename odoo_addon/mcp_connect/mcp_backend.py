@@ -22,6 +22,7 @@ from odoo import fields
 from . import config, guard
 from .mcp import jsonrpc, registry
 from .mcp.jsonrpc import JsonRpcError
+from .mcp.registry import SAME_DATA
 from .mcp.transport import Reply, ResourceNotFound, Transport
 from .oauth import bearer
 from .oauth import scopes as scope_rules
@@ -41,8 +42,6 @@ INSTRUCTIONS = (
 )
 INSTRUCTIONS_MAX_MODELS = 25
 RATE_WINDOW_SECONDS = 60
-# Tools that show what another tool shows: an approval that the other one needs holds for them.
-SAME_DATA = {"search": "search_records", "fetch": "read_records"}
 # A resource read is a read of one record: it passes the gate of this tool.
 RESOURCE_TOOL = "read_records"
 WAITING_FOR_APPROVAL = (

@@ -14,8 +14,9 @@ from odoo.addons.web.controllers.home import Home
 from odoo.http import request
 
 from ..client_address import client_ip
+from ..mcp_backend import WAITING_FOR_APPROVAL
 from ..oauth import authorize, introspection, registration, revocation, token
-from ..oauth.errors import InvalidRequest, OAuthError, PageError
+from ..oauth.errors import AccessDenied, InvalidRequest, OAuthError, PageError
 from ..oauth.storage import ClientLookupError
 from ..storage import OdooStorage, server_urls
 
@@ -209,7 +210,11 @@ class UserInfoController(http.Controller):
         sitemap=False,
     )
     def userinfo(self, **_kwargs):
-        """Who signed in, for in-house applications using a connection (bearer token, ``auth='mcp'``)."""
+        """Who signed in, for in-house applications using a connection (bearer token, ``auth='mcp'``).
+        A connection waiting for a manager's approval learns nothing, as at the MCP endpoint."""
+        token = request.env["mcp.token"].sudo().browse(request.env.context["mcp_token_id"])
+        if token.connection_id.state == "pending":
+            return oauth_error(AccessDenied(WAITING_FOR_APPROVAL))
         return json_answer(request.env["mcp.token"]._userinfo())
 
 

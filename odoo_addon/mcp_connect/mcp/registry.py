@@ -12,6 +12,8 @@ import mcp_connect_core as core
 from ..oauth import scopes as scope_rules
 
 TOOLS = {}
+# Tools that show what another tool shows: that tool's approval, and its archiving, hold for them.
+SAME_DATA = {"search": "search_records", "fetch": "read_records"}
 
 
 @dataclass(frozen=True)

@@ -207,8 +207,9 @@ class McpApprovalRequest(models.Model):
             return None, "The connection was revoked before the approval."
         if tool is None:
             return None, f"The tool {self.tool} no longer exists."
-        if tool.name in self.env["mcp.tool"]._archived_names():
-            return None, f"An administrator archived the tool {tool.name} since the request."
+        archived = {tool.name, registry.SAME_DATA.get(tool.name)} & self.env["mcp.tool"]._archived_names()
+        if archived:
+            return None, f"An administrator archived the tool {min(archived)} since the request."
         scopes = tuple(scope_rules.expand(self.scopes.split()))
         arguments = json.loads(self.arguments or "{}")
         policy = connection._compiled_policy()
@@ -225,7 +226,7 @@ class McpApprovalRequest(models.Model):
         user = self.user_id
         if not user.active or not user.has_group("mcp_connect.group_mcp_user"):
             return None, "The user who asked may no longer use AI tools."
-        companies = (self.company_id | self.company_ids).filtered(lambda company: company in user.company_ids)
+        companies = connection._working_companies(self.company_id | self.company_ids, user)
         if not companies:
             return None, "The user who asked no longer has access to the companies of the call."
         context = dict(self.env.context, allowed_company_ids=companies.ids)

@@ -341,6 +341,12 @@ class McpConnection(models.Model):
                 )
         return super().write(vals)
 
+    def _working_companies(self, companies, user):
+        """Of ``companies`` (in order), those ``user`` still has and this connection's cap allows."""
+        self.ensure_one()
+        cap = self.company_ids
+        return companies.filtered(lambda company: company in user.company_ids and (not cap or company in cap))
+
     def _redirect_rules(self):
         """Registered redirect URIs and prefixes (lines ending with ``*``).
 
@@ -574,28 +580,38 @@ class McpConnection(models.Model):
 
     @api.model
     def _previous_of_tool(self, name, redirect_uris, software_id, company):
-        """The most recent self-registered connection of the same tool in ``company``, if any."""
+        """The most recent self-registered connection of the same tool in ``company``, if any: the same
+        redirect hosts, and the same software ID or name."""
         hosts = redirect_hosts(redirect_uris)
         domain = [("company_id", "=", company.id), ("connection_type", "in", SELF_REGISTERED)]
         if software_id:
             domain += ["|", ("software_id", "=", software_id), ("name", "=", name)]
         else:
             domain.append(("name", "=", name))
+        # A tool names itself and its software ID as it likes: only the hosts its sign-in codes go to
+        # make it the same tool, so they must match whatever else does.
         for connection in self.sudo().search(domain, order="create_date desc, id desc", limit=50):
             same_software = software_id and connection.software_id == software_id
-            if same_software or (connection.name == name and redirect_hosts(connection._redirect_rules()[0]) == hosts):
+            same_hosts = redirect_hosts(connection._redirect_rules()[0]) == hosts
+            if same_hosts and (same_software or connection.name == name):
                 return connection
         return self.browse()
 
-    def _hold_for_approval(self, revoked_previous=None):
+    def _hold_for_approval(self, held_previous=None):
         """Ask the connection's approver, when an MCP Connect manager (only they approve connections), else
-        every manager, to approve or refuse."""
+        every manager, to approve or refuse. ``held_previous``: the tool's previous connection, revoked or
+        itself waiting, which is why this one waits."""
         self.ensure_one()
-        if revoked_previous:
+        if held_previous and held_previous.state == "revoked":
             reason = _(
                 "The same tool's previous connection %(previous)s was revoked: it stays out until a manager "
                 "approves this one.",
-                previous=revoked_previous.name,
+                previous=held_previous.name,
+            )
+        elif held_previous:
+            reason = _(
+                "The same tool's previous connection %(previous)s is itself waiting for approval.",
+                previous=held_previous.name,
             )
         else:
             reason = _("Settings hold new AI tools until a manager approves them.")

@@ -140,9 +140,7 @@ class McpToken(models.Model):
         """The companies a request with this token runs in: its own, as far as the user still has them
         and the connection's cap allows, the main one first."""
         self.ensure_one()
-        cap = self.connection_id.company_ids
-        allowed = self.user_id.company_ids
-        return self._companies().filtered(lambda company: company in allowed and (not cap or company in cap))
+        return self.connection_id._working_companies(self._companies(), self.user_id)
 
     @api.model
     def _userinfo(self):

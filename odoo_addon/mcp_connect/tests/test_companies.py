@@ -248,6 +248,24 @@ class TestCompanies(McpCase):
             self.assertEqual(record.company_id, self.company_a)
             self.assertEqual(record.company_ids, self.company_a | self.company_b)
 
+    def test_an_approved_call_runs_only_in_the_companies_the_connection_still_allows(self):
+        admin = self.env.ref("base.user_admin")
+        tools = self.env["mcp.tool"].search([("name", "=", "create_records")])
+        self.connection.write({"approval_tool_ids": [Command.set(tools.ids)], "approver_id": admin.id})
+        token = self.make_token(
+            company_id=self.company_a.id, company_ids=[Command.set((self.company_a | self.company_b).ids)]
+        )
+        arguments = {"model": "res.partner", "values": {"name": "Capped B Qzv"}, "company_id": self.company_b.id}
+        request = self.env["mcp.approval.request"].browse(
+            self.tool_ok("create_records", arguments, token=token)["approval_id"]
+        )
+        # A manager narrows the connection to company A before the call is approved.
+        self.connection.company_ids = self.company_a
+        request.with_user(admin).action_approve()
+        self.assertEqual(request.state, "failed")
+        self.assertIn("company_id", request.error)
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Capped B Qzv")]))
+
     def test_an_approved_create_runs_in_the_companies_of_the_call(self):
         admin = self.env.ref("base.user_admin")
         tools = self.env["mcp.tool"].search([("name", "=", "create_records")])

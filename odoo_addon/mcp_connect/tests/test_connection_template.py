@@ -5,7 +5,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 from odoo import Command, fields
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .. import compat, config
@@ -135,6 +135,20 @@ class TestReRegistration(SelfRegisteredCase):
         renamed = self.register(client_name="Claude Code (2.1)", software_id="com.anthropic.claude-code")
         self.assertEqual(renamed.previous_connection_id, first)
         self.assert_same_policy(renamed, first)
+
+    def test_the_same_software_id_on_other_redirect_hosts_is_another_tool(self):
+        """A tool states its software ID itself: claiming another tool's gets that tool's policy only with its
+        redirect hosts, where the sign-in codes go."""
+        first = self.register(software_id="com.anthropic.claude-code")
+        self.restrict(first)
+        impostor = self.register(
+            client_name="Claude Code",
+            software_id="com.anthropic.claude-code",
+            redirect_uris=["https://attacker.example.net/callback"],
+        )
+        self.assertFalse(impostor.previous_connection_id)
+        self.assertEqual(impostor.template_id, self.default_template)
+        self.assertNotEqual(impostor.allowed_tool_ids, first.allowed_tool_ids)
 
     def test_same_name_on_other_redirect_hosts_is_another_tool(self):
         first = self.register()
@@ -388,6 +402,21 @@ class TestQuarantine(SelfRegisteredCase):
         self.default_template.approver_id = self.other_user
         managers = compat.group_members(self.env.ref("mcp_connect.group_mcp_manager"))
         self.assertEqual(self.register(client_name="Other").activity_ids.user_id, managers)
+
+    def test_only_managers_approve_and_a_waiting_tool_learns_nothing_from_userinfo(self):
+        self.hold_new_tools()
+        connection = self.register()
+        access = self.tokens_for(connection)["access_token"]
+        response = self.url_open("/oauth/userinfo", headers={"Authorization": f"Bearer {access}"})
+        self.assertEqual(response.status_code, 403, response.text)
+        self.assertEqual(response.json()["error"], "access_denied")
+        self.assertNotIn(self.user.login, response.text)
+        with self.assertRaises(AccessError):
+            connection.with_user(self.user).action_approve()
+        self.assertEqual(connection.state, "pending")
+        connection.with_user(self.manager).action_approve()
+        response = self.url_open("/oauth/userinfo", headers={"Authorization": f"Bearer {access}"})
+        self.assertEqual(response.status_code, 200, response.text)
 
     def test_refusing_is_revoking(self):
         self.hold_new_tools()

@@ -214,6 +214,17 @@ class TestArchivedTools(McpCase):
         self.assertIn("archived", request.error)
         self.assertEqual(partner.name, "Old")
 
+    def test_an_approved_fetch_obeys_the_archiving_of_read_records(self):
+        partner = self.env["res.partner"].create({"name": "Fetched"})
+        self.connection.approval_tool_ids = [(6, 0, tool_ids(self.env, "read_records"))]
+        data = self.tool_ok("fetch", {"id": f"odoo://res.partner/{partner.id}"})
+        request = self.env["mcp.approval.request"].browse(data["approval_id"])
+        self.assertEqual(request.tool, "fetch")
+        self.archive("read_records")
+        request.with_user(self.env.ref("base.user_admin")).action_approve()
+        self.assertEqual(request.state, "failed")
+        self.assertIn("archived the tool read_records", request.error)
+
     def test_an_update_of_the_module_keeps_archived_tools_archived(self):
         self.archive("delete_records")
         self.env["mcp.tool"]._sync_catalogue()
