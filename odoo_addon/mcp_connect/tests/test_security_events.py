@@ -23,7 +23,7 @@ from .test_metadata_document import DocumentServer, answer_document, answer_not_
 
 REGISTERED_CALLBACK = "https://claude.ai/api/mcp/auth_callback"
 WINDOW = 8
-FOR_OTHER_DEVELOPERS = ("access_paused", "access_resumed", "tool_approved", "tool_refused", "registration_joined")
+GOVERNANCE_EVENTS = ("access_paused", "access_resumed", "tool_approved", "tool_refused", "registration_joined")
 
 
 @tagged("post_install", "-at_install")
@@ -344,10 +344,10 @@ class TestSecurityEvents(McpHttpCase):
 
 @tagged("post_install", "-at_install")
 class TestRecordEvent(TransactionCase):
-    def test_the_events_other_code_records_take_one_call_each(self):
+    def test_the_governance_events_take_one_call_each(self):
         log = self.env["mcp.audit.log"].sudo()
         user = self.env.user
-        for event in FOR_OTHER_DEVELOPERS:
+        for event in GOVERNANCE_EVENTS:
             with self.subTest(event=event):
                 before = log.search_count([])
                 log._record_event(event, user=user, summary=f"{event} by {user.name}")
