@@ -542,7 +542,7 @@ class McpConnection(models.Model):
         """A connection for a tool that registered itself or named its metadata document.
 
         It starts with the policy of the tool's most recent connection in the company when the tool
-        is known (same software ID, or same name with the same redirect hosts), else with its
+        is known (same redirect hosts, and same software ID or name), else with its
         template's. It waits for a manager's approval when Settings hold new tools, and always when
         the tool's most recent connection was revoked or is itself waiting.
         """
