@@ -6,6 +6,8 @@ import re
 from odoo import Command
 from odoo.tests import new_test_user, tagged
 
+from ..tools.context import ToolError
+from ..tools.write import check_company_value
 from .common import McpCase
 
 
@@ -219,6 +221,45 @@ class TestCompanies(McpCase):
             token=token,
         )
         self.assertEqual(self.partner_a.company_id, self.company_b)
+
+    def test_update_cannot_take_a_record_out_of_its_company(self):
+        token = self.make_token(
+            company_id=self.company_a.id, company_ids=[Command.set((self.company_a | self.company_b).ids)]
+        )
+        for empty in (False, 0, None):
+            self.tool_error(
+                "update_records",
+                {"model": "res.partner", "ids": [self.partner_a.id], "values": {"company_id": empty}},
+                token=token,
+                contains="Leave company_id out",
+            )
+        self.assertEqual(self.partner_a.company_id, self.company_a)
+        nested = {"child_ids": [[0, 0, {"name": "Child Shared Qzv", "company_id": False}]]}
+        self.tool_error(
+            "update_records", {"model": "res.partner", "ids": [self.partner_a.id], "values": nested}, token=token
+        )
+        self.tool_error(
+            "create_records",
+            {"model": "res.partner", "values": {"name": "Shared Qzv", "company_id": False}},
+            token=token,
+        )
+        self.assertFalse(self.env["res.partner"].search([("name", "in", ["Child Shared Qzv", "Shared Qzv"])]))
+
+    def test_every_field_to_companies_stays_inside_them(self):
+        # A database without extra modules has no many2many to res.company that a tool may write
+        # (res.users.company_ids is hidden from tools): the check itself, on that field, in companies A and B.
+        both = (self.company_a | self.company_b).ids
+        users = self.env["res.users"].with_context(allowed_company_ids=both)
+        for value in (
+            [*both, self.company_c.id],
+            [[4, self.company_c.id, 0]],
+            [[6, 0, [self.company_a.id, self.company_c.id]]],
+            [[0, 0, {"name": "Company D Kwz"}]],
+        ):
+            with self.assertRaisesRegex(ToolError, "company_ids .* not one of the companies"):
+                check_company_value(users, {"company_ids": value})
+        for value in (both, [[3, self.company_c.id, 0], [4, self.company_b.id, 0]], [[5, 0, 0], [6, 0, both]]):
+            check_company_value(users, {"company_ids": value})
 
     def test_a_company_taken_from_the_user_stops_working_on_the_next_request(self):
         both = self.make_token(

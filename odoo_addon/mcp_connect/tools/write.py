@@ -26,13 +26,28 @@ def checked_values(ctx, model, values, described):
 def check_company_value(model, values, depth=0):
     """A company set in ``values``, or in the records its x2many commands create or change, must be
     one this call works in (the token's companies the user has): Odoo lets a write move a record
-    to any company."""
-    field = model._fields.get("company_id")
-    value = values.get("company_id")
-    if field is not None and field.type == "many2one" and field.comodel_name == "res.company" and value:
-        if isinstance(value, bool) or value not in model.env.companies.ids:
+    to any company, or to none, which shares it with every company. This holds for every field to
+    ``res.company``, whatever its name; x2many commands that only remove companies are left alone."""
+    for name, value in values.items():
+        field = model._fields.get(name)
+        if field is None or field.comodel_name != "res.company":
+            continue
+        if field.type == "many2one":
+            if not value:
+                raise ToolError(
+                    f"{name} cannot be emptied: a record without a company is shared with every company. "
+                    f"Leave {name} out or name one of the companies this connection works in: {_named(model)}."
+                )
+            linked = [value]
+        elif field.type in ("one2many", "many2many") and isinstance(value, list):
+            linked = [_linked(command) for command in value]
+            linked = [item for items in linked for item in items]
+        else:
+            continue
+        outside = [item for item in linked if isinstance(item, bool) or item not in model.env.companies.ids]
+        if outside:
             raise ToolError(
-                f"company_id {value!r} is not one of the companies this connection works in: {_named(model)}."
+                f"{name} {outside[0]!r} is not one of the companies this connection works in: {_named(model)}."
             )
     for name, commands in values.items():
         field = model._fields.get(name)
@@ -41,6 +56,20 @@ def check_company_value(model, values, depth=0):
         for command in commands:
             if isinstance(command, (list, tuple)) and len(command) == 3 and isinstance(command[2], dict):
                 check_company_value(model.env[field.comodel_name], command[2], depth + 1)
+
+
+def _linked(command):
+    """The companies an item of an x2many value adds: a plain id, the ids of commands 4 and 6, and a
+    new company for command 0 (never one of the companies already there); none for the others."""
+    if not isinstance(command, (list, tuple)) or not command:
+        return [command]
+    if command[0] == 4 and len(command) > 1:
+        return [command[1]]
+    if command[0] == 6 and len(command) == 3:
+        return list(command[2]) if isinstance(command[2], (list, tuple)) else [command[2]]
+    if command[0] == 0:
+        return ["a new company"]
+    return []
 
 
 def _named(model):
