@@ -1,5 +1,6 @@
 import json
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from odoo.tests import tagged
 
@@ -174,6 +175,41 @@ class TestReadTools(McpCase):
             {"model": "res.partner", "domain": [["name", "ilike", "Zyx"]], "limit": 1, "offset": 1, "order": "id"},
         )
         self.assertEqual(second["records"][0]["id"], self.bob.id)
+
+    def test_search_total_on_every_kind_of_page(self):
+        """The total is right whether the page is full, partial, empty or past the end (it is
+        counted only when the page alone cannot tell it)."""
+        self.env["res.partner"].create([{"name": f"Qwv pager {n}"} for n in range(5)])
+        domain = [["name", "ilike", "Qwv pager"]]
+        for limit, offset, rows, next_offset in (
+            (10, 0, 5, None),  # one partial page
+            (5, 0, 5, None),  # a full page that happens to hold everything
+            (2, 0, 2, 2),  # a full first page
+            (2, 4, 1, None),  # a partial last page
+            (2, 5, 0, None),  # just past the end
+            (2, 9, 0, None),  # far past the end
+        ):
+            with self.subTest(limit=limit, offset=offset):
+                data = self.tool_ok(
+                    "search_records",
+                    {"model": "res.partner", "domain": domain, "limit": limit, "offset": offset, "order": "id"},
+                )
+                self.assertEqual(data["total"], 5)
+                self.assertEqual(len(data["records"]), rows)
+                self.assertEqual(data["next_offset"], next_offset)
+        empty = self.tool_ok("search_records", {"model": "res.partner", "domain": [["name", "=", "Qwv none"]]})
+        self.assertEqual((empty["total"], empty["records"], empty["next_offset"]), (0, [], None))
+
+    def test_search_counts_only_when_the_page_is_full(self):
+        """A partial first page is the whole result: no second query to count it."""
+        self.env["res.partner"].create([{"name": f"Qwc counted {n}"} for n in range(3)])
+        partners = type(self.env["res.partner"])
+        arguments = {"model": "res.partner", "domain": [["name", "ilike", "Qwc counted"]]}
+        with patch.object(partners, "search_count", autospec=True, side_effect=partners.search_count) as counted:
+            self.assertEqual(self.tool_ok("search_records", {**arguments, "limit": 10})["total"], 3)
+            self.assertEqual(counted.call_count, 0)
+            self.assertEqual(self.tool_ok("search_records", {**arguments, "limit": 2})["total"], 3)
+            self.assertEqual(counted.call_count, 1)
 
     def test_search_refuses_bad_domains_fields_and_orders(self):
         for domain, fragment in (

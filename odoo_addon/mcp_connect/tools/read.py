@@ -83,8 +83,14 @@ def search_records(ctx, arguments):
     limit = arguments.get("limit", DEFAULT_LIMIT)
     offset = arguments.get("offset", 0)
     order = checked_order(model, described, arguments.get("order"))
-    records = model.search(domain, offset=offset, limit=limit, order=order)
-    total = model.search_count(domain)
+    # search_read's queries: the page and its stored fields in one query (read() below then finds
+    # them in the cache), and a count only when the page alone cannot tell the total.
+    stored = [name for name in names if model._fields[name].store]
+    records = model.search_fetch(domain, stored, offset=offset, limit=limit, order=order)
+    if (records and len(records) < limit) or (not records and not offset):
+        total = offset + len(records)
+    else:
+        total = model.search_count(domain)
     rows, truncated = fit(serialize_records(records, names, described), overhead=300)
     following = offset + len(rows)
     return {
