@@ -108,8 +108,10 @@ $(VENV)/.screenshots-installed: tools/requirements-screenshots.txt $(VENV)/.inst
 	$(VENV)/bin/pip install --quiet -r tools/requirements-screenshots.txt
 	touch $@
 
-screenshots: wheel $(VENV)/.screenshots-installed ## regenerate docs/screenshots with a live Odoo 18.0 and Chromium
-	$(VPY) tools/screenshots.py
+SCREENSHOT_VERSIONS ?= 18.0 19.0
+
+screenshots: wheel $(VENV)/.screenshots-installed ## regenerate docs/screenshots (18.0, and 19.0/) with live Odoo and Chromium
+	for version in $(SCREENSHOT_VERSIONS); do ODOO_VERSION=$$version $(VPY) tools/screenshots.py; done
 
 fuzz: ## run every cargo-fuzz target for FUZZ_SECONDS seconds each
 	tools/fuzz.sh $(FUZZ_SECONDS)

@@ -242,6 +242,16 @@ class OdooInstall:
                 f"No Python for Odoo {version} at {python}. Set {python_var} to the interpreter of a "
                 f"virtualenv that has Odoo {version}'s requirements installed."
             )
+        # setuptools 81 dropped pkg_resources: Odoo's gevent process (started with --workers)
+        # then dies at import and is restarted without end, and the tests that need it hang.
+        probe = subprocess.run(
+            [str(python), "-W", "ignore", "-c", "import pkg_resources"], capture_output=True, text=True, check=False
+        )
+        if probe.returncode != 0:
+            raise HarnessError(
+                f"{python} cannot import pkg_resources (setuptools 81 or later, or none): Odoo {version}'s "
+                f"gevent process would not start. Run: {python} -m pip install 'setuptools>=70,<81'"
+            )
         return cls(version, path, python)
 
     def launcher(self) -> list[str]:

@@ -5,8 +5,12 @@ connections (one signed in and used, one waiting for its first use, one revoked,
 after its revocation and waiting for approval, one Custom OAuth connection with per-model rules) and a
 connection template, then walks through the screens an administrator and a user see
 and writes PNG files to docs/screenshots/ (and three of them to the module's static/description/,
-where the Apps list shows them). ``ODOO_VERSION=19.0 make screenshots`` takes the same pictures on
-19.0 into .run/screenshots-19.0/, to compare; the README shows 18.0.
+where the Apps list shows them). ``ODOO_VERSION=19.0`` takes the same pictures on 19.0 into
+docs/screenshots/19.0/; ``make screenshots`` runs both. The README shows 18.0.
+
+Any error the browser logs (a console error, an uncaught exception) fails the run: a screen that
+works only in appearance is not a screen to show. The images are saved as indexed PNGs (a palette
+of at most 256 colours), which keeps the repository small.
 """
 
 import os
@@ -20,13 +24,14 @@ sys.path.insert(0, str(ROOT))
 
 import harness  # noqa: E402
 import mcp_connect_core as core  # noqa: E402
+from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.e2e.helpers import Browser, OAuthClient, OdooAdmin, mcp_call  # noqa: E402
 
 VERSION = os.environ.get("ODOO_VERSION", "18.0")
 README_VERSION = "18.0"
-OUT = ROOT / "docs" / "screenshots" if VERSION == README_VERSION else ROOT / ".run" / f"screenshots-{VERSION}"
+OUT = ROOT / "docs" / "screenshots" if VERSION == README_VERSION else ROOT / "docs" / "screenshots" / VERSION
 DESCRIPTION = ROOT / "odoo_addon" / "mcp_connect" / "static" / "description"
 APP_STORE = {"wizard_step1.png": "screenshot_1.png", "connections_list.png": "screenshot_2.png"}
 APP_STORE_CONSENT = "screenshot_3.png"
@@ -136,9 +141,35 @@ def consent_url(server):
     return claude.authorize_url(scope="mcp:read mcp:write")[0]
 
 
+def save_indexed(path):
+    """Rewrite a screenshot as an indexed PNG: screens are flat colours, 256 of them keep it sharp."""
+    with Image.open(path) as image:
+        indexed = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    indexed.save(path, optimize=True)
+
+
+class ConsoleErrors:
+    """Collects what the browser reports as errors: console.error messages and uncaught exceptions."""
+
+    def __init__(self, page):
+        self.errors = []
+        page.on("console", self.console)
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught {error}"))
+
+    def console(self, message):
+        if message.type == "error":
+            self.errors.append(f"console.error {message.text} ({message.location.get('url', '')})")
+
+    def check(self, where):
+        if self.errors:
+            found, self.errors = self.errors, []
+            raise harness.HarnessError(f"the browser logged errors before {where}:\n  " + "\n  ".join(found))
+
+
 class Shooter:
     def __init__(self, page):
         self.page = page
+        self.console = ConsoleErrors(page)
 
     def settle(self):
         # Odoo keeps a bus connection open, so the network is never idle: wait for the page's
@@ -148,11 +179,13 @@ class Shooter:
 
     def shot(self, name, selector=None):
         self.settle()
+        self.console.check(name)
         path = OUT / name
         if selector:
             self.page.locator(selector).first.screenshot(path=path)
         else:
             self.page.screenshot(path=path)
+        save_indexed(path)
         harness.say(f"screenshot {path.relative_to(ROOT)}")
 
     def open_wizard(self):
@@ -268,6 +301,7 @@ def walk(page, server, cursor, waiting, template):
     page.reload()
     page.wait_for_selector("form button")
     shooter.shot("consent_page_phone.png")
+    shooter.console.check("the end of the walk")
 
 
 def main():
