@@ -28,6 +28,7 @@
         "views/mcp_connect_menus.xml",
         "views/res_config_settings_views.xml",
     ],
+    "demo": ["demo/mcp_connect_demo.xml"],
     "assets": {
         "web.assets_tests": ["mcp_connect/static/tests/tours/*.js"],
     },
