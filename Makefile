@@ -13,7 +13,7 @@ RESULTS := $(RUN)/results
 HARNESS := $(VPY) tools/harness.py
 FUZZ_SECONDS ?= 30
 
-.PHONY: help setup wheel node-tools lint protocol-test rust-test binding-test odoo-check odoo-test e2e test demo demo-stop load bench screenshots fuzz clean
+.PHONY: help setup odoo wheel node-tools lint protocol-test rust-test binding-test odoo-check odoo-test e2e test demo demo-stop load bench screenshots fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -65,6 +65,9 @@ rust-test: ## cargo test (unit and property tests of the core)
 binding-test: wheel ## Python tests of the binding (warnings are errors)
 	@mkdir -p $(RESULTS)
 	$(VPY) -m pytest -q tests/test_binding.py --junitxml=$(RESULTS)/binding.xml
+
+odoo: ## provision Odoo 18.0 and 19.0 with their virtualenvs under .odoo/ (ODOO_SOURCE_18/19: a tree, archive or git URL)
+	$(PYTHON) tools/provision.py
 
 odoo-check: $(VENV)/.installed ## locate Odoo 18.0 and 19.0 (ODOO18_PATH, ODOO19_PATH, ...)
 	$(HARNESS) check

@@ -26,6 +26,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import provision
+
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / ".run"
 ADDONS = ROOT / "odoo_addon"
@@ -227,6 +229,20 @@ class OdooInstall:
         path_var, python_var = f"ODOO{major}_PATH", f"ODOO{major}_PYTHON"
         path = Path(os.environ.get(path_var) or f"/opt/odoo/{version}")
         python = Path(os.environ.get(python_var) or f"/opt/odoo/venv{major}/bin/python")
+        # No Odoo configured (no ODOO<major>_PATH, nothing at the default): `make odoo` provisions
+        # one under .odoo/, from ODOO_SOURCE_<major> or the official repository. A source named
+        # explicitly, or one provisioned before, wins over the default location.
+        named = os.environ.get(f"ODOO_SOURCE_{major}") or provision.is_provisioned(version)
+        if not os.environ.get(path_var) and (named or not (path / "odoo" / "release.py").exists()):
+            try:
+                path, provisioned_python = provision.provision(version)
+            except provision.ProvisionError as error:
+                raise HarnessError(
+                    f"Odoo {version} is not configured and could not be provisioned: {error} Set {path_var} and "
+                    f"{python_var} to an installed Odoo {version}, or ODOO_SOURCE_{major} to its source "
+                    "(see README.rst, Prerequisites)."
+                ) from None
+            python = Path(os.environ.get(python_var) or provisioned_python)
         release = path / "odoo" / "release.py"
         if not release.exists():
             raise HarnessError(
