@@ -160,10 +160,13 @@ class TestConnectWizard(IdentityChecked):
         self.assertEqual(shown["scopes"], "mcp:read mcp:write")
         self.assertEqual(document["code_challenge_methods_supported"], ["S256"])
         arch = etree.fromstring(self.env["mcp.credential.show"].get_views([(False, "form")])["views"]["form"]["arch"])
-        manual = arch.xpath("//div[hasclass('o_mcp_manual_oauth')]")[0]
-        widgets = [field.get("widget") for field in manual.iter("field")]
-        self.assertEqual(widgets, ["CopyClipboardChar"] * 3, "each with a copy button")
-        self.assertIn("S256", "".join(manual.itertext()))
+        done = arch.xpath("//div[hasclass('o_mcp_done_custom')]")[0]
+        # One group: every copy box starts at the same place.
+        (group,) = done.xpath("./group")
+        names = [field.get("name") for field in group.iter("field")]
+        self.assertEqual(names[-3:], ["authorize_url", "token_url", "scopes"])
+        self.assertEqual({field.get("widget") for field in group.iter("field")}, {"CopyClipboardChar"})
+        self.assertIn("S256", "".join(done.xpath("./div[hasclass('o_mcp_manual_oauth')]")[0].itertext()))
         # A read-only connection's tools ask for what they may have.
         connection = self.env["mcp.connection"].search([("client_id", "=", shown["client_id"])])
         connection.allowed_scope = "read"
