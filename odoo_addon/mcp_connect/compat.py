@@ -144,3 +144,14 @@ def group_members(group):
     """
     users = group.all_user_ids if "all_user_ids" in group._fields else group.users
     return users.filtered("active")
+
+
+def group_members_domain(env, group):
+    """A ``res.users`` domain for the members of ``group``, including those who have it through an
+    implying group.
+
+    18.0 stores implied groups in ``groups_id``; 19.0 keeps ``group_ids`` for explicit groups and
+    adds ``all_group_ids``.
+    """
+    field = "all_group_ids" if "all_group_ids" in env["res.users"]._fields else "groups_id"
+    return [(field, "in", group.ids)]

@@ -84,11 +84,6 @@ class TestNoSecretAtRest(McpHttpCase):
         self.assertNotIn("error", body, body.get("error"))
         return body["result"]
 
-    def button_error(self, model, method, record_id):
-        body = self.rpc("/web/dataset/call_button", model, method, [[record_id]])
-        self.assertIn("error", body, f"{method} should have been refused")
-        return body["error"]["data"]["message"]
-
     def confirm_identity(self, action, step):
         """The password prompt that @check_identity opens, answered as the web client does."""
         self.assertNoSecretAtRest(step)
@@ -145,9 +140,11 @@ class TestNoSecretAtRest(McpHttpCase):
         wizard_id = self.start_wizard(self.manager.login, "action_choose_custom")
         values = {"client_name": "Cursor", "redirect_uris": "https://ok.example/cb\nhttp://evil.example/cb"}
         self.call("mcp.connect.wizard", "write", [[wizard_id], values])
-        message = self.button_error("mcp.connect.wizard", "action_custom_next", wizard_id)
-        self.assertIn("Line 2 (http://evil.example/cb)", message)
-        kept = self.call("mcp.connect.wizard", "read", [[wizard_id], ["client_name", "redirect_uris", "step"]])[0]
+        action = self.button("mcp.connect.wizard", "action_custom_next", wizard_id)
+        self.assertEqual((action["res_model"], action["res_id"]), ("mcp.connect.wizard", wizard_id))
+        fields = ["client_name", "redirect_uris", "step", "problem"]
+        kept = self.call("mcp.connect.wizard", "read", [[wizard_id], fields])[0]
+        self.assertIn("Line 2 (http://evil.example/cb)", kept.pop("problem"))
         self.assertEqual(kept, dict(values, id=wizard_id, step="custom"))
         self.assertFalse(self.env["res.users.identitycheck"].sudo().search([("create_uid", "=", self.manager.id)]))
         self.assertNoSecretAtRest("an invalid redirect URI")

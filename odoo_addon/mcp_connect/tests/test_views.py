@@ -2,6 +2,9 @@ import mcp_connect_core as core
 from lxml import etree
 from odoo.tests import Form, HttpCase, TransactionCase, new_test_user, tagged
 
+from ..oauth import registration
+from ..storage import OdooStorage
+
 
 @tagged("post_install", "-at_install")
 class TestConnectionViews(TransactionCase):
@@ -102,6 +105,31 @@ class TestApproverWhenEmpty(TransactionCase):
         self.assertNotIn(user, request.activity_ids.user_id)
         self.assertTrue(request.with_user(manager).can_approve)
         self.assertFalse(request.with_user(user).can_approve)
+
+    def test_a_template_without_approver_sends_approvals_to_the_managers_its_placeholder_names(self):
+        manager = new_test_user(self.env, login="mcp_approver_manager_t", groups="mcp_connect.group_mcp_manager")
+        user = new_test_user(self.env, login="mcp_approver_user_t", groups="mcp_connect.group_mcp_user")
+        tool = self.env["mcp.tool"].search([("name", "=", "delete_records")])
+        with Form(self.env["mcp.connection.template"].with_user(manager)) as form:
+            form.name = "Zed editors"
+            form.match_client_name = "Zed*"
+            form.approval_tool_ids.add(tool)
+        template = form.record
+        self.assertFalse(template.approver_id, "nobody by default: the managers, as the placeholder says")
+        arch = etree.fromstring(template.get_views([(False, "form")])["views"]["form"]["arch"])
+        self.assertEqual(arch.xpath("//field[@name='approver_id']")[0].get("placeholder"), "MCP Connect managers")
+
+        payload = {"client_name": "Zed", "redirect_uris": ["http://localhost:33418/callback"]}
+        payload["token_endpoint_auth_method"] = "none"
+        body = registration.register(OdooStorage(self.env), payload, "192.0.2.7")
+        connection = self.env["mcp.connection"].search([("client_id", "=", body["client_id"])])
+        self.assertEqual((connection.template_id, connection.approval_tool_ids), (template, tool))
+        self.assertFalse(connection.approver_id or connection.owner_user_id)
+        request = self.env["mcp.approval.request"]._open(
+            connection, user, user.company_id, tool, {"model": "res.partner", "ids": [1]}, ["mcp:write"], "127.0.0.1"
+        )
+        self.assertIn(manager, request.activity_ids.user_id)
+        self.assertTrue(request.with_user(manager).can_approve)
 
 
 @tagged("post_install", "-at_install")

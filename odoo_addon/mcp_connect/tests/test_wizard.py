@@ -1,3 +1,4 @@
+import contextlib
 import time
 
 import mcp_connect_core as core
@@ -7,6 +8,10 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import _request_stack
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import DotDict
+from odoo.tools.safe_eval import safe_eval
+
+from ..oauth import metadata
+from ..storage import server_urls
 
 
 class IdentityChecked(TransactionCase):
@@ -96,21 +101,76 @@ class TestConnectWizard(IdentityChecked):
         self.assertEqual(connection.client_type, "public")
         self.assertFalse(connection.sudo().secret_hash)
 
+    def reopened(self, action, wizard):
+        """Next stayed in the wizard: the same row, as wide as before."""
+        self.assertEqual((action["res_model"], action["res_id"], action["target"]), (wizard._name, wizard.id, "new"))
+        self.assertEqual(action["context"]["dialog_size"], "large")
+
     def test_custom_oauth_validation_names_each_bad_line(self):
         wizard = self.wizard()
         wizard.action_choose_custom()
-        with self.assertRaisesRegex(UserError, "name"):
-            wizard.action_custom_next()
+        self.reopened(wizard.action_custom_next(), wizard)
+        self.assertIn("name", wizard.problem)
         wizard.write({"client_name": "Bad", "redirect_uris": "https://ok.example/cb\nhttp://evil.example/cb\nmyapp:/x"})
-        with self.assertRaises(UserError) as caught:
-            wizard.action_custom_next()
-        message = str(caught.exception)
+        self.reopened(wizard.action_custom_next(), wizard)
+        message = wizard.problem
         self.assertIn("Line 2 (http://evil.example/cb)", message)
         self.assertIn("Line 3 (myapp:/x)", message)
         self.assertNotIn("Line 1", message)
+        self.assertNotIn("name", message.split(":")[0], "the name is given now")
         self.assertEqual(wizard.step, "custom")
         self.assertEqual(wizard.client_name, "Bad", "the wizard keeps what was typed")
         self.assertFalse(self.env["mcp.connection"].search([("name", "=", "Bad")]))
+        # The step that creates checks again, whoever calls it.
+        with self.assertRaisesRegex(UserError, "Line 2"):
+            wizard._create_custom_connection()
+        self.assertFalse(self.env["mcp.connection"].search([("name", "=", "Bad")]))
+
+    def test_a_mistake_is_shown_before_the_password_is_asked_once(self):
+        _request_stack.top["session"]["identity-check-last"] = 0
+        wizard = self.wizard()
+        wizard.action_choose_custom()
+        wizard.write({"client_name": "Cursor", "redirect_uris": "http://evil.example/cb"})
+        self.reopened(wizard.action_custom_next(), wizard)
+        self.assertIn("Line 1 (http://evil.example/cb)", wizard.problem)
+        wizard.write({"redirect_uris": "cursor://anysphere.cursor-mcp/oauth/callback"})
+        action = wizard.action_custom_next()
+        self.assertEqual(action["res_model"], "res.users.identitycheck", "the password, once everything is right")
+        self.assertFalse(wizard.problem)
+        self.assertFalse(self.env["mcp.connection"].search([("name", "=", "Cursor")]), "nothing before the password")
+        # Confirmed: Odoo's identity check runs the creation, which checks the input again.
+        _request_stack.top["session"]["identity-check-last"] = time.time()
+        shown = self.shown(wizard._create_custom_connection())
+        self.assertEqual(self.env["mcp.connection"].search([("client_id", "=", shown["client_id"])]).name, "Cursor")
+
+    def test_the_done_step_of_a_custom_client_has_every_oauth_setting(self):
+        """What n8n, Power Automate or Postman ask for, as the discovery documents advertise it."""
+        wizard = self.wizard()
+        wizard.action_choose_custom()
+        wizard.write({"client_name": "n8n", "redirect_uris": "https://oauth.n8n.cloud/oauth2/callback"})
+        action = wizard.action_custom_next()
+        self.assertEqual(action["context"]["dialog_size"], "large", "as wide as the wizard after the password check")
+        shown = self.shown(action)
+        document = metadata.authorization_server(
+            server_urls(self.env), registration_enabled=True, metadata_documents_enabled=True
+        )
+        self.assertEqual(shown["authorize_url"], document["authorization_endpoint"])
+        self.assertEqual(shown["authorize_url"], "https://odoo.example.com/oauth/authorize")
+        self.assertEqual(shown["token_url"], document["token_endpoint"])
+        self.assertEqual(shown["scopes"], "mcp:read mcp:write")
+        self.assertEqual(document["code_challenge_methods_supported"], ["S256"])
+        arch = etree.fromstring(self.env["mcp.credential.show"].get_views([(False, "form")])["views"]["form"]["arch"])
+        done = arch.xpath("//div[hasclass('o_mcp_done_custom')]")[0]
+        # One group: every copy box starts at the same place.
+        (group,) = done.xpath("./group")
+        names = [field.get("name") for field in group.iter("field")]
+        self.assertEqual(names[-3:], ["authorize_url", "token_url", "scopes"])
+        self.assertEqual({field.get("widget") for field in group.iter("field")}, {"CopyClipboardChar"})
+        self.assertIn("S256", "".join(done.xpath("./div[hasclass('o_mcp_manual_oauth')]")[0].itertext()))
+        # A read-only connection's tools ask for what they may have.
+        connection = self.env["mcp.connection"].search([("client_id", "=", shown["client_id"])])
+        connection.allowed_scope = "read"
+        self.assertEqual(connection._allowed_scopes(), ("mcp:read",))
 
     def test_back_and_cancel_create_nothing(self):
         before = self.env["mcp.connection"].search_count([])
@@ -121,7 +181,6 @@ class TestConnectWizard(IdentityChecked):
         self.assertEqual(wizard.step, "type")
         self.assertEqual(wizard.client_name, "Later", "going back keeps what was typed")
         wizard.action_choose_custom()
-        self.assertEqual(wizard.action_cancel()["type"], "ir.actions.act_window_close")
         self.assertEqual(self.env["mcp.connection"].search_count([]), before)
 
     def test_next_only_from_its_own_step(self):
@@ -160,10 +219,14 @@ class TestConnectWizard(IdentityChecked):
         wizard = self.wizard(self.user).with_context(allowed_company_ids=(company_a | company_b).ids)
         wizard.action_choose_personal()
         self.assertEqual(wizard.token_company_ids, company_a, "the user's current company at first")
-        # An AccessError too (a UserError): the user cannot even read company C, and 19.0 refuses the write.
-        with self.assertRaises(UserError):
+        # Refused by an AccessError (a UserError) where the user cannot even read company C (the write on
+        # 19.0, Next on 18.0), else in the wizard.
+        with contextlib.suppress(UserError), self.env.cr.savepoint():
             wizard.write({"token_name": "Forged", "token_company_ids": [Command.set((company_a | company_c).ids)]})
-            wizard.action_personal_next()
+            self.reopened(wizard.action_personal_next(), wizard)
+            self.assertIn("no access to some of the companies", wizard.problem)
+        self.env.invalidate_all()
+        self.assertFalse(self.env["mcp.token"].sudo().search([("name", "=", "Forged")]))
         wizard.write({"token_name": "Both", "token_company_ids": [Command.set((company_b | company_a).ids)]})
         token = self.shown(wizard.action_personal_next())["personal_token"]
         record = self.env["mcp.token"].sudo().search([("digest", "=", core.digest_token(token, kind="personal"))])
@@ -173,8 +236,10 @@ class TestConnectWizard(IdentityChecked):
         managed = self.wizard().with_context(allowed_company_ids=(company_a | company_c).ids)
         managed.action_choose_personal()
         managed.write({"token_name": "Forged", "token_user_id": self.user.id, "token_company_ids": company_c.ids})
+        self.reopened(managed.action_personal_next(), managed)
+        self.assertIn("no access to some of the companies", managed.problem)
         with self.assertRaisesRegex(UserError, "no access to some of the companies"):
-            managed.action_personal_next()
+            managed._create_personal_token()
         self.assertFalse(self.env["mcp.token"].sudo().search([("name", "=", "Forged")]))
 
     def test_plain_users_only_make_tokens_for_themselves(self):
@@ -190,8 +255,50 @@ class TestConnectWizard(IdentityChecked):
         manager_wizard = self.wizard()
         manager_wizard.action_choose_personal()
         manager_wizard.write({"token_user_id": self.employee.id, "token_name": "x"})
-        with self.assertRaisesRegex(UserError, "not allowed to use AI tools"):
-            manager_wizard.action_personal_next()
+        self.reopened(manager_wizard.action_personal_next(), manager_wizard)
+        self.assertIn("not allowed to use AI tools", manager_wizard.problem)
+        self.assertFalse(self.env["mcp.token"].sudo().search([("user_id", "=", self.employee.id)]))
+
+    def test_the_user_picker_offers_only_users_of_ai_tools(self):
+        domain = self.env["mcp.connect.wizard"].fields_get(["token_user_id"])["token_user_id"]["domain"]
+        offered = self.env["res.users"].search(safe_eval(domain) if isinstance(domain, str) else domain)
+        self.assertIn(self.user, offered)
+        self.assertIn(self.manager, offered, "a manager is a user of AI tools too")
+        self.assertNotIn(self.employee, offered)
+
+    def test_a_token_is_named_after_its_tool(self):
+        """No default name: the list would show "Personal access token" beside the type of the same name."""
+        wizard = self.wizard(self.user)
+        wizard.action_choose_personal()
+        self.assertFalse(wizard.token_name)
+        self.reopened(wizard.action_personal_next(), wizard)
+        self.assertIn("Give the token a name", wizard.problem)
+        arch = etree.fromstring(self.env["mcp.connect.wizard"].get_views([(False, "form")])["views"]["form"]["arch"])
+        self.assertTrue(arch.xpath("//field[@name='token_name']")[0].get("placeholder"))
+
+    def test_the_wizard_form(self):
+        arch = etree.fromstring(self.env["mcp.connect.wizard"].get_views([(False, "form")])["views"]["form"]["arch"])
+        # The redirect URIs' help follows them, nothing in between.
+        custom = arch.xpath("//div[hasclass('o_mcp_step_custom')]")[0]
+        self.assertFalse(custom.xpath(".//field[@name='endpoint_url']"))
+        # One button closes the last step.
+        footer = arch.xpath("//footer")[0]
+        done = footer.xpath("./button[@name='action_finish']")[0]
+        self.assertEqual((done.get("string"), done.get("invisible")), ("Done", "step != 'done'"))
+        self.assertIn("step == 'done'", footer.xpath("./button[hasclass('o_mcp_cancel')]")[0].get("invisible"))
+        # Self-registration off: no instructions that cannot work, but how to turn it on.
+        instructions = arch.xpath("//div[hasclass('o_mcp_done_browser')]")[0]
+        self.assertIn("not registration_enabled", instructions.get("invisible"))
+        off = arch.xpath("//div[hasclass('o_mcp_step_done')]/div[hasclass('o_mcp_registration_off')]")[0]
+        self.assertIn("registration_enabled", off.get("invisible"))
+        self.assertIn("Let AI tools register themselves", "".join(off.itertext()))
+
+    def test_the_personal_token_window(self):
+        arch = etree.fromstring(self.env["mcp.credential.show"].get_views([(False, "form")])["views"]["form"]["arch"])
+        # 19.0 labels the button with the field's name ("Configuration") unless the view names it.
+        button = arch.xpath("//field[@name='config_snippet'][@widget='CopyClipboardButton']")[0]
+        self.assertEqual(button.get("string"), "Copy")
+        self.assertIn("HTTP Streamable", "".join(arch.xpath("//p[hasclass('o_mcp_n8n_hint')]")[0].itertext()))
 
     def test_employees_without_the_group_cannot_run_the_wizard(self):
         with self.assertRaises(AccessError):

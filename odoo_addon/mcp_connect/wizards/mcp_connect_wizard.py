@@ -5,7 +5,7 @@ from odoo import _, api, fields, models
 from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import AccessError, UserError
 
-from .. import config
+from .. import compat, config
 from ..oauth import redirect_uris as redirect_uri_rules
 from ..storage import server_urls
 
@@ -13,10 +13,11 @@ from ..storage import server_urls
 class McpConnectWizard(models.TransientModel):
     """Connect a New Tool: pick how the tool signs in, then get what to paste into it.
 
-    The wizard holds only what the user types (names, redirect addresses, scope). Next checks it,
-    asks for the password again, creates the connection or the token with only the digest of its
-    secret, and hands the secret to mcp.credential.show, which shows it once from the action's
-    context: no row, of the wizard or of anything else, ever holds a live secret.
+    The wizard holds only what the user types (names, redirect addresses, scope). Next checks it
+    and, when something is wrong, says what in the wizard itself, which keeps what was typed; only
+    then does it ask for the password, once, create the connection or the token with only the
+    digest of its secret, and hand the secret to mcp.credential.show, which shows it once from the
+    action's context: no row, of the wizard or of anything else, ever holds a live secret.
     """
 
     _name = "mcp.connect.wizard"
@@ -30,6 +31,7 @@ class McpConnectWizard(models.TransientModel):
     connection_type = fields.Selection(
         [("browser", "Browser login"), ("custom", "Custom OAuth"), ("personal", "Personal access token")]
     )
+    problem = fields.Text(readonly=True, help="Why Next did not go on, shown in the wizard until it does.")
     endpoint_url = fields.Char(string="MCP Endpoint URL", compute="_compute_endpoint_url")
     registration_enabled = fields.Boolean(
         readonly=True, default=lambda self: config.get(self.env, "registration_enabled")
@@ -46,8 +48,14 @@ class McpConnectWizard(models.TransientModel):
         string="Allowed redirect URIs",
         help="One per line. A line ending with * allows one extra path segment (per-connector callbacks).",
     )
-    token_user_id = fields.Many2one("res.users", string="User", default=lambda self: self.env.user)
-    token_name = fields.Char(string="Token name", default=lambda self: _("Personal access token"))
+    token_user_id = fields.Many2one(
+        "res.users",
+        string="User",
+        default=lambda self: self.env.user,
+        # Only users who may use AI tools; Next checks it again.
+        domain=lambda self: compat.group_members_domain(self.env, self.env.ref("mcp_connect.group_mcp_user")),
+    )
+    token_name = fields.Char(string="Token name", help="Name it after the tool that will use it.")
     token_scope = fields.Selection(
         [("read", "Read only (mcp:read)"), ("write", "Read and write (mcp:write)")], default="read"
     )
@@ -83,6 +91,8 @@ class McpConnectWizard(models.TransientModel):
             "view_mode": "form",
             "target": "new",
             "name": _("Connect a New Tool"),
+            # The web client passes the dialog size of the window a button is in on to the next one.
+            "context": {"dialog_size": "large"},
         }
 
     def _require_manager(self):
@@ -104,14 +114,20 @@ class McpConnectWizard(models.TransientModel):
         return self._reopen()
 
     def action_back(self):
-        self.write({"step": "type"})
+        self.write({"step": "type", "problem": False})
         return self._reopen()
-
-    def action_cancel(self):
-        return {"type": "ir.actions.act_window_close"}
 
     def action_finish(self):
         return {"type": "ir.actions.act_window_close"}
+
+    def _next(self, problems, create):
+        """Say what is wrong in the wizard, which keeps what was typed; else ask for the password
+        (once, by ``create``) and create."""
+        if problems:
+            self.problem = "\n".join(problems)
+            return self._reopen()
+        self.problem = False
+        return create()
 
     def _show_once(self, **values):
         """Done: this wizard is spent (so a replayed password check creates nothing more), and the
@@ -123,19 +139,25 @@ class McpConnectWizard(models.TransientModel):
 
     def action_custom_next(self):
         """Check what was typed first, so a mistake is reported in the wizard; then the password."""
-        self._check_custom()
-        return self._create_custom_connection()
+        return self._next(self._custom_problems(), self._create_custom_connection)
 
-    def _check_custom(self):
+    def _custom_problems(self):
         self._require_manager()
         self.ensure_one()
         if self.connection_type != "custom" or self.step != "custom":
             raise UserError(_("Nothing to save: start again from Connect a New Tool."))
+        problems = []
         if not (self.client_name or "").strip():
-            raise UserError(_("Give the OAuth client a name, such as the tool it is for."))
-        problems = self._redirect_problems()
+            problems.append(_("Give the OAuth client a name, such as the tool it is for."))
+        redirect_problems = self._redirect_problems()
+        if redirect_problems:
+            problems.append(_("Some redirect URIs cannot be used:\n%s", "\n".join(redirect_problems)))
+        return problems
+
+    def _check_custom(self):
+        problems = self._custom_problems()
         if problems:
-            raise UserError(_("Some redirect URIs cannot be used:\n%s", "\n".join(problems)))
+            raise UserError("\n".join(problems))
 
     def _redirect_problems(self):
         lines = [line.strip() for line in (self.redirect_uris or "").splitlines() if line.strip()]
@@ -167,10 +189,16 @@ class McpConnectWizard(models.TransientModel):
         if secret:
             connection.sudo().secret_hash = core.hash_secret(secret)
         connection.message_post(body=_("Connection created with the Connect a New Tool wizard."))
+        # What a tool set up by hand (n8n, Power Automate, Postman) asks for: the endpoints the
+        # discovery documents advertise, so it needs no discovery and no registration.
+        urls = server_urls(self.env)
         return self._show_once(
             purpose="custom",
             connection_name=name,
             endpoint_url=self.endpoint_url,
+            authorize_url=urls.authorization_endpoint,
+            token_url=urls.token_endpoint,
+            scopes=" ".join(connection._allowed_scopes()),
             client_id=client_id,
             client_secret=secret,
         )
@@ -179,22 +207,28 @@ class McpConnectWizard(models.TransientModel):
 
     def action_personal_next(self):
         """Check what was typed first, so a mistake is reported in the wizard; then the password."""
-        self._check_personal()
-        return self._create_personal_token()
+        return self._next(self._personal_problems(), self._create_personal_token)
 
-    def _check_personal(self):
+    def _personal_problems(self):
         self.ensure_one()
         if self.connection_type != "personal" or self.step != "personal":
             raise UserError(_("Nothing to save: start again from Connect a New Tool."))
         user = self.token_user_id or self.env.user
         if user != self.env.user and not self.env.user.has_group("mcp_connect.group_mcp_manager"):
             raise AccessError(_("You can only create personal access tokens for yourself."))
+        problems = []
         if not user.has_group("mcp_connect.group_mcp_user"):
-            raise UserError(_("%(name)s is not allowed to use AI tools (MCP Connect: User).", name=user.name))
+            problems.append(_("%(name)s is not allowed to use AI tools (MCP Connect: User).", name=user.name))
         if not (self.token_name or "").strip():
-            raise UserError(_("Give the token a name, such as the tool that will use it."))
+            problems.append(_("Give the token a name, such as the tool that will use it."))
         if self.token_company_ids - user.sudo().company_ids:
-            raise UserError(_("%(name)s has no access to some of the companies chosen.", name=user.name))
+            problems.append(_("%(name)s has no access to some of the companies chosen.", name=user.name))
+        return problems
+
+    def _check_personal(self):
+        problems = self._personal_problems()
+        if problems:
+            raise UserError("\n".join(problems))
 
     @check_identity
     def _create_personal_token(self):

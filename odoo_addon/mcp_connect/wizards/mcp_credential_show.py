@@ -19,6 +19,9 @@ class McpCredentialShow(models.AbstractModel):
     )
     connection_name = fields.Char(string="Connection", readonly=True)
     endpoint_url = fields.Char(string="MCP Endpoint URL", readonly=True)
+    authorize_url = fields.Char(string="Authorization URL", readonly=True)
+    token_url = fields.Char(string="Token URL", readonly=True)
+    scopes = fields.Char(string="Scopes", readonly=True)
     client_id = fields.Char(string="Client ID", readonly=True)
     client_secret = fields.Char(string="Client Secret", readonly=True)
     personal_token = fields.Char(string="Token", readonly=True)
@@ -33,5 +36,7 @@ class McpCredentialShow(models.AbstractModel):
             "name": name,
             "views": [(False, "form")],
             "target": "new",
-            "context": {f"default_{key}": value for key, value in values.items() if value},
+            # The web client passes the dialog size of the window a button is in on to the next one:
+            # after the password check (a medium one on 19.0) this one would shrink.
+            "context": {"dialog_size": "large"} | {f"default_{key}": value for key, value in values.items() if value},
         }
