@@ -29,6 +29,7 @@
         "views/res_config_settings_views.xml",
     ],
     "assets": {
+        "web.assets_backend": ["mcp_connect/static/src/js/*.js"],
         "web.assets_tests": ["mcp_connect/static/tests/tours/*.js"],
     },
     "application": True,

@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 import mcp_connect_core as core
 from lxml import etree
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo import fields
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
@@ -112,3 +115,82 @@ class TestApprovalInWords(TransactionCase):
             self.env["mcp.approval.request"].with_user(self.user).get_views([(False, "form")])["views"]["form"]["arch"]
         )
         self.assertFalse(user_arch.xpath("//field[@name='arguments']"))
+
+
+@tagged("post_install", "-at_install")
+class TestMyAiConnectionsFacts(HttpCase):
+    """My AI Connections shows a personal token's expiry and the employee's own last use (not another
+    user's), on a phone with Revoke access in each card's header, and a token saved from the menu
+    at once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user = new_test_user(
+            cls.env, login="mcp_token_user", password="mcp_token_user", groups="mcp_connect.group_mcp_user"
+        )
+        cls.other = new_test_user(cls.env, login="mcp_token_other", groups="mcp_connect.group_mcp_user")
+
+    def setUp(self):
+        super().setUp()
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://odoo.example.com")
+
+    def page(self):
+        [page] = (
+            self.env["res.users"]
+            .with_user(self.user)
+            .browse(self.user.id)
+            .web_read(
+                {"mcp_consent_ids": {"fields": {"connection_id": {"fields": {}}, "last_used_at": {}, "expires_at": {}}}}
+            )
+        )
+        return page["mcp_consent_ids"]
+
+    def test_a_personal_token_shows_its_expiry(self):
+        connection = self.env["mcp.connection"]._create_personal_token(
+            self.user, "Laptop", core.mint_token(kind="personal")[0], "read", 30
+        )
+        [row] = self.page()
+        self.assertEqual(row["connection_id"]["id"], connection.id)
+        token = self.env["mcp.token"].sudo().search([("connection_id", "=", connection.id)])
+        self.assertEqual(row["expires_at"], token.expires_at)
+        self.assertAlmostEqual(token.expires_at, fields.Datetime.now() + timedelta(days=30), delta=timedelta(minutes=5))
+
+    def test_last_used_is_the_employees_own_use(self):
+        connection = self.env["mcp.connection"].create(
+            {
+                "name": "claude.ai",
+                "connection_type": "browser",
+                "client_id": core.mint_token(kind="client_id")[0],
+                "redirect_uris": "https://claude.ai/api/mcp/auth_callback",
+            }
+        )
+        self.env["mcp.consent"]._remember(self.user, connection, ["mcp:read"])
+        self.env["mcp.consent"]._remember(self.other, connection, ["mcp:read"])
+        mine = self.env["mcp.token"]._create_personal(
+            connection, self.user, core.mint_token(kind="personal")[0], "read", 30
+        )
+        theirs = self.env["mcp.token"]._create_personal(
+            connection, self.other, core.mint_token(kind="personal")[0], "read", 30
+        )
+        mine.sudo().last_used_at = fields.Datetime.now() - timedelta(days=3)
+        theirs.sudo().last_used_at = connection.sudo().last_used_at = fields.Datetime.now()
+        [row] = self.page()
+        self.assertEqual(row["last_used_at"], mine.last_used_at)
+        self.assertEqual(self.env["mcp.consent"]._fields["last_used_at"].string, "Your last use")
+
+    def test_the_phone_card_has_revoke_access_in_its_header(self):
+        view_id = self.env.ref("mcp_connect.res_users_view_form_my_ai_connections").id
+        arch = etree.fromstring(
+            self.env["res.users"].with_user(self.user).get_views([(view_id, "form")])["views"]["form"]["arch"]
+        )
+        [card] = arch.xpath("//field[@name='mcp_consent_ids']/kanban//t[@t-name='card']")
+        header = card[0]
+        self.assertEqual(header.xpath("./field/@name"), ["connection_id"])
+        self.assertEqual(header.xpath("./button/@name"), ["action_revoke_access"])
+        self.assertTrue(arch.xpath("//widget[@name='mcp_reload_after_dialogs']"))
+
+    def test_a_token_saved_from_the_menu_appears_without_a_reload(self):
+        self.start_tour("/odoo", "mcp_connect_my_token_from_menu", login="mcp_token_user")
+        token = self.env["mcp.token"].search([("user_id", "=", self.user.id), ("kind", "=", "personal")])
+        self.assertEqual(token.connection_id.name, "Tour token")
