@@ -63,6 +63,7 @@ class McpConnection(models.Model):
     client_id = fields.Char(string="Client ID", readonly=True, copy=False, index=True)
     client_type = fields.Selection(
         [("confidential", "Confidential (has client_secret)"), ("public", "Public (PKCE-only, no secret)")],
+        string="Client type",
         required=True,
         default="confidential",
         tracking=True,
@@ -75,7 +76,7 @@ class McpConnection(models.Model):
         help="One per line. A line ending with * allows one extra path segment after it "
         "(ChatGPT's per-connector callbacks: https://chatgpt.com/connector/oauth/*).",
     )
-    grant_types = fields.Char(default="authorization_code refresh_token", required=True)
+    grant_types = fields.Char(string="Grant types", default="authorization_code refresh_token", required=True)
     allow_client_credentials = fields.Boolean(
         string="Allow machine-to-machine access",
         compute="_compute_allow_client_credentials",
@@ -125,7 +126,7 @@ class McpConnection(models.Model):
         "Empty: any of the user's companies.",
     )
     last_used_at = fields.Datetime(string="Last used", readonly=True)
-    application_type = fields.Char(readonly=True)
+    application_type = fields.Char(string="Application type", readonly=True)
     token_endpoint_auth_method = fields.Char(
         string="Client authentication",
         readonly=True,
@@ -133,10 +134,10 @@ class McpConnection(models.Model):
         "(client_secret_basic or client_secret_post); the token endpoint accepts only that method.",
     )
     client_uri = fields.Char(string="Tool website", readonly=True)
-    logo_uri = fields.Char(readonly=True)
-    software_id = fields.Char(readonly=True)
-    software_version = fields.Char(readonly=True)
-    metadata_expires_at = fields.Datetime(readonly=True, copy=False)
+    logo_uri = fields.Char(string="Logo URI", readonly=True)
+    software_id = fields.Char(string="Software ID", readonly=True)
+    software_version = fields.Char(string="Software version", readonly=True)
+    metadata_expires_at = fields.Datetime(string="Metadata expires", readonly=True, copy=False)
     registration_address = fields.Char(
         string="Registered from",
         readonly=True,
@@ -146,7 +147,8 @@ class McpConnection(models.Model):
         "with the same details gets this connection back instead of a new one.",
     )
     registered_scope = fields.Selection(
-        [("read", "Read only"), ("write", "Read and write")],
+        [("read", "Read only (mcp:read)"), ("write", "Read and write (mcp:write)")],
+        string="Registered scope",
         readonly=True,
         copy=False,
         help="The broadest access a self-registered tool asked for when it registered.",
@@ -174,16 +176,19 @@ class McpConnection(models.Model):
         help="The first connection of this tool in this company; its later registrations share it, so "
         "the connections of one tool can be grouped together.",
     )
-    allowed_tool_ids = tool_list("mcp_connection_allowed_tool_rel", "Allowed tools", ALLOWED_TOOLS_HELP)
+    allowed_tool_ids = tool_list("mcp_connection_allowed_tool_rel", "Allowed MCP tools", ALLOWED_TOOLS_HELP)
     model_rule_ids = fields.One2many(
         "mcp.connection.model",
         "connection_id",
         string="Allowed models",
         help="Leave empty to allow every model the user can access in Odoo.",
     )
-    approval_tool_ids = tool_list("mcp_connection_approval_tool_rel", "Tools that need approval", APPROVAL_TOOLS_HELP)
+    approval_tool_ids = tool_list(
+        "mcp_connection_approval_tool_rel", "MCP tools that need approval", APPROVAL_TOOLS_HELP
+    )
     allowed_methods = fields.Text(tracking=True)
     policy_document = fields.Text(
+        string="Policy document",
         compute="_compute_policy_document",
         store=True,
         readonly=True,

@@ -51,9 +51,9 @@ class McpConnectionTemplate(models.Model):
         "(e.g. https://claude.ai/).",
     )
     allowed_scope = fields.Selection(tracking=True)
-    allowed_tool_ids = tool_list("mcp_connection_template_allowed_tool_rel", "Allowed tools", ALLOWED_TOOLS_HELP)
+    allowed_tool_ids = tool_list("mcp_connection_template_allowed_tool_rel", "Allowed MCP tools", ALLOWED_TOOLS_HELP)
     approval_tool_ids = tool_list(
-        "mcp_connection_template_approval_tool_rel", "Tools that need approval", APPROVAL_TOOLS_HELP
+        "mcp_connection_template_approval_tool_rel", "MCP tools that need approval", APPROVAL_TOOLS_HELP
     )
     model_rule_ids = fields.One2many(
         "mcp.connection.model",

@@ -81,7 +81,9 @@ class McpConsent(models.Model):
     @api.depends("scopes")
     def _compute_scope_description(self):
         for consent in self:
-            consent.scope_description = ", ".join(scope_rules.describe((consent.scopes or "").split()))
+            consent.scope_description = ", ".join(
+                scope_rules.describe((consent.scopes or "").split(), scope_rules.LABELS)
+            )
 
     @api.model
     def _remember(self, user, connection, scopes, companies=()):

@@ -258,7 +258,7 @@ class TestAuthorizeFlow(McpHttpCase):
         self.assertIn("Ada Lovelace", response.text)
         self.assertIn(self.user.company_id.name, response.text)
         self.assertIn("client.example.com", response.text)
-        self.assertIn("Full access (mcp:write)", response.text)
+        self.assertIn("Read and write (mcp:write): see, create, change and delete", response.text)
 
     def test_self_registered_client_is_marked_unverified(self):
         client = self._make_client("Self registered", CALLBACK, connection_type="browser")
@@ -266,8 +266,8 @@ class TestAuthorizeFlow(McpHttpCase):
         _verifier, params = self.authorize_params(client, scope="mcp:read")
         response, _handle, _csrf = self.consent_page(params)
         self.assertIn("o_mcp_unverified", response.text)
-        self.assertIn("Read your Odoo data", response.text)
-        self.assertNotIn("Full access", response.text)
+        self.assertIn("Read only (mcp:read): see your Odoo data", response.text)
+        self.assertNotIn("Read and write (mcp:write)", response.text)
 
     def test_the_unverified_warning_says_odoo_cannot_confirm_the_name(self):
         client = self._make_client("Claude", CALLBACK, connection_type="browser")
@@ -396,7 +396,7 @@ class TestAuthorizeFlow(McpHttpCase):
         self.authenticate(self.user.login, self.password)
         _verifier, params = self.authorize_params(self.confidential, scope="claudeai offline_access mcp:tools")
         response, _handle, _csrf = self.consent_page(params)
-        self.assertIn("Full access (mcp:write)", response.text)
+        self.assertIn("Read and write (mcp:write): see, create, change and delete", response.text)
 
     def test_resource_variants_are_accepted(self):
         self.authenticate(self.user.login, self.password)

@@ -194,3 +194,83 @@ class TestMyAiConnectionsFacts(HttpCase):
         self.start_tour("/odoo", "mcp_connect_my_token_from_menu", login="mcp_token_user")
         token = self.env["mcp.token"].search([("user_id", "=", self.user.id), ("kind", "=", "personal")])
         self.assertEqual(token.connection_id.name, "Tour token")
+
+
+@tagged("post_install", "-at_install")
+class TestOneWordingEverywhere(TransactionCase):
+    """One meaning per word, Odoo's sentence case for labels, and a name for every audit entry."""
+
+    def test_an_audit_entry_always_has_a_name(self):
+        log = self.env["mcp.audit.log"]
+        log._record_many(
+            [
+                {"method": "tools/call", "tool": "delete_records", "model_name": "res.partner", "outcome": "ok"},
+                {"method": "initialize", "outcome": "ok"},
+                {"http_status": 401, "outcome": "denied"},
+                {"outcome": "denied"},
+            ]
+        )
+        log._record_event("consent_withdrawn", summary="Ada no longer allows Claude")
+        entries = log.search([], order="id desc", limit=5)
+        names = [entry.display_name for entry in entries.sorted("id")]
+        self.assertEqual(
+            names,
+            [
+                "delete_records on res.partner",
+                "initialize",
+                "HTTP 401",
+                f"Audit entry #{entries.sorted('id')[3].id}",
+                "Consent revoked by the user",
+            ],
+        )
+
+    def test_labels_use_sentence_case(self):
+        labels = {
+            ("mcp.audit.log", "http_status"): "HTTP status",
+            ("mcp.audit.log", "arguments_summary"): "Arguments summary",
+            ("mcp.audit.log", "client_ip"): "Client IP",
+            ("mcp.connection", "client_type"): "Client type",
+            ("mcp.connection", "software_id"): "Software ID",
+            ("mcp.session", "last_seen_at"): "Last seen",
+            ("res.users", "mcp_endpoint_url"): "MCP endpoint URL",
+            ("mcp.connection", "allowed_tool_ids"): "Allowed MCP tools",
+            ("mcp.connection", "approval_tool_ids"): "MCP tools that need approval",
+        }
+        for (model, field), label in labels.items():
+            with self.subTest(model=model, field=field):
+                self.assertEqual(self.env[model]._fields[field].string, label)
+
+    def connection_form(self):
+        return etree.fromstring(self.env["mcp.connection"].get_views([(False, "form")])["views"]["form"]["arch"])
+
+    def test_rotate_says_client_secret_like_the_window_it_opens(self):
+        [button] = self.connection_form().xpath("//button[@name='action_rotate_secret']")
+        self.assertEqual(button.get("string"), "Rotate client secret")
+        arch = etree.fromstring(self.env["mcp.credential.show"].get_views([(False, "form")])["views"]["form"]["arch"])
+        [field] = arch.xpath("//div[hasclass('o_mcp_rotation')]//field[@name='client_secret']")
+        self.assertEqual(field.get("string"), "New client secret")
+
+    def test_the_model_rule_dialog_is_titled_model_rule(self):
+        for model in ("mcp.connection", "mcp.connection.template"):
+            with self.subTest(model=model):
+                arch = etree.fromstring(self.env[model].get_views([(False, "form")])["views"]["form"]["arch"])
+                [field] = arch.xpath("//field[@name='model_rule_ids']")
+                self.assertEqual(field.get("string"), "Model rule")
+
+    def test_the_scopes_read_the_same_on_every_page(self):
+        from ..oauth import scopes as scope_rules
+
+        labels = {"read": scope_rules.LABELS["mcp:read"], "write": scope_rules.LABELS["mcp:write"]}
+        self.assertEqual(labels, {"read": "Read only (mcp:read)", "write": "Read and write (mcp:write)"})
+        for model, field in (
+            ("mcp.connection", "allowed_scope"),
+            ("mcp.connection", "registered_scope"),
+            ("mcp.connection.template", "allowed_scope"),
+            ("mcp.connect.wizard", "token_scope"),
+        ):
+            with self.subTest(model=model, field=field):
+                self.assertEqual(dict(self.env[model]._fields[field].selection), labels)
+        for scope, label in labels.items():
+            self.assertTrue(scope_rules.DESCRIPTIONS[f"mcp:{scope}"].startswith(label + ": "))
+        consent_words = scope_rules.describe(["mcp:read", "mcp:write"], scope_rules.LABELS)
+        self.assertEqual(consent_words, ["Read and write (mcp:write)"])

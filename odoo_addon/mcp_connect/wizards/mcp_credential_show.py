@@ -18,9 +18,9 @@ class McpCredentialShow(models.AbstractModel):
         readonly=True,
     )
     connection_name = fields.Char(string="Connection", readonly=True)
-    endpoint_url = fields.Char(string="MCP Endpoint URL", readonly=True)
+    endpoint_url = fields.Char(string="MCP endpoint URL", readonly=True)
     client_id = fields.Char(string="Client ID", readonly=True)
-    client_secret = fields.Char(string="Client Secret", readonly=True)
+    client_secret = fields.Char(string="Client secret", readonly=True)
     personal_token = fields.Char(string="Token", readonly=True)
     config_snippet = fields.Text(string="Configuration", readonly=True)
 
