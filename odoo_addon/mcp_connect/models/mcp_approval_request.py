@@ -389,7 +389,7 @@ class McpApprovalRequest(models.Model):
             return None, f"The tool {self.tool} no longer exists."
         archived = {tool.name, registry.SAME_DATA.get(tool.name)} & self.env["mcp.tool"]._archived_names()
         if archived:
-            return None, f"An administrator archived the tool {min(archived)} since the request."
+            return None, f"An administrator archived the MCP tool {min(archived)} since the request."
         scopes = tuple(scope_rules.expand(self.scopes.split()))
         arguments = json.loads(self.arguments or "{}")
         policy = connection._compiled_policy()

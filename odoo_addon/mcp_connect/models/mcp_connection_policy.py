@@ -79,7 +79,7 @@ class McpConnectionPolicy(models.AbstractModel):
     )
     session_days = fields.Integer(
         string="Sign-in lifetime (days)",
-        help="However often the tool refreshes, its users must sign in again after this many days. It can only "
+        help="However often the AI tool refreshes, its users must sign in again after this many days. It can only "
         "shorten the maximum sign-in lifetime of Settings, never lengthen it. 0 uses the Settings value.",
     )
 

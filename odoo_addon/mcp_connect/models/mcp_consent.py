@@ -24,19 +24,19 @@ class McpConsent(models.Model):
         "company_id",
         readonly=True,
         string="Companies",
-        help="The companies the user let the tool work in; a sign-in without the consent page uses those "
+        help="The companies the user let the AI tool work in; a sign-in without the consent page uses those "
         "the user still has, else their current company.",
     )
     scope_description = fields.Char(compute="_compute_scope_description", string="Access")
     last_used_at = fields.Datetime(
         compute="_compute_token_facts",
         string="Your last use",
-        help="When the tool last acted for you (not for others).",
+        help="When the AI tool last acted for you (not for others).",
     )
     expires_at = fields.Datetime(
         compute="_compute_token_facts",
         string="Expires",
-        help="When a personal access token stops working; tools that sign in renew their access themselves.",
+        help="When a personal access token stops working; AI tools that sign in renew their access themselves.",
     )
     connection_type = fields.Selection(related="connection_id.connection_type")
 

@@ -53,7 +53,7 @@ class McpToken(models.Model):
         "company_id",
         readonly=True,
         string="Companies",
-        help="The companies the token works in, as the user chose them when they allowed the tool.",
+        help="The companies the token works in, as the user chose them when they allowed the AI tool.",
     )
     scopes = fields.Char(required=True, readonly=True)
     resource = fields.Char(required=True, readonly=True, string="Audience")
