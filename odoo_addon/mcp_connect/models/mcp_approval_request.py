@@ -94,9 +94,11 @@ class McpApprovalRequest(models.Model):
         return arguments if isinstance(arguments, dict) else {}
 
     def _target_model(self):
-        """The model the call works on, when Odoo has it."""
+        """The model the call works on, when Odoo has it as a table of records."""
         name = self.model_name
-        return self.env[name] if name and name in self.env else None
+        if not name or name not in self.env or self.env[name]._abstract:
+            return None
+        return self.env[name]
 
     def _model_label(self):
         """The model's name as Odoo shows it (``ir.model``'s, in the reader's language), else its technical name."""
@@ -106,7 +108,7 @@ class McpApprovalRequest(models.Model):
         return model.name if model else self.model_name
 
     def _record_ids(self):
-        """The ids of the existing records the call names (``ids``, or the ``record_id`` of the chatter tools)."""
+        """The ids of the records the call names (``ids``, or the ``record_id`` of the chatter tools)."""
         arguments = self._parsed_arguments()
         ids = arguments.get("ids")
         if ids is None and "record_id" in arguments:

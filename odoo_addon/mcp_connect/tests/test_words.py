@@ -84,6 +84,14 @@ class TestApprovalInWords(TransactionCase):
         model_level = self.ask("call_method", {"model": "res.partner", "method": "action_x"})
         self.assertEqual(model_level.name, "Run action_x on Contact")
 
+    def test_arguments_that_name_no_records_still_read(self):
+        abstract = self.ask("delete_records", {"model": "mail.thread", "ids": [1]})
+        self.assertEqual(abstract.name, "Delete 1 Email Thread: #1")
+        self.assertIn("#1 (no longer exists)", str(abstract.arguments_html))
+        unknown = self.ask("update_records", {"model": "no.such.model", "ids": "7", "values": ["x"]})
+        self.assertEqual(unknown.name, "Update 0 no.such.model records")
+        self.assertFalse(unknown.arguments_html)
+
     def test_the_model_name_is_translated(self):
         self.env["res.lang"]._activate_lang("fr_FR")
         model = self.env["ir.model"]._get("res.partner")
