@@ -303,6 +303,18 @@ def walk(page, server, cursor, waiting, template):
     shooter.shot("consent_page_phone.png")
     shooter.console.check("the end of the walk")
 
+    # My AI Connections on a phone: a card per AI tool, Revoke access in its header.
+    page.goto(f"{server.url}/odoo/action-mcp_connect.mcp_consent_action_my_connections")
+    page.wait_for_selector(".o_mcp_my_connections_kanban .o_mcp_revoke_access")
+    shooter.shot("my_ai_connections_phone.png")
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    # A redirect address the application did not register: the page names both, and leads back to Odoo.
+    refused = consent_url(server).replace("https%3A%2F%2Fclaude.ai%2F", "https%3A%2F%2Fclaude.example%2F")
+    page.goto(refused)
+    page.wait_for_selector(".o_mcp_error_redirect")
+    shooter.shot("oauth_error_page.png")
+
 
 def main():
     if not Path(CHROMIUM).exists():

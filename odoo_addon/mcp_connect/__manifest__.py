@@ -30,6 +30,7 @@
     ],
     "demo": ["demo/mcp_connect_demo.xml"],
     "assets": {
+        "web.assets_backend": ["mcp_connect/static/src/js/*.js"],
         "web.assets_tests": ["mcp_connect/static/tests/tours/*.js"],
     },
     "application": True,

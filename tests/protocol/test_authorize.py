@@ -65,6 +65,8 @@ def test_a_revoked_client_is_a_403_page(storage, public):
     with pytest.raises(PageError) as caught:
         resolve(storage, client_id=public.client_id, redirect_uri=PUBLIC_CALLBACK)
     assert caught.value.status == 403
+    assert caught.value.client_name == public.name
+    assert caught.value.redirect_uri is None
 
 
 def test_the_registered_redirect_uri_matches_exactly(storage, confidential):
@@ -78,6 +80,8 @@ def test_the_registered_redirect_uri_matches_exactly(storage, confidential):
         with pytest.raises(PageError) as caught:
             resolve(storage, client_id=confidential.client_id, redirect_uri=other)
         assert caught.value.title == "Redirect address not allowed"
+        # The page names the application and the address it refused.
+        assert (caught.value.client_name, caught.value.redirect_uri) == (confidential.name, other)
 
 
 def test_a_loopback_redirect_uri_matches_on_any_port(storage, public):

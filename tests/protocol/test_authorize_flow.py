@@ -51,7 +51,7 @@ def consent_page(storage, urls, client, **params):
 def test_begin_consent_decide_issues_a_code_the_token_endpoint_redeems(storage, urls, public):
     page = consent_page(storage, urls, public, scope="mcp:read")
     assert (page.client_name, page.verified, page.redirect_host) == ("Public tool", False, "127.0.0.1")
-    assert page.scope_descriptions == ("Read your Odoo data",)
+    assert page.scope_descriptions == ("Read only (mcp:read): see your Odoo data",)
     assert not storage.codes
     outcome = authorize.decide(storage, urls, page.handle, SIGNED_IN, True)
     answer = query(outcome)

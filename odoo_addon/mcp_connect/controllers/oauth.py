@@ -162,7 +162,13 @@ class OAuthController(http.Controller):
 
     def _error_page(self, error):
         _logger.info("authorization page error: %s (%s)", error.title, error.log_detail or error.message)
-        values = {"title": error.title, "message": error.message}
+        values = {
+            "title": error.title,
+            "message": error.message,
+            "client_name": error.client_name,
+            # An address from the request, shown as text; a long one is cut.
+            "redirect_uri": error.redirect_uri[:300] if error.redirect_uri else None,
+        }
         return secure_page(request.render("mcp_connect.oauth_error_page", values, status=error.status))
 
     # -- machine endpoints ------------------------------------------------------------

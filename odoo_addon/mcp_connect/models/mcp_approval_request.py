@@ -2,6 +2,7 @@ import json
 import time
 from datetime import timedelta
 
+from markupsafe import Markup
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -13,6 +14,8 @@ from ..tools.context import ToolContext
 from ..tools.values import summarize_arguments
 
 EXPIRY_HOURS = 24
+# Records named in a summary; the rest are counted.
+NAMED_RECORDS = 5
 
 
 class McpApprovalRequest(models.Model):
@@ -23,7 +26,7 @@ class McpApprovalRequest(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "id desc"
 
-    name = fields.Char(compute="_compute_name")
+    name = fields.Char(compute="_compute_name", string="Summary")
     connection_id = fields.Many2one("mcp.connection", required=True, ondelete="cascade", readonly=True, index=True)
     user_id = fields.Many2one("res.users", string="Requested by", required=True, ondelete="cascade", readonly=True)
     company_id = fields.Many2one("res.company", required=True, ondelete="cascade", readonly=True)
@@ -36,11 +39,14 @@ class McpApprovalRequest(models.Model):
         string="Companies",
         help="The companies the call worked in; it runs in them once approved.",
     )
-    tool = fields.Char(required=True, readonly=True)
-    model_name = fields.Char(string="Model", readonly=True)
-    arguments = fields.Text(readonly=True)
+    tool = fields.Char(string="MCP tool", required=True, readonly=True)
+    model_name = fields.Char(string="Technical model name", readonly=True)
+    model_label = fields.Char(compute="_compute_name", string="Model")
+    arguments = fields.Text(string="Arguments (JSON)", readonly=True)
+    record_names = fields.Text(readonly=True, help="The names of the records named, when asked (JSON, by id).")
+    arguments_html = fields.Html(compute="_compute_arguments_html", string="Details", sanitize=False)
     scopes = fields.Char(readonly=True)
-    client_ip = fields.Char(readonly=True)
+    client_ip = fields.Char(string="Client IP", readonly=True)
     approver_id = fields.Many2one(
         "res.users", readonly=True, help="Who approves; MCP Connect managers when empty. Never the user who asked."
     )
@@ -61,16 +67,183 @@ class McpApprovalRequest(models.Model):
     )
     result = fields.Text(readonly=True)
     error = fields.Char(readonly=True)
-    expires_at = fields.Datetime(required=True, readonly=True)
-    decided_by_id = fields.Many2one("res.users", readonly=True)
-    decided_at = fields.Datetime(readonly=True)
+    expires_at = fields.Datetime(string="Expires", required=True, readonly=True)
+    decided_by_id = fields.Many2one("res.users", string="Decided by", readonly=True)
+    decided_at = fields.Datetime(string="Decided on", readonly=True)
 
-    @api.depends("tool", "model_name")
+    @api.depends("tool", "model_name", "arguments")
+    @api.depends_context("lang")
     def _compute_name(self):
         for request in self:
-            request.name = _(
-                "Approval #%(id)s: %(tool)s %(model)s", id=request.id, tool=request.tool, model=request.model_name or ""
-            )
+            request.name = request._summary()
+            request.model_label = request._model_label()
+
+    @api.depends("tool", "model_name", "arguments")
+    @api.depends_context("lang")
+    def _compute_arguments_html(self):
+        for request in self:
+            request.arguments_html = request._arguments_html()
+
+    # -- in words, for the person who approves ---------------------------------------------
+
+    def _parsed_arguments(self):
+        try:
+            arguments = json.loads(self.arguments or "{}")
+        except ValueError:
+            return {}
+        return arguments if isinstance(arguments, dict) else {}
+
+    def _target_model(self):
+        """The model the call works on, when Odoo has it as a table of records."""
+        name = self.model_name
+        if not name or name not in self.env or self.env[name]._abstract:
+            return None
+        return self.env[name]
+
+    def _model_label(self):
+        """The model's name as Odoo shows it (``ir.model``'s, in the reader's language), else its technical name."""
+        if not self.model_name:
+            return ""
+        model = self.env["ir.model"].sudo()._get(self.model_name)
+        return model.name if model else self.model_name
+
+    def _record_ids(self):
+        """The ids of the records the call names (``ids``, or the ``record_id`` of the chatter tools)."""
+        arguments = self._parsed_arguments()
+        ids = arguments.get("ids")
+        if ids is None and "record_id" in arguments:
+            ids = [arguments["record_id"]]
+        if not isinstance(ids, list):
+            return []
+        return [value for value in ids if isinstance(value, int) and not isinstance(value, bool)]
+
+    def _records(self):
+        """The records named that still exist, read as the system: the approver decides on them by name."""
+        model = self._target_model()
+        ids = self._record_ids()
+        if model is None or not ids:
+            return None
+        return model.sudo().with_context(active_test=False).browse(ids).exists()
+
+    def _current_names(self):
+        """``{id: name}`` of the named records that exist now."""
+        records = self._records()
+        if records is None:
+            return {}
+        return dict(zip(records.ids, records.mapped("display_name"), strict=True))
+
+    def _record_names(self):
+        """The names of the records the call works on: as they are now, else as they were when asked
+        (a deleted record keeps its name), else their id."""
+        try:
+            asked = json.loads(self.record_names or "{}")
+        except ValueError:
+            asked = {}
+        names = self._current_names()
+        return [
+            names.get(record_id) or asked.get(str(record_id)) or f"#{record_id}" for record_id in self._record_ids()
+        ]
+
+    def _created_values(self):
+        arguments = self._parsed_arguments()
+        if isinstance(arguments.get("values_list"), list):
+            return [values for values in arguments["values_list"] if isinstance(values, dict)]
+        return [arguments["values"]] if isinstance(arguments.get("values"), dict) else []
+
+    def _summary(self):
+        """The call in words: "Delete 1 Contact: Azure Interior"."""
+        self.ensure_one()
+        arguments = self._parsed_arguments()
+        model = self._model_label()
+        if self.tool == "create_records":
+            created = self._created_values()
+            names = [str(values.get("name") or "") for values in created if values.get("name")]
+            return self._counted(_("Create"), len(created), model, names)
+        if self.tool == "update_records":
+            return self._counted(_("Update"), len(self._record_ids()), model, self._record_names())
+        if self.tool == "delete_records":
+            return self._counted(_("Delete"), len(self._record_ids()), model, self._record_names())
+        if self.tool == "call_method":
+            verb = _("Run %(method)s on", method=arguments.get("method") or "?")
+            if not self._record_ids():
+                return _("Run %(method)s on %(model)s", method=arguments.get("method") or "?", model=model)
+            return self._counted(verb, len(self._record_ids()), model, self._record_names())
+        tool = registry.TOOLS.get(self.tool)
+        title = tool.title if tool else self.tool
+        if not model:
+            return title
+        names = self._record_names()
+        if not names:
+            return _("%(title)s on %(model)s", title=title, model=model)
+        return self._counted(_("%(title)s on", title=title), len(names), model, names)
+
+    def _counted(self, verb, count, model, names):
+        shown = ", ".join(names[:NAMED_RECORDS])
+        if len(names) > NAMED_RECORDS:
+            shown = _("%(names)s and %(count)s more", names=shown, count=len(names) - NAMED_RECORDS)
+        if count == 1:
+            counted = _("%(verb)s 1 %(model)s", verb=verb, model=model)
+        else:
+            counted = _("%(verb)s %(count)s %(model)s records", verb=verb, count=count, model=model)
+        return f"{counted}: {shown}" if shown else counted
+
+    def _field_label(self, name):
+        model = self._target_model()
+        field = model._fields.get(name) if model is not None and isinstance(name, str) else None
+        return field._description_string(self.env) if field else str(name)
+
+    def _record_links(self):
+        """The records named, each a link to its form where it still exists."""
+        existing = self._current_names()
+        links = []
+        for record_id, name in zip(self._record_ids(), self._record_names(), strict=True):
+            if record_id in existing:
+                url = f"/odoo/{self.model_name}/{record_id}"
+                links.append(Markup('<a href="%s" class="o_mcp_record_link">%s</a>') % (url, name))
+            else:
+                links.append(Markup("%s") % _("%(name)s (no longer exists)", name=name))
+        return Markup(", ").join(links)
+
+    def _values_table(self, values):
+        rows = Markup("").join(
+            Markup("<tr><th>%s</th><td>%s</td></tr>") % (self._field_label(name), self._readable(value))
+            for name, value in values.items()
+        )
+        return Markup('<table class="table table-sm o_mcp_values"><tbody>%s</tbody></table>') % rows
+
+    def _readable(self, value):
+        """A value as a person reads it: text as it is, lists comma-separated, anything else as compact JSON."""
+        if value is None or value is False:
+            return "—"
+        if value is True:
+            return _("Yes")
+        if isinstance(value, str | int | float):
+            return str(value)
+        if isinstance(value, list) and all(isinstance(item, str | int | float) for item in value):
+            return ", ".join(str(item) for item in value)
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+    def _arguments_html(self):
+        """The arguments for a person: the records as links, the values as a table of field labels."""
+        self.ensure_one()
+        arguments = self._parsed_arguments()
+        parts = []
+        if self._record_ids():
+            parts.append(Markup("<p><strong>%s</strong> %s</p>") % (_("Records:"), self._record_links()))
+        if self.tool == "call_method" and arguments.get("method"):
+            parts.append(Markup("<p><strong>%s</strong> <code>%s</code></p>") % (_("Method:"), arguments["method"]))
+        for number, values in enumerate(self._created_values() if self.tool == "create_records" else []):
+            if len(self._created_values()) > 1:
+                parts.append(Markup("<p><strong>%s</strong></p>") % _("Record %(number)s", number=number + 1))
+            parts.append(self._values_table(values))
+        if self.tool == "update_records" and isinstance(arguments.get("values"), dict):
+            parts.append(Markup("<p><strong>%s</strong></p>") % _("New values:"))
+            parts.append(self._values_table(arguments["values"]))
+        shown = {"model", "ids", "record_id", "method", "values", "values_list"}
+        others = {name: value for name, value in arguments.items() if name not in shown}
+        if others:
+            parts.append(self._values_table(others))
+        return Markup("").join(parts)
 
     @api.depends("state", "user_id", "approver_id")
     @api.depends_context("uid")
@@ -99,19 +272,28 @@ class McpApprovalRequest(models.Model):
                 "expires_at": fields.Datetime.now() + timedelta(hours=EXPIRY_HOURS),
             }
         )
+        names = request._current_names()
+        if names:
+            request.record_names = json.dumps({str(key): value for key, value in names.items()}, ensure_ascii=False)
         for decider in approver or compat.group_members(self.env.ref("mcp_connect.group_mcp_manager")) - user:
-            request.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=_("Approve an AI tool call: %(tool)s", tool=tool.title),
-                note=_(
-                    "%(user)s's AI tool %(connection)s asks to run %(tool)s. Approve or reject it.",
-                    user=user.name,
-                    connection=connection.name,
-                    tool=tool.name,
-                ),
-                user_id=decider.id,
-            )
+            request.with_context(lang=decider.lang)._schedule_approval(decider)
         return request
+
+    def _schedule_approval(self, decider):
+        """The approver's to-do, in their language, with the call in words."""
+        self.ensure_one()
+        summary = self._summary()
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("Approve: %(summary)s", summary=summary),
+            note=_(
+                "%(user)s's AI tool %(connection)s asks to: %(summary)s. Approve or reject it.",
+                user=self.user_id.name,
+                connection=self.connection_id.name,
+                summary=summary,
+            ),
+            user_id=decider.id,
+        )
 
     def _approver_label(self):
         self.ensure_one()
@@ -209,7 +391,7 @@ class McpApprovalRequest(models.Model):
             return None, f"The tool {self.tool} no longer exists."
         archived = {tool.name, registry.SAME_DATA.get(tool.name)} & self.env["mcp.tool"]._archived_names()
         if archived:
-            return None, f"An administrator archived the tool {min(archived)} since the request."
+            return None, f"An administrator archived the MCP tool {min(archived)} since the request."
         scopes = tuple(scope_rules.expand(self.scopes.split()))
         arguments = json.loads(self.arguments or "{}")
         policy = connection._compiled_policy()

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from .. import config
@@ -48,7 +48,7 @@ class McpAuditLog(models.Model):
 
     connection_id = fields.Many2one("mcp.connection", index=True, ondelete="set null", readonly=True)
     user_id = fields.Many2one("res.users", index=True, ondelete="set null", readonly=True)
-    client_ip = fields.Char(string="Client address", readonly=True)
+    client_ip = fields.Char(string="Client IP", readonly=True)
     method = fields.Char(readonly=True)
     tool = fields.Char(readonly=True)
     model_name = fields.Char(string="Model", readonly=True)
@@ -64,10 +64,10 @@ class McpAuditLog(models.Model):
         index=True,
     )
     duration_ms = fields.Integer(string="Duration (ms)", readonly=True, aggregator="avg")
-    http_status = fields.Integer(readonly=True)
-    protocol_version = fields.Char(readonly=True)
-    arguments_summary = fields.Char(readonly=True)
-    error_summary = fields.Char(readonly=True)
+    http_status = fields.Integer(string="HTTP status", readonly=True)
+    protocol_version = fields.Char(string="Protocol version", readonly=True)
+    arguments_summary = fields.Char(string="Arguments summary", readonly=True)
+    error_summary = fields.Char(string="Error summary", readonly=True)
     event = fields.Selection(
         list(EVENTS),
         readonly=True,
@@ -76,11 +76,27 @@ class McpAuditLog(models.Model):
     )
     summary = fields.Char(readonly=True)
 
-    @api.depends("method", "event")
+    @api.depends("method", "event", "tool", "model_name", "http_status")
     def _compute_display_name(self):
+        """What the entry is about, never empty: the event, the MCP tool and its model, the method,
+        else the HTTP answer of a request refused before any method was read."""
         events = dict(self._fields["event"]._description_selection(self.env))
         for entry in self:
-            entry.display_name = events[entry.event] if entry.event else entry.method
+            if entry.event:
+                name = events[entry.event]
+            elif entry.tool:
+                name = (
+                    _("%(tool)s on %(model)s", tool=entry.tool, model=entry.model_name)
+                    if entry.model_name
+                    else entry.tool
+                )
+            elif entry.method:
+                name = entry.method
+            elif entry.http_status:
+                name = _("HTTP %(status)s", status=entry.http_status)
+            else:
+                name = _("Audit entry #%(id)s", id=entry.id)
+            entry.display_name = name
 
     @api.model
     def _record(self, values):

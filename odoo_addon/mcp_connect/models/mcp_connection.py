@@ -63,6 +63,7 @@ class McpConnection(models.Model):
     client_id = fields.Char(string="Client ID", readonly=True, copy=False, index=True)
     client_type = fields.Selection(
         [("confidential", "Confidential (has client_secret)"), ("public", "Public (PKCE-only, no secret)")],
+        string="Client type",
         required=True,
         default="confidential",
         tracking=True,
@@ -75,12 +76,12 @@ class McpConnection(models.Model):
         help="One per line. A line ending with * allows one extra path segment after it "
         "(ChatGPT's per-connector callbacks: https://chatgpt.com/connector/oauth/*).",
     )
-    grant_types = fields.Char(default="authorization_code refresh_token", required=True)
+    grant_types = fields.Char(string="Grant types", default="authorization_code refresh_token", required=True)
     allow_client_credentials = fields.Boolean(
         string="Allow machine-to-machine access",
         compute="_compute_allow_client_credentials",
         inverse="_inverse_allow_client_credentials",
-        help="Confidential Custom OAuth clients only: the tool may get tokens with its client secret alone "
+        help="Confidential Custom OAuth clients only: the AI tool may get tokens with its client secret alone "
         "(client credentials), acting as the connection's owner without anyone signing in.",
     )
     allowed_scope = fields.Selection(tracking=True)
@@ -105,7 +106,7 @@ class McpConnection(models.Model):
     skip_consent = fields.Boolean(
         string="Skip the consent screen",
         tracking=True,
-        help="Trusted Custom OAuth tools only: users are not asked to confirm access.",
+        help="Trusted Custom OAuth AI tools only: users are not asked to confirm access.",
     )
     owner_user_id = fields.Many2one(
         "res.users",
@@ -125,31 +126,32 @@ class McpConnection(models.Model):
         "Empty: any of the user's companies.",
     )
     last_used_at = fields.Datetime(string="Last used", readonly=True)
-    application_type = fields.Char(readonly=True)
+    application_type = fields.Char(string="Application type", readonly=True)
     token_endpoint_auth_method = fields.Char(
         string="Client authentication",
         readonly=True,
-        help="How a self-registered confidential tool said it would send its client secret "
+        help="How a self-registered confidential AI tool said it would send its client secret "
         "(client_secret_basic or client_secret_post); the token endpoint accepts only that method.",
     )
-    client_uri = fields.Char(string="Tool website", readonly=True)
-    logo_uri = fields.Char(readonly=True)
-    software_id = fields.Char(readonly=True)
-    software_version = fields.Char(readonly=True)
-    metadata_expires_at = fields.Datetime(readonly=True, copy=False)
+    client_uri = fields.Char(string="AI tool website", readonly=True)
+    logo_uri = fields.Char(string="Logo URI", readonly=True)
+    software_id = fields.Char(string="Software ID", readonly=True)
+    software_version = fields.Char(string="Software version", readonly=True)
+    metadata_expires_at = fields.Datetime(string="Metadata expires", readonly=True, copy=False)
     registration_address = fields.Char(
         string="Registered from",
         readonly=True,
         copy=False,
         index=True,
-        help="The address a self-registered tool registered from. The same tool registering again from there "
+        help="The address a self-registered AI tool registered from. The same AI tool registering again from there "
         "with the same details gets this connection back instead of a new one.",
     )
     registered_scope = fields.Selection(
-        [("read", "Read only"), ("write", "Read and write")],
+        [("read", "Read only (mcp:read)"), ("write", "Read and write (mcp:write)")],
+        string="Registered scope",
         readonly=True,
         copy=False,
-        help="The broadest access a self-registered tool asked for when it registered.",
+        help="The broadest access a self-registered AI tool asked for when it registered.",
     )
     template_id = fields.Many2one(
         "mcp.connection.template",
@@ -163,27 +165,30 @@ class McpConnection(models.Model):
         string="Follows",
         readonly=True,
         ondelete="set null",
-        help="The tool's previous connection in this company: this one started with its policy.",
+        help="The AI tool's previous connection in this company: this one started with its policy.",
     )
     first_connection_id = fields.Many2one(
         "mcp.connection",
-        string="Tool",
+        string="AI tool",
         readonly=True,
         index=True,
         ondelete="set null",
-        help="The first connection of this tool in this company; its later registrations share it, so "
-        "the connections of one tool can be grouped together.",
+        help="The first connection of this AI tool in this company; its later registrations share it, so "
+        "the connections of one AI tool can be grouped together.",
     )
-    allowed_tool_ids = tool_list("mcp_connection_allowed_tool_rel", "Allowed tools", ALLOWED_TOOLS_HELP)
+    allowed_tool_ids = tool_list("mcp_connection_allowed_tool_rel", "Allowed MCP tools", ALLOWED_TOOLS_HELP)
     model_rule_ids = fields.One2many(
         "mcp.connection.model",
         "connection_id",
         string="Allowed models",
         help="Leave empty to allow every model the user can access in Odoo.",
     )
-    approval_tool_ids = tool_list("mcp_connection_approval_tool_rel", "Tools that need approval", APPROVAL_TOOLS_HELP)
+    approval_tool_ids = tool_list(
+        "mcp_connection_approval_tool_rel", "MCP tools that need approval", APPROVAL_TOOLS_HELP
+    )
     allowed_methods = fields.Text(tracking=True)
     policy_document = fields.Text(
+        string="Policy document",
         compute="_compute_policy_document",
         store=True,
         readonly=True,
@@ -335,8 +340,8 @@ class McpConnection(models.Model):
             if any(c.connection_type in SELF_REGISTERED for c in self):
                 raise UserError(
                     _(
-                        "The redirect URIs of a tool that registered itself cannot be changed. "
-                        "Revoke the connection and let the tool register again."
+                        "The redirect URIs of an AI tool that registered itself cannot be changed. "
+                        "Revoke the connection and let the AI tool register again."
                     )
                 )
         return super().write(vals)
@@ -489,7 +494,7 @@ class McpConnection(models.Model):
             connection.sudo()._revoke_credentials()
             connection.state = "revoked"
             if waiting:
-                connection.message_post(body=_("Refused: the tool stays out; every token stopped working."))
+                connection.message_post(body=_("Refused: the AI tool stays out; every token stopped working."))
                 connection._on_quarantine_decision(approved=False)
             else:
                 connection.message_post(body=_("Connection revoked: every token stopped working."))
@@ -505,7 +510,7 @@ class McpConnection(models.Model):
         """Let a tool waiting for approval make MCP calls, from its next request on."""
         for connection in self.filtered(lambda c: c.state == "pending"):
             connection.state = "active"
-            connection.message_post(body=_("Approved: the tool may now make MCP calls."))
+            connection.message_post(body=_("Approved: the AI tool may now make MCP calls."))
             connection._on_quarantine_decision(approved=True)
         return True
 
@@ -517,7 +522,7 @@ class McpConnection(models.Model):
             "tool_approved" if approved else "tool_refused",
             user=self.env.user,
             connection=self,
-            summary=f"{self.env.user.name} {'approved' if approved else 'refused'} the tool waiting for approval.",
+            summary=f"{self.env.user.name} {'approved' if approved else 'refused'} the AI tool waiting for approval.",
         )
 
     def _on_tool_recognised(self, previous):
@@ -525,7 +530,7 @@ class McpConnection(models.Model):
         self.ensure_one()
         self.message_post(
             body=_(
-                "Registered again by a tool this company already knows: it starts with the restrictions of "
+                "Registered again by an AI tool this company already knows: it starts with the restrictions of "
                 "%(previous)s (#%(id)s).",
                 previous=previous.name,
                 id=previous.id,
@@ -604,13 +609,13 @@ class McpConnection(models.Model):
         self.ensure_one()
         if held_previous and held_previous.state == "revoked":
             reason = _(
-                "The same tool's previous connection %(previous)s was revoked: it stays out until a manager "
+                "The same AI tool's previous connection %(previous)s was revoked: it stays out until a manager "
                 "approves this one.",
                 previous=held_previous.name,
             )
         elif held_previous:
             reason = _(
-                "The same tool's previous connection %(previous)s is itself waiting for approval.",
+                "The same AI tool's previous connection %(previous)s is itself waiting for approval.",
                 previous=held_previous.name,
             )
         else:
@@ -643,8 +648,8 @@ class McpConnection(models.Model):
             # paste a new one (claude.ai, ChatGPT), so a rotation would only break it for good.
             raise UserError(
                 _(
-                    "Only the secret of a Custom OAuth connection can be rotated: a tool that registered itself "
-                    "cannot be given a new one. Revoke the connection instead, and let the tool register again."
+                    "Only the secret of a Custom OAuth connection can be rotated: an AI tool that registered itself "
+                    "cannot be given a new one. Revoke the connection instead, and let the AI tool register again."
                 )
             )
         secret, _digest = core.mint_token(kind="client_secret")
@@ -766,7 +771,7 @@ class McpConnection(models.Model):
     def action_reactivate(self):
         for connection in self.filtered(lambda c: c.state == "revoked"):
             connection.state = "active"
-            connection.message_post(body=_("Connection reactivated: users sign in again from the tool."))
+            connection.message_post(body=_("Connection reactivated: users sign in again from the AI tool."))
             self.env["mcp.audit.log"].sudo()._record_event(
                 "connection_reactivated",
                 user=self.env.user,

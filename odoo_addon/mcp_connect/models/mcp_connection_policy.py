@@ -31,9 +31,9 @@ def tool_list(relation, string, help):
 
 
 ALLOWED_TOOLS_HELP = (
-    "Leave empty to allow every tool of the granted scopes. An archived tool stays listed but cannot be called."
+    "Leave empty to allow every MCP tool of the granted scopes. An archived MCP tool stays listed but cannot be called."
 )
-APPROVAL_TOOLS_HELP = "Calls to these tools wait until the approver accepts them in Odoo."
+APPROVAL_TOOLS_HELP = "Calls to these MCP tools wait until the approver accepts them in Odoo."
 
 
 class McpConnectionPolicy(models.AbstractModel):
@@ -79,7 +79,7 @@ class McpConnectionPolicy(models.AbstractModel):
     )
     session_days = fields.Integer(
         string="Sign-in lifetime (days)",
-        help="However often the tool refreshes, its users must sign in again after this many days. It can only "
+        help="However often the AI tool refreshes, its users must sign in again after this many days. It can only "
         "shorten the maximum sign-in lifetime of Settings, never lengthen it. 0 uses the Settings value.",
     )
 

@@ -27,33 +27,33 @@ class McpConnectionTemplate(models.Model):
     is_default = fields.Boolean(
         string="Default template",
         tracking=True,
-        help="Applies to a new tool that no other template matches. There is one default template.",
+        help="Applies to a new AI tool that no other template matches. There is one default template.",
     )
     match_client_name = fields.Char(
         string="Client name",
         tracking=True,
-        help="The name the tool registers with; * matches any characters, case is ignored (e.g. Claude*).",
+        help="The name the AI tool registers with; * matches any characters, case is ignored (e.g. Claude*).",
     )
     match_redirect_host = fields.Char(
         string="Redirect host",
         tracking=True,
-        help="A host one of the tool's redirect URIs points to; * matches any characters (e.g. *.openai.com).",
+        help="A host one of the AI tool's redirect URIs points to; * matches any characters (e.g. *.openai.com).",
     )
     match_software_id = fields.Char(
         string="Software ID",
         tracking=True,
-        help="The software_id the tool registers with, exactly.",
+        help="The software_id the AI tool registers with, exactly.",
     )
     match_metadata_url = fields.Char(
         string="Metadata URL starts with",
         tracking=True,
-        help="For tools that identify themselves with a client metadata document: the start of its web address "
+        help="For AI tools that identify themselves with a client metadata document: the start of its web address "
         "(e.g. https://claude.ai/).",
     )
     allowed_scope = fields.Selection(tracking=True)
-    allowed_tool_ids = tool_list("mcp_connection_template_allowed_tool_rel", "Allowed tools", ALLOWED_TOOLS_HELP)
+    allowed_tool_ids = tool_list("mcp_connection_template_allowed_tool_rel", "Allowed MCP tools", ALLOWED_TOOLS_HELP)
     approval_tool_ids = tool_list(
-        "mcp_connection_template_approval_tool_rel", "Tools that need approval", APPROVAL_TOOLS_HELP
+        "mcp_connection_template_approval_tool_rel", "MCP tools that need approval", APPROVAL_TOOLS_HELP
     )
     model_rule_ids = fields.One2many(
         "mcp.connection.model",

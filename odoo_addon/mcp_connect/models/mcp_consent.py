@@ -24,21 +24,66 @@ class McpConsent(models.Model):
         "company_id",
         readonly=True,
         string="Companies",
-        help="The companies the user let the tool work in; a sign-in without the consent page uses those "
+        help="The companies the user let the AI tool work in; a sign-in without the consent page uses those "
         "the user still has, else their current company.",
     )
     scope_description = fields.Char(compute="_compute_scope_description", string="Access")
-    last_used_at = fields.Datetime(related="connection_id.last_used_at", string="Last used")
+    last_used_at = fields.Datetime(
+        compute="_compute_token_facts",
+        string="Your last use",
+        help="When the AI tool last acted for you (not for others).",
+    )
+    expires_at = fields.Datetime(
+        compute="_compute_token_facts",
+        string="Expires",
+        help="When a personal access token stops working; AI tools that sign in renew their access themselves.",
+    )
+    connection_type = fields.Selection(related="connection_id.connection_type")
 
     def init(self):
         compat.ensure_unique_index(
             self.env.cr, "mcp_consent_user_connection_uniq", self._table, ["user_id", "connection_id"]
         )
 
+    @api.depends("user_id", "connection_id")
+    def _compute_token_facts(self):
+        """From the user's own tokens of the connection: their latest use, and a personal token's expiry."""
+        groups = (
+            self.env["mcp.token"]
+            .sudo()
+            ._read_group(
+                [("connection_id", "in", self.connection_id.ids), ("user_id", "in", self.user_id.ids)],
+                ["connection_id", "user_id"],
+                ["last_used_at:max"],
+            )
+        )
+        used = {(connection.id, user.id): moment for connection, user, moment in groups}
+        personal = (
+            self.env["mcp.token"]
+            .sudo()
+            ._read_group(
+                [
+                    ("connection_id", "in", self.connection_id.ids),
+                    ("user_id", "in", self.user_id.ids),
+                    ("kind", "=", "personal"),
+                    ("revoked", "=", False),
+                ],
+                ["connection_id", "user_id"],
+                ["expires_at:max"],
+            )
+        )
+        expiry = {(connection.id, user.id): moment for connection, user, moment in personal}
+        for consent in self:
+            key = (consent.connection_id.id, consent.user_id.id)
+            consent.last_used_at = used.get(key) or False
+            consent.expires_at = expiry.get(key) or False
+
     @api.depends("scopes")
     def _compute_scope_description(self):
         for consent in self:
-            consent.scope_description = ", ".join(scope_rules.describe((consent.scopes or "").split()))
+            consent.scope_description = ", ".join(
+                scope_rules.describe((consent.scopes or "").split(), scope_rules.LABELS)
+            )
 
     @api.model
     def _remember(self, user, connection, scopes, companies=()):

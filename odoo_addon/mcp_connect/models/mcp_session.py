@@ -27,11 +27,11 @@ class McpSession(models.Model):
     handle = fields.Char(required=True, readonly=True)
     user_id = fields.Many2one("res.users", required=True, ondelete="cascade", index=True, readonly=True)
     connection_id = fields.Many2one("mcp.connection", required=True, ondelete="cascade", readonly=True)
-    protocol_version = fields.Char(required=True, readonly=True)
+    protocol_version = fields.Char(string="Protocol version", required=True, readonly=True)
     token_family = fields.Char(index=True, readonly=True, help="The sign-in (token family) that opened the session.")
-    client_name = fields.Char(readonly=True)
-    client_version = fields.Char(readonly=True)
-    last_seen_at = fields.Datetime(readonly=True)
+    client_name = fields.Char(string="Client name", readonly=True)
+    client_version = fields.Char(string="Client version", readonly=True)
+    last_seen_at = fields.Datetime(string="Last seen", readonly=True)
     ended = fields.Boolean(readonly=True)
 
     def init(self):

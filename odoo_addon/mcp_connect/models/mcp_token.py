@@ -53,17 +53,17 @@ class McpToken(models.Model):
         "company_id",
         readonly=True,
         string="Companies",
-        help="The companies the token works in, as the user chose them when they allowed the tool.",
+        help="The companies the token works in, as the user chose them when they allowed the AI tool.",
     )
     scopes = fields.Char(required=True, readonly=True)
     resource = fields.Char(required=True, readonly=True, string="Audience")
     expires_at = fields.Datetime(required=True, readonly=True, string="Expires")
     family = fields.Char(required=True, index=True, readonly=True, copy=False)
-    family_expires_at = fields.Datetime(required=True, readonly=True)
+    family_expires_at = fields.Datetime(string="Family expires", required=True, readonly=True)
     parent_id = fields.Many2one("mcp.token", readonly=True, ondelete="set null", string="Rotated from")
-    rotated_at = fields.Datetime(readonly=True)
+    rotated_at = fields.Datetime(string="Rotated on", readonly=True)
     revoked = fields.Boolean(readonly=True, index=True)
-    revoked_at = fields.Datetime(readonly=True)
+    revoked_at = fields.Datetime(string="Revoked on", readonly=True)
     last_used_at = fields.Datetime(readonly=True, string="Last used")
     active_token = fields.Boolean(compute="_compute_active_token", string="Valid")
     display_label = fields.Char(compute="_compute_display_label")

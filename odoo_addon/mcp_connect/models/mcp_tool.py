@@ -16,7 +16,7 @@ class McpTool(models.Model):
     description = fields.Text(readonly=True)
     category = fields.Selection([("read", "Read"), ("write", "Write")], readonly=True)
     risk = fields.Selection([("low", "Low"), ("medium", "Medium"), ("high", "High")], readonly=True)
-    read_only = fields.Boolean(readonly=True)
+    read_only = fields.Boolean(string="Read only", readonly=True)
     scope = fields.Char(readonly=True)
     active = fields.Boolean(
         default=True,

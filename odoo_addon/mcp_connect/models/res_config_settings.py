@@ -12,7 +12,7 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     mcp_endpoint_url = fields.Char(
-        string="MCP Endpoint URL",
+        string="MCP endpoint URL",
         readonly=True,
         help="The address to paste into an AI tool. It follows the web.base.url system parameter.",
     )

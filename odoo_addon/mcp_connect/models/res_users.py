@@ -8,7 +8,7 @@ class ResUsers(models.Model):
     _inherit = "res.users"
 
     mcp_endpoint_url = fields.Char(
-        string="MCP Endpoint URL",
+        string="MCP endpoint URL",
         compute="_compute_mcp_endpoint_url",
         groups="mcp_connect.group_mcp_user",
         help="The address to paste into an AI tool; the one Settings shows.",

@@ -207,7 +207,11 @@ def decide(storage, urls, handle, user, allow, companies=()):
     except ClientLookupError as error:
         raise PageError("Application not available", str(error)) from error
     if client is None or not client.active:
-        raise PageError("Application not available", "This application's connection was removed or revoked.")
+        raise PageError(
+            "Application not available",
+            "This application's connection was removed or revoked.",
+            client_name=client.name if client else None,
+        )
     if storage.settings().paused:
         return Redirect(error_redirect(pending.redirect_uri, AccessPaused(), pending.state, urls.issuer))
     if not allow:
@@ -221,7 +225,11 @@ def decide(storage, urls, handle, user, allow, companies=()):
         client = storage.ensure_client(client)
     except ClientLookupError as error:
         raise PageError("Application not available", str(error)) from error
-    chosen = chosen_companies(companies, company_choices(client, user), user)
+    try:
+        chosen = chosen_companies(companies, company_choices(client, user), user)
+    except PageError as error:
+        error.client_name = client.name
+        raise
     storage.remember_consent(client.client_id, user.user_id, pending.scopes, chosen)
     _consent_given(storage, client, user, pending.scopes, "on the consent page")
     request = AuthorizationRequest(
@@ -332,6 +340,7 @@ def resolve_client(params, repeated, find_client):
             "Connection revoked",
             "An administrator revoked this connection. Ask them to reactivate it, or connect the application again.",
             status=403,
+            client_name=client.name,
         )
     return client, matched_redirect_uri(client, params.get("redirect_uri"))
 
@@ -347,7 +356,9 @@ def matched_redirect_uri(client, presented):
             and urlsplit(client.redirect_uris[0]).hostname not in LOOPBACK_HOSTS
         ):
             return client.redirect_uris[0]
-        raise PageError("Invalid request", "The request does not say where to return (redirect_uri).")
+        raise PageError(
+            "Invalid request", "The request does not say where to return (redirect_uri).", client_name=client.name
+        )
     try:
         core.match_redirect_uri(
             presented, registered=list(client.redirect_uris), prefixes=list(client.redirect_prefixes)
@@ -358,6 +369,8 @@ def matched_redirect_uri(client, presented):
             "The application asked to return to an address it did not register. "
             "For your safety the sign-in stops here.",
             log_detail=f"redirect_uri mismatch for {client.client_id}",
+            client_name=client.name,
+            redirect_uri=presented,
         ) from error
     return presented
 

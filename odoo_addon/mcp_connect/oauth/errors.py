@@ -176,9 +176,12 @@ class PageError(Exception):
     to the person on a page instead of being sent to an unverified URI.
     """
 
-    def __init__(self, title, message, *, status=400, log_detail=None):
+    def __init__(self, title, message, *, status=400, log_detail=None, client_name=None, redirect_uri=None):
         super().__init__(f"{title}: {message}")
         self.title = title
         self.message = message
         self.status = status
         self.log_detail = log_detail
+        # What the page names for the person: the application once it is known, the address refused.
+        self.client_name = client_name
+        self.redirect_uri = redirect_uri

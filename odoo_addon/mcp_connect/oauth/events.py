@@ -22,7 +22,7 @@ EVENTS = (
     (REGISTRATION_REFUSED, "Registration refused"),
     ("registration_joined", "Registration joined an existing connection"),
     (CONSENT_GIVEN, "Consent given"),
-    ("consent_withdrawn", "Consent withdrawn"),
+    ("consent_withdrawn", "Consent revoked by the user"),
     (CLIENT_AUTH_FAILED, "Client authentication failed"),
     (CLIENT_AUTH_THROTTLED, "Client authentication throttled"),
     (REFRESH_TOKEN_REUSED, "Refresh token reused: family revoked"),
@@ -32,8 +32,8 @@ EVENTS = (
     ("connection_reactivated", "Connection reactivated"),
     ("access_paused", "All AI access paused"),
     ("access_resumed", "All AI access resumed"),
-    ("tool_approved", "Tool approved"),
-    ("tool_refused", "Tool refused"),
+    ("tool_approved", "AI tool approved"),
+    ("tool_refused", "AI tool refused"),
 )
 
 # Outcomes, as the audit log's outcome selection names them. A refusal is any outcome but OK.

@@ -20,9 +20,11 @@ KNOWN = (READ, WRITE, EMAIL)
 OPT_IN = (EMAIL,)
 # A broader scope implies the narrower ones (MCP authorization, scope hierarchies).
 IMPLIED = {WRITE: (READ,), READ: (), EMAIL: ()}
+# The one wording of the resource scopes on every page: the consent page, the wizard, the connection.
+LABELS = {READ: "Read only (mcp:read)", WRITE: "Read and write (mcp:write)", EMAIL: "Email address (email)"}
 DESCRIPTIONS = {
-    READ: "Read your Odoo data",
-    WRITE: "Full access (mcp:write): read, create, change and delete your Odoo data",
+    READ: f"{LABELS[READ]}: see your Odoo data",
+    WRITE: f"{LABELS[WRITE]}: see, create, change and delete your Odoo data",
     EMAIL: "See your email address",
 }
 MAX_SCOPE_LENGTH = 1000
@@ -89,8 +91,8 @@ def covers_all(granted, wanted):
     return set(expand(wanted)) <= set(expand(granted))
 
 
-def describe(scopes):
-    """Plain words for the consent page: the broadest resource scope says it all."""
+def describe(scopes, words=DESCRIPTIONS):
+    """Plain words for the consent page (``LABELS`` for a list): the broadest resource scope says it all."""
     expanded = expand(scopes)
     shown = [s for s in expanded if s != READ] if WRITE in expanded else expanded
-    return [DESCRIPTIONS[s] for s in shown]
+    return [words[s] for s in shown]

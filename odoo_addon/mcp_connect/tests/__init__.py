@@ -26,4 +26,5 @@ from . import (
     test_transactions,
     test_views,
     test_wizard,
+    test_words,
 )

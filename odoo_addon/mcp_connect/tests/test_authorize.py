@@ -1,8 +1,15 @@
+import base64
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from lxml import html
 from odoo.tests import tagged
 
 from .common import CALLBACK, McpHttpCase, pkce_pair
+
+# A 1x1 transparent PNG: a logo of the company's own.
+PNG_PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
 
 
 @tagged("post_install", "-at_install")
@@ -43,6 +50,23 @@ class TestAuthorizeValidationPage(McpHttpCase):
         ):
             _verifier, params = self.authorize_params(self.confidential, redirect_uri=redirect_uri)
             self.assert_page(params, text="Redirect address not allowed")
+
+    def test_the_error_page_names_the_application_and_the_refused_address_and_leads_back_to_odoo(self):
+        self.authenticate(self.user.login, self.password)
+        _verifier, params = self.authorize_params(self.confidential, redirect_uri="https://attacker.example/cb?a=<b>")
+        page = html.fromstring(self.assert_page(params).text)
+        self.assertEqual(page.xpath("//*[hasclass('o_mcp_error_client')]/strong")[0].text, "Test confidential")
+        self.assertEqual(
+            page.xpath("//*[hasclass('o_mcp_error_redirect')]/code")[0].text, "https://attacker.example/cb?a=<b>"
+        )
+        self.assertEqual(page.xpath("//a[hasclass('o_mcp_back_to_odoo')]")[0].get("href"), "/odoo")
+
+    def test_an_unknown_application_names_no_application(self):
+        _verifier, params = self.authorize_params(self.confidential, client_id="mcpci_unknown")
+        page = html.fromstring(self.assert_page(params, text="Unknown application").text)
+        self.assertFalse(page.xpath("//*[hasclass('o_mcp_error_client')]"))
+        self.assertFalse(page.xpath("//*[hasclass('o_mcp_error_redirect')]"))
+        self.assertTrue(page.xpath("//a[hasclass('o_mcp_back_to_odoo')]"))
 
     def test_redirect_uri_required_when_several_are_registered(self):
         client = self._make_client("Two callbacks", CALLBACK + "\nhttps://client.example.com/other")
@@ -234,7 +258,7 @@ class TestAuthorizeFlow(McpHttpCase):
         self.assertIn("Ada Lovelace", response.text)
         self.assertIn(self.user.company_id.name, response.text)
         self.assertIn("client.example.com", response.text)
-        self.assertIn("Full access (mcp:write)", response.text)
+        self.assertIn("Read and write (mcp:write): see, create, change and delete", response.text)
 
     def test_self_registered_client_is_marked_unverified(self):
         client = self._make_client("Self registered", CALLBACK, connection_type="browser")
@@ -242,8 +266,46 @@ class TestAuthorizeFlow(McpHttpCase):
         _verifier, params = self.authorize_params(client, scope="mcp:read")
         response, _handle, _csrf = self.consent_page(params)
         self.assertIn("o_mcp_unverified", response.text)
-        self.assertIn("Read your Odoo data", response.text)
-        self.assertNotIn("Full access", response.text)
+        self.assertIn("Read only (mcp:read): see your Odoo data", response.text)
+        self.assertNotIn("Read and write (mcp:write)", response.text)
+
+    def test_the_unverified_warning_says_odoo_cannot_confirm_the_name(self):
+        client = self._make_client("Claude", CALLBACK, connection_type="browser")
+        self.authenticate(self.user.login, self.password)
+        _verifier, params = self.authorize_params(client, scope="mcp:read")
+        response, _handle, _csrf = self.consent_page(params)
+        page = html.fromstring(response.text)
+        warning = " ".join(page.xpath("//*[hasclass('o_mcp_unverified')]")[0].text_content().split())
+        self.assertIn('Odoo cannot confirm who made this application: it named itself "Claude".', warning)
+        self.assertIn("Only continue if you started this connection yourself.", warning)
+        self.assertNotIn("its name is what it says it is", response.text)
+
+    def test_allow_is_the_primary_button_and_deny_the_lighter_one(self):
+        self.authenticate(self.user.login, self.password)
+        _verifier, params = self.authorize_params(self.confidential)
+        response, _handle, _csrf = self.consent_page(params)
+        page = html.fromstring(response.text)
+        self.assertIn("btn-primary", page.xpath("//button[@value='allow']")[0].get("class"))
+        deny = page.xpath("//button[@value='deny']")[0].get("class")
+        self.assertIn("btn-outline-secondary", deny)
+        self.assertNotIn("btn-primary", deny)
+
+    def test_a_company_without_a_logo_shows_its_name_not_the_placeholder(self):
+        company = self.user.company_id
+        company.logo = False
+        self.assertTrue(company.uses_default_logo)
+        self.authenticate(self.user.login, self.password)
+        _verifier, params = self.authorize_params(self.confidential)
+        page = html.fromstring(self.consent_page(params)[0].text)
+        self.assertFalse(page.xpath("//img[contains(@src, 'company_logo')]"))
+        self.assertEqual(page.xpath("//*[hasclass('o_mcp_company_brand')]")[0].text, company.name)
+
+        company.logo = base64.b64encode(PNG_PIXEL)
+        self.assertFalse(company.uses_default_logo)
+        page = html.fromstring(self.consent_page(params)[0].text)
+        [logo] = page.xpath("//*[hasclass('o_mcp_brand')]//img")
+        self.assertEqual(logo.get("src"), f"/web/binary/company_logo?company={company.id}")
+        self.assertFalse(page.xpath("//*[hasclass('o_mcp_company_brand')]"))
 
     def test_allow_issues_a_code_with_state_and_iss(self):
         self.authenticate(self.user.login, self.password)
@@ -334,7 +396,7 @@ class TestAuthorizeFlow(McpHttpCase):
         self.authenticate(self.user.login, self.password)
         _verifier, params = self.authorize_params(self.confidential, scope="claudeai offline_access mcp:tools")
         response, _handle, _csrf = self.consent_page(params)
-        self.assertIn("Full access (mcp:write)", response.text)
+        self.assertIn("Read and write (mcp:write): see, create, change and delete", response.text)
 
     def test_resource_variants_are_accepted(self):
         self.authenticate(self.user.login, self.password)

@@ -178,4 +178,4 @@ class TestUserInfo(McpCase):
         _verifier, params = self.authorize_params(self.confidential, scope="mcp:read email")
         response, _handle, _csrf = self.consent_page(params)
         self.assertIn("See your email address", response.text)
-        self.assertIn("Read your Odoo data", response.text)
+        self.assertIn("Read only (mcp:read): see your Odoo data", response.text)

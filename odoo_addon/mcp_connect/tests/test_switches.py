@@ -223,7 +223,7 @@ class TestArchivedTools(McpCase):
         self.archive("read_records")
         request.with_user(self.env.ref("base.user_admin")).action_approve()
         self.assertEqual(request.state, "failed")
-        self.assertIn("archived the tool read_records", request.error)
+        self.assertIn("archived the MCP tool read_records", request.error)
 
     def test_an_update_of_the_module_keeps_archived_tools_archived(self):
         self.archive("delete_records")

@@ -18,12 +18,12 @@ class McpCredentialShow(models.AbstractModel):
         readonly=True,
     )
     connection_name = fields.Char(string="Connection", readonly=True)
-    endpoint_url = fields.Char(string="MCP Endpoint URL", readonly=True)
+    endpoint_url = fields.Char(string="MCP endpoint URL", readonly=True)
     authorize_url = fields.Char(string="Authorization URL", readonly=True)
     token_url = fields.Char(string="Token URL", readonly=True)
     scopes = fields.Char(string="Scopes", readonly=True)
     client_id = fields.Char(string="Client ID", readonly=True)
-    client_secret = fields.Char(string="Client Secret", readonly=True)
+    client_secret = fields.Char(string="Client secret", readonly=True)
     personal_token = fields.Char(string="Token", readonly=True)
     config_snippet = fields.Text(string="Configuration", readonly=True)
 
