@@ -32,7 +32,7 @@ class McpConnectWizard(models.TransientModel):
         [("browser", "Browser login"), ("custom", "Custom OAuth"), ("personal", "Personal access token")]
     )
     problem = fields.Text(readonly=True, help="Why Next did not go on, shown in the wizard until it does.")
-    endpoint_url = fields.Char(string="MCP Endpoint URL", compute="_compute_endpoint_url")
+    endpoint_url = fields.Char(string="MCP endpoint URL", compute="_compute_endpoint_url")
     registration_enabled = fields.Boolean(
         readonly=True, default=lambda self: config.get(self.env, "registration_enabled")
     )
@@ -42,6 +42,7 @@ class McpConnectWizard(models.TransientModel):
     client_name = fields.Char(string="OAuth client name")
     client_type = fields.Selection(
         [("confidential", "Confidential (has client_secret)"), ("public", "Public (PKCE-only, no secret)")],
+        string="Client type",
         default="confidential",
     )
     redirect_uris = fields.Text(
@@ -55,9 +56,9 @@ class McpConnectWizard(models.TransientModel):
         # Only users who may use AI tools; Next checks it again.
         domain=lambda self: compat.group_members_domain(self.env, self.env.ref("mcp_connect.group_mcp_user")),
     )
-    token_name = fields.Char(string="Token name", help="Name it after the tool that will use it.")
+    token_name = fields.Char(string="Token name", help="Name it after the AI tool that will use it.")
     token_scope = fields.Selection(
-        [("read", "Read only (mcp:read)"), ("write", "Read and write (mcp:write)")], default="read"
+        [("read", "Read only (mcp:read)"), ("write", "Read and write (mcp:write)")], string="Access", default="read"
     )
     token_company_ids = fields.Many2many(
         "res.company",
