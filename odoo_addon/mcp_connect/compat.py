@@ -3,6 +3,8 @@
 Prefer feature detection over version numbers; keep this module small.
 """
 
+import contextlib
+
 from odoo import models, release
 from odoo.tools import SQL
 
@@ -144,3 +146,15 @@ def group_members(group):
     """
     users = group.all_user_ids if "all_user_ids" in group._fields else group.users
     return users.filtered("active")
+
+
+def http_requests_allowed(case):
+    """A context in which the server of an ``HttpCase`` answers requests that the code under test
+    sends itself, without the test's cookie.
+
+    19.0 ignores a request without the test cursor cookie and holds a lock while the test runs
+    (``allow_requests`` releases both); 18.0 answers every request.
+    """
+    if hasattr(case, "allow_requests"):
+        return case.allow_requests(all_requests=True)
+    return contextlib.nullcontext()

@@ -84,6 +84,8 @@ class McpSetupCheck(models.TransientModel):
     @api.model
     def action_check(self):
         """Run every check and show the verdicts in a dialog."""
+        # Before anything runs: the checks fetch URLs and read the server's configuration.
+        self.check_access("create")
         record = self.create({"line_ids": [fields.Command.create(values) for values in self._run_checks()]})
         return {
             "type": "ir.actions.act_window",
