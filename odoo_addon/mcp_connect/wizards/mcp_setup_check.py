@@ -94,6 +94,7 @@ class McpSetupCheck(models.TransientModel):
             "name": _("Check my setup"),
             "views": [(self.env.ref("mcp_connect.mcp_setup_check_view_form").id, "form")],
             "target": "new",
+            "context": {"dialog_size": "extra-large"},
         }
 
     def action_check_again(self):
