@@ -5,6 +5,7 @@ from unittest.mock import patch
 import mcp_connect_core as core
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tools import SQL
 
 from .. import compat
 from ..wizards.mcp_setup_check import CORE_SERIES
@@ -43,7 +44,13 @@ class TestSetupCheckVerdicts(TransactionCase):
     def test_base_url_on_this_computer_or_a_local_network_warns_that_hosted_tools_need_https(self):
         for url in ("http://localhost:8069", "http://127.0.0.1:8069", "http://[::1]:8069"):
             self.assertVerdicts(self.check._check_base_url(url, frozen=True), ["warning"], "claude.ai", "https")
-        for url in ("http://10.0.0.5:8069", "https://192.168.1.20", "http://odoo:8069", "https://erp.corp"):
+        for url in (
+            "http://10.0.0.5:8069",
+            "https://192.168.1.20",
+            "https://100.64.1.1",
+            "http://odoo:8069",
+            "https://erp.corp",
+        ):
             self.assertVerdicts(self.check._check_base_url(url, frozen=True), ["warning"], "your own network")
 
     def test_base_url_that_is_no_address_is_a_problem_and_shows_no_credentials(self):
@@ -133,21 +140,23 @@ class TestSetupCheckVerdicts(TransactionCase):
 
     def test_a_check_that_raises_says_it_could_not_check_and_the_others_still_run(self):
         def failing(**_facts):
-            raise RuntimeError("token mcpat_s3cret")
+            # A failed query as well: the checks after it still use the database.
+            self.env.cr.execute(SQL("SELECT 1 / 0"))
 
         checks = [
-            ("Clocks", self.check._facts_clock, failing),
-            ("Native core", self.check._facts_core, self.check._check_core),
+            ("Native core", self.check._facts_core, failing),
+            ("Clocks", self.check._facts_clock, self.check._check_clock),
         ]
         with (
             patch.object(type(self.check), "_setup_checks", return_value=checks),
+            self.assertLogs("odoo.sql_db", "ERROR"),
             self.assertLogs("odoo.addons.mcp_connect.wizards.mcp_setup_check", "ERROR"),
         ):
             lines = self.check._run_checks()
         self.assertEqual(
-            [(line["name"], line["verdict"]) for line in lines], [("Clocks", "unknown"), ("Native core", "ok")]
+            [(line["name"], line["verdict"]) for line in lines], [("Native core", "unknown"), ("Clocks", "ok")]
         )
-        self.assertNotIn("s3cret", lines[0]["message"] + lines[0]["fix"])
+        self.assertNotIn("division", lines[0]["message"] + lines[0]["fix"])
 
 
 @tagged("post_install", "-at_install")
@@ -202,7 +211,9 @@ class TestSetupCheckHttp(HttpCase):
         self.assertFalse(self.env["mcp.setup.check"].with_user(other).search([("id", "=", result.id)]))
         with self.assertRaises(AccessError):
             server_action.with_user(user).run()
-        with self.assertRaises(AccessError):
+        # Refused before any check runs (the checks fetch URLs and read the server's configuration).
+        not_run = patch.object(type(self.env["mcp.setup.check"]), "_run_checks", side_effect=AssertionError("ran"))
+        with not_run, self.assertRaises(AccessError):
             self.env["mcp.setup.check"].with_user(user).action_check()
 
     def test_the_wizard_offers_the_check_to_managers_only(self):

@@ -41,9 +41,7 @@ def _host_reach(host):
         return "private" if "." not in host or host.endswith(LOCAL_SUFFIXES) else "public"
     if address.is_loopback:
         return "loopback"
-    if address.is_private or address.is_link_local or address.is_reserved or address.is_unspecified:
-        return "private"
-    return "public"
+    return "public" if address.is_global else "private"
 
 
 def _origin(url):
@@ -119,7 +117,9 @@ class McpSetupCheck(models.TransientModel):
         lines = []
         for name, facts, check in self._setup_checks():
             try:
-                verdicts = check(**facts())
+                # A savepoint: a check whose query fails must not abort the transaction the others use.
+                with self.env.cr.savepoint():
+                    verdicts = check(**facts())
             except Exception:
                 # A check must never stop the others nor show a traceback; the log keeps the cause.
                 _logger.exception("Setup check %r could not run", name)
@@ -130,10 +130,8 @@ class McpSetupCheck(models.TransientModel):
                         _("Run it again; if it fails again, send the server log to whoever runs this Odoo."),
                     )
                 ]
-            lines.extend(
-                {"sequence": len(lines) + 1, "name": name, "verdict": v.verdict, "message": v.message, "fix": v.fix}
-                for v in verdicts
-            )
+            for verdict in verdicts:
+                lines.append({"sequence": len(lines) + 1, "name": name, **verdict._asdict()})
         return lines
 
     # Base URL -----------------------------------------------------------------------------------
