@@ -283,6 +283,10 @@ def walk(page, server, cursor, waiting, template):
     page.locator(".settings_tab [data-key=mcp_connect], .settings_tab div:has-text('MCP Connect')").first.click()
     page.wait_for_timeout(600)
     shooter.shot("settings.png")
+    page.locator(".o_mcp_setup_check_button").first.click()
+    page.wait_for_selector(".modal .o_mcp_setup_check_lines .o_data_row")
+    shooter.shot("setup_check.png", ".modal-content")
+    page.locator(".modal .modal-footer .btn-secondary").first.click()
 
     page.goto(f"{server.url}{CONNECTIONS}")
     page.wait_for_selector(".o_list_view .o_data_row")

@@ -21,6 +21,7 @@
         "views/mcp_audit_log.xml",
         "views/mcp_approval_request.xml",
         "views/mcp_tool.xml",
+        "wizards/mcp_setup_check_views.xml",
         "wizards/mcp_connect_wizard_views.xml",
         "wizards/mcp_credential_show_views.xml",
         "views/mcp_consent.xml",

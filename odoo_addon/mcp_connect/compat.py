@@ -3,6 +3,8 @@
 Prefer feature detection over version numbers; keep this module small.
 """
 
+import contextlib
+
 from odoo import models, release
 from odoo.tools import SQL
 
@@ -155,3 +157,15 @@ def group_members_domain(env, group):
     """
     field = "all_group_ids" if "all_group_ids" in env["res.users"]._fields else "groups_id"
     return [(field, "in", group.ids)]
+
+
+def http_requests_allowed(case):
+    """A context in which the server of an ``HttpCase`` answers requests that the code under test
+    sends itself, without the test's cookie.
+
+    19.0 ignores a request without the test cursor cookie and holds a lock while the test runs
+    (``allow_requests`` releases both); 18.0 answers every request.
+    """
+    if hasattr(case, "allow_requests"):
+        return case.allow_requests(all_requests=True)
+    return contextlib.nullcontext()

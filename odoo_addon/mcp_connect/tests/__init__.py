@@ -20,6 +20,7 @@ from . import (
     test_revoke_introspect,
     test_security_events,
     test_settings,
+    test_setup_check,
     test_switches,
     test_token,
     test_tour,
