@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
@@ -29,11 +31,45 @@ class McpConsent(models.Model):
     )
     scope_description = fields.Char(compute="_compute_scope_description", string="Access")
     last_used_at = fields.Datetime(related="connection_id.last_used_at", string="Last used")
+    my_calls_30d = fields.Integer(
+        compute="_compute_my_usage",
+        string="Calls (30 days)",
+        help="The tool calls this tool made as this user in the last 30 days.",
+    )
+    my_last_call_at = fields.Datetime(
+        compute="_compute_my_usage",
+        string="Last call",
+        help="The last MCP call this tool made as this user.",
+    )
 
     def init(self):
         compat.ensure_unique_index(
             self.env.cr, "mcp_consent_user_connection_uniq", self._table, ["user_id", "connection_id"]
         )
+
+    def _compute_my_usage(self):
+        """Counted in SQL: a consent is read by its own user only (record rules), and the figures
+        count that user's calls alone."""
+        figures = {}
+        if self.ids:
+            self.env["mcp.audit.log"].flush_model()
+            self.env.cr.execute(
+                SQL(
+                    """SELECT user_id, connection_id,
+                              count(*) FILTER (WHERE tool IS NOT NULL AND create_date >= %(month)s),
+                              max(create_date)
+                         FROM mcp_audit_log
+                        WHERE event IS NULL AND (user_id, connection_id) IN %(pairs)s
+                     GROUP BY user_id, connection_id""",
+                    pairs=tuple((consent.user_id.id, consent.connection_id.id) for consent in self),
+                    month=fields.Datetime.now() - timedelta(days=30),
+                )
+            )
+            figures = {(user, connection): (calls, last) for user, connection, calls, last in self.env.cr.fetchall()}
+        for consent in self:
+            calls, last = figures.get((consent.user_id.id, consent.connection_id.id), (0, False))
+            consent.my_calls_30d = calls
+            consent.my_last_call_at = last
 
     @api.depends("scopes")
     def _compute_scope_description(self):
