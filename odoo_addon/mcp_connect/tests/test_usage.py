@@ -205,10 +205,12 @@ class TestUsage(TransactionCase):
         config.set_value(self.env, "default_rate_limit", 45)
         self.cursor.invalidate_recordset()
         self.assertEqual(self.cursor.default_rate_limit, 45)
-        arch = etree.fromstring(
-            self.env["mcp.connection"].with_user(self.manager).get_views([(False, "form")])["views"]["form"]["arch"]
-        )
-        self.assertTrue(arch.xpath("//div[hasclass('o_mcp_rate_limit_default')]/field[@name='default_rate_limit']"))
+        for model in ("mcp.connection", "mcp.connection.template"):
+            views = self.env[model].with_user(self.manager).get_views([(False, "form")])
+            arch = etree.fromstring(views["views"]["form"]["arch"])
+            hint = arch.xpath("//div[hasclass('o_mcp_rate_limit_default')]")
+            self.assertTrue(hint[0].xpath("./field[@name='default_rate_limit']"), model)
+            self.assertEqual(hint[0].get("invisible"), "rate_limit", model)
 
 
 @tagged("post_install", "-at_install")
