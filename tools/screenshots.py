@@ -274,6 +274,13 @@ def walk(page, server, cursor, waiting, template):
     page.wait_for_selector(".o_form_view button[name=action_reject]")
     shooter.shot("approval_request_own.png")
 
+    page.goto(f"{server.url}/odoo/action-mcp_connect.mcp_usage_action")
+    page.wait_for_selector(".o_graph_view .o_graph_canvas_container canvas")
+    shooter.shot("usage_graph.png")
+    page.locator(".o_switch_view.o_pivot").click()
+    page.wait_for_selector(".o_pivot table .o_pivot_cell_value")
+    shooter.shot("usage_pivot.png")
+
     page.goto(f"{server.url}/odoo/action-mcp_connect.mcp_consent_action_my_connections")
     page.wait_for_selector(".o_mcp_my_connections div[name=mcp_endpoint_url] .o_clipboard_button")
     shooter.shot("my_ai_connections.png")

@@ -17,16 +17,18 @@ FIELD_ACCESS_HOOK = hasattr(models.BaseModel, "_check_field_access")
 def set_groups_section(env, groups, category_xmlid, privilege_xmlid, name):
     """Put ``groups`` under the addon's heading in the user form.
 
-    18.0 groups point at an ``ir.module.category``; 19.0 groups point at a
-    ``res.groups.privilege`` (which itself points at the category). One XML file
-    cannot write either field, so the security XML calls this.
+    18.0 groups point at an ``ir.module.category``, shown under its parent's heading
+    (under "Other" without a parent); 19.0 groups point at a ``res.groups.privilege``,
+    shown under its category's heading: the privilege gets the category's parent, so
+    both versions show the groups as "MCP Connect" under the same heading. One XML
+    file cannot write either field, so the security XML calls this.
     """
     category = env.ref(category_xmlid)
     if "privilege_id" in env["res.groups"]._fields:
         # _load_records registers the xmlid like XML loading does, so a module
         # update keeps the record instead of deleting it as orphaned.
         privilege = env["res.groups.privilege"]._load_records(
-            [{"xml_id": privilege_xmlid, "values": {"name": name, "category_id": category.id}}],
+            [{"xml_id": privilege_xmlid, "values": {"name": name, "category_id": (category.parent_id or category).id}}],
             update=True,
         )
         groups.write({"privilege_id": privilege.id})

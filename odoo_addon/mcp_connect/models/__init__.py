@@ -17,6 +17,7 @@ from . import (
     mcp_session,
     mcp_token,
     mcp_tool,
+    mcp_usage_report,
     res_config_settings,
     res_groups,
     res_users,

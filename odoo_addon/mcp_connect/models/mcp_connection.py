@@ -95,13 +95,15 @@ class McpConnection(models.Model):
     status = fields.Selection(
         [
             ("connected", "Connected"),
-            ("awaiting", "Awaiting first use"),
+            ("awaiting", "Unused"),
             ("idle", "Idle"),
-            ("waiting", "Waiting for approval"),
+            ("waiting", "To approve"),
             ("revoked", "Revoked"),
         ],
         compute="_compute_status",
         search="_search_status",
+        help="Connected: used in the last 7 days. Unused: never used yet. Idle: not used for 7 days. "
+        "To approve: waits for a manager's approval.",
     )
     skip_consent = fields.Boolean(
         string="Skip the consent screen",
@@ -200,6 +202,39 @@ class McpConnection(models.Model):
     calls_24h = fields.Integer(compute="_compute_usage", string="Calls (24 h)")
     audit_count = fields.Integer(compute="_compute_usage", string="Calls")
     pending_approval_count = fields.Integer(compute="_compute_usage", string="Pending approvals")
+    tool_calls_7d = fields.Integer(
+        compute="_compute_figures", string="Tool calls (7 days)", groups="mcp_connect.group_mcp_manager"
+    )
+    tool_calls_30d = fields.Integer(
+        compute="_compute_figures", string="Tool calls (30 days)", groups="mcp_connect.group_mcp_manager"
+    )
+    errors_30d = fields.Integer(
+        compute="_compute_figures",
+        string="Errors (30 days)",
+        help="MCP calls that ended in an error.",
+        groups="mcp_connect.group_mcp_manager",
+    )
+    refusals_30d = fields.Integer(
+        compute="_compute_figures",
+        string="Refusals (30 days)",
+        help="MCP calls refused: denied by the connection's restrictions or rate limited.",
+        groups="mcp_connect.group_mcp_manager",
+    )
+    p95_duration_ms = fields.Integer(
+        compute="_compute_figures",
+        string="p95 duration (ms)",
+        help="95 of 100 tool calls of the last 30 days took at most this long.",
+        groups="mcp_connect.group_mcp_manager",
+    )
+    usage_ids = fields.One2many(
+        "mcp.usage.report", "connection_id", string="Usage by tool", groups="mcp_connect.group_mcp_manager"
+    )
+    signed_in_by_id = fields.Many2one(
+        "res.users",
+        compute="_compute_signed_in_by",
+        string="User",
+        help="Who created the connection; for a tool that registered itself, the first user who allowed it.",
+    )
     consent_ids = fields.One2many("mcp.consent", "connection_id", string="Users who allowed it")
     ai_paused = fields.Boolean(
         string="AI access paused",
@@ -251,6 +286,24 @@ class McpConnection(models.Model):
             connection.audit_count = total.get(connection, 0)
             connection.pending_approval_count = pending.get(connection, 0)
             connection.user_ids = tokens.filtered(lambda t, c=connection: t.connection_id == c).user_id
+
+    def _compute_figures(self):
+        figures = self.env["mcp.audit.log"]._usage_figures(self.ids)
+        for connection in self:
+            row = figures.get(connection.id, {})
+            connection.tool_calls_7d = row.get("calls_7d", 0)
+            connection.tool_calls_30d = row.get("calls_30d", 0)
+            connection.errors_30d = row.get("errors_30d", 0)
+            connection.refusals_30d = row.get("refusals_30d", 0)
+            connection.p95_duration_ms = row.get("p95_ms", 0)
+
+    def _compute_signed_in_by(self):
+        consents = self.env["mcp.consent"].sudo().search([("connection_id", "in", self.ids)], order="id")
+        first = {}
+        for consent in consents:
+            first.setdefault(consent.connection_id.id, consent.user_id)
+        for connection in self:
+            connection.signed_in_by_id = connection.owner_user_id or first.get(connection.id, False)
 
     def _compute_ai_paused(self):
         paused = config.get(self.env, "paused")
@@ -716,8 +769,8 @@ class McpConnection(models.Model):
     def action_view_audit_log(self):
         action = self.env["ir.actions.actions"]._for_xml_id("mcp_connect.mcp_audit_log_action")
         action["domain"] = [("connection_id", "in", self.ids)]
-        # The button counts calls; the connection's security events are one filter away.
-        action["context"] = {"search_default_filter_calls": 1}
+        # The button counts calls; the connection's security events and handshakes are one filter away.
+        action["context"] = {"search_default_filter_calls": 1, "search_default_filter_hide_housekeeping": 1}
         return action
 
     def action_view_approvals(self):

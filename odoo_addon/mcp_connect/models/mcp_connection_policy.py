@@ -4,6 +4,7 @@ import mcp_connect_core as core
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .. import config
 from ..tools.methods import refusal as method_refusal
 
 # The policy fields copied from a template, or from a tool's previous connection, onto a new connection.
@@ -82,6 +83,24 @@ class McpConnectionPolicy(models.AbstractModel):
         help="However often the AI tool refreshes, its users must sign in again after this many days. It can only "
         "shorten the maximum sign-in lifetime of Settings, never lengthen it. 0 uses the Settings value.",
     )
+
+    default_rate_limit = fields.Integer(
+        compute="_compute_settings_defaults",
+        string="Settings default rate limit",
+        help="The calls per minute a rate limit of 0 stands for (Settings); 0 there means no limit.",
+    )
+    default_session_days = fields.Integer(
+        compute="_compute_settings_defaults",
+        string="Settings maximum sign-in lifetime",
+        help="The days a sign-in lifetime of 0 stands for (Settings).",
+    )
+
+    def _compute_settings_defaults(self):
+        rate_limit = config.get(self.env, "default_rate_limit")
+        session_days = config.get(self.env, "family_max_days")
+        for policy in self:
+            policy.default_rate_limit = rate_limit
+            policy.default_session_days = session_days
 
     @api.constrains("ip_allowlist")
     def _check_ip_allowlist(self):

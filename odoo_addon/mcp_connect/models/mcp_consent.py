@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
@@ -39,6 +41,16 @@ class McpConsent(models.Model):
         help="When a personal access token stops working; AI tools that sign in renew their access themselves.",
     )
     connection_type = fields.Selection(related="connection_id.connection_type")
+    my_calls_30d = fields.Integer(
+        compute="_compute_my_usage",
+        string="Calls (30 days)",
+        help="The MCP tool calls this AI tool made for you in the last 30 days.",
+    )
+    my_last_call_at = fields.Datetime(
+        compute="_compute_my_usage",
+        string="Last call",
+        help="The last MCP call this AI tool made for you.",
+    )
 
     def init(self):
         compat.ensure_unique_index(
@@ -77,6 +89,30 @@ class McpConsent(models.Model):
             key = (consent.connection_id.id, consent.user_id.id)
             consent.last_used_at = used.get(key) or False
             consent.expires_at = expiry.get(key) or False
+
+    def _compute_my_usage(self):
+        """Counted in SQL: a consent is read by its own user only (record rules), and the figures
+        count that user's calls alone."""
+        figures = {}
+        if self.ids:
+            self.env["mcp.audit.log"].flush_model()
+            self.env.cr.execute(
+                SQL(
+                    """SELECT user_id, connection_id,
+                              count(*) FILTER (WHERE tool IS NOT NULL AND create_date >= %(month)s),
+                              max(create_date)
+                         FROM mcp_audit_log
+                        WHERE event IS NULL AND (user_id, connection_id) IN %(pairs)s
+                     GROUP BY user_id, connection_id""",
+                    pairs=tuple((consent.user_id.id, consent.connection_id.id) for consent in self),
+                    month=fields.Datetime.now() - timedelta(days=30),
+                )
+            )
+            figures = {(user, connection): (calls, last) for user, connection, calls, last in self.env.cr.fetchall()}
+        for consent in self:
+            calls, last = figures.get((consent.user_id.id, consent.connection_id.id), (0, False))
+            consent.my_calls_30d = calls
+            consent.my_last_call_at = last
 
     @api.depends("scopes")
     def _compute_scope_description(self):

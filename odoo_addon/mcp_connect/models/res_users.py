@@ -36,6 +36,14 @@ class ResUsers(models.Model):
         }
 
     @api.model
+    def action_view_my_mcp_usage(self):
+        """The signed-in user's own MCP calls, as graph, pivot and list (record rules keep others' out)."""
+        action = self.env["ir.actions.actions"]._for_xml_id("mcp_connect.mcp_usage_action")
+        action["name"] = _("My AI Tool Calls")
+        action["domain"] = [("event", "=", False), ("user_id", "=", self.env.uid)]
+        return action
+
+    @api.model
     def _mcp_connect_set_my_connections_groups(self):
         """Called from views/mcp_consent.xml: every MCP user may open My AI Connections (a server action
         without groups runs only for users who may write its model, here res.users)."""

@@ -25,6 +25,7 @@ from . import (
     test_token,
     test_tour,
     test_transactions,
+    test_usage,
     test_views,
     test_wizard,
     test_words,

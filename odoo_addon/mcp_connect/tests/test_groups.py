@@ -30,10 +30,22 @@ class TestGroups(TransactionCase):
 
     def test_groups_are_listed_under_mcp_connect(self):
         category = self.env.ref("mcp_connect.module_category_mcp_connect")
+        productivity = self.env.ref("base.module_category_productivity")
         for xmlid in ("mcp_connect.group_mcp_user", "mcp_connect.group_mcp_manager"):
             group = self.env.ref(xmlid)
             if "privilege_id" in group._fields:
+                # 19.0: the privilege "MCP Connect" under its category's heading.
                 self.assertEqual(group.privilege_id, self.env.ref("mcp_connect.res_groups_privilege_mcp_connect"))
-                self.assertEqual(group.privilege_id.category_id, category)
+                self.assertEqual(group.privilege_id.name, "MCP Connect")
+                self.assertEqual(group.privilege_id.category_id, productivity)
             else:
                 self.assertEqual(group.category_id, category)
+
+    def test_groups_are_not_under_other(self):
+        """18.0 shows a category without a parent under "Other" in the user form."""
+        groups = self.env["res.groups"]
+        if not hasattr(groups, "get_groups_by_application"):
+            self.skipTest("19.0 shows privileges under their category, tested above")
+        sections = {app: section for app, _kind, _groups, section in groups.get_groups_by_application()}
+        category = self.env.ref("mcp_connect.module_category_mcp_connect")
+        self.assertEqual(sections[category][1], "Productivity")
