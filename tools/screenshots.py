@@ -312,7 +312,6 @@ def walk(page, server, cursor, waiting, template):
     page.reload()
     page.wait_for_selector("form button")
     shooter.shot("consent_page_phone.png")
-    shooter.console.check("the end of the walk")
 
     # My AI Connections on a phone: a card per AI tool, Revoke access in its header.
     page.goto(f"{server.url}/odoo/action-mcp_connect.mcp_consent_action_my_connections")
@@ -325,6 +324,7 @@ def walk(page, server, cursor, waiting, template):
     page.goto(refused)
     page.wait_for_selector(".o_mcp_error_redirect")
     shooter.shot("oauth_error_page.png")
+    shooter.console.check("the end of the walk")
 
 
 def main():
