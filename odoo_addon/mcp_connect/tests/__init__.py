@@ -22,6 +22,7 @@ from . import (
     test_settings,
     test_switches,
     test_token,
+    test_token_cache,
     test_tour,
     test_transactions,
     test_views,
