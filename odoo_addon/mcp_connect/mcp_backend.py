@@ -25,7 +25,6 @@ from .mcp.jsonrpc import JsonRpcError
 from .mcp.registry import SAME_DATA
 from .mcp.transport import Reply, ResourceNotFound, Transport
 from .oauth import bearer
-from .oauth import scopes as scope_rules
 from .oauth.errors import InsufficientScope
 from .tools import runner
 from .tools.context import ToolContext, ToolError
@@ -71,10 +70,11 @@ class OdooBackend:
         token_id = env.context.get("mcp_token_id")
         if not token_id:
             raise RuntimeError("the MCP backend serves only requests authenticated by auth='mcp'")
-        self.token = env["mcp.token"].sudo().browse(token_id)
-        self.connection = self.token.connection_id
-        self.scopes = tuple(scope_rules.expand(self.token.scopes.split()))
-        self.policy = self.connection._compiled_policy()
+        # What the token grants, as ``_auth_method_mcp`` resolved it (cached per worker).
+        self.grant = env["mcp.token"]._grant(token_id)
+        self.connection = env["mcp.connection"].sudo().browse(self.grant.connection_id)
+        self.scopes = self.grant.scopes
+        self.policy = self.grant.policy
         # One audit record per message (``begin``); ``details`` is the current one.
         self.details = {}
         self.messages = []
@@ -110,7 +110,7 @@ class OdooBackend:
                     JsonRpcError(jsonrpc.INVALID_REQUEST, "Forbidden: this Origin may not call the MCP endpoint"),
                 ),
             )
-        if self.connection.state == "pending":
+        if self.grant.connection_state == "pending":
             self.details.update(outcome="denied", error="connection waiting for a manager's approval")
             return Reply(
                 403,
@@ -135,7 +135,7 @@ class OdooBackend:
     def admit(self, count):
         """Per (connection, user): everyone signed in through one shared client (a client-metadata
         document, one company-wide registration) has a bucket of their own."""
-        limit = self.connection._effective_rate_limit()
+        limit = self.connection._rate_limit_of(self.grant.rate_limit)
         if not limit:
             return count
         admitted, self.retry_after = (
@@ -240,10 +240,10 @@ class OdooBackend:
 
     def create_session(self, version, client_info):
         self.details["version"] = version
-        return self.env["mcp.session"]._open(self.connection, self.env.user, version, client_info, self.token.family)
+        return self.env["mcp.session"]._open(self.connection, self.env.user, version, client_info, self.grant.family)
 
     def recall_session(self, session_id):
-        return self.env["mcp.session"]._recall(session_id, self.env.user, self.connection, self.token.family)
+        return self.env["mcp.session"]._recall(session_id, self.env.user, self.connection, self.grant.family)
 
     def end_session(self, session_id):
         return self.env["mcp.session"]._end(session_id, self.env.user, self.connection)

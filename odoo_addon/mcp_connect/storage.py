@@ -13,7 +13,7 @@ from odoo.exceptions import ValidationError
 from odoo.http import request
 from odoo.tools import SQL
 
-from . import config
+from . import config, grants
 from .client_address import client_ip
 from .oauth import client_metadata_document as cimd
 from .oauth import events
@@ -519,6 +519,7 @@ class OdooStorage:
         with independent_cursor(self.env) as cr:
             cr.execute(query)
         self.env["mcp.token"].invalidate_model(["revoked", "revoked_at"])
+        grants.forget(self.env)
 
     def token_subject(self, token):
         user = self.env["res.users"].browse(token.user_id)

@@ -76,6 +76,69 @@ def test_policy_change_on_one_server_applies_on_the_next_request_to_the_other(tw
         assert "not allowed" in refused["content"][0]["text"]
 
 
+def _answers_everywhere(servers, token, status, calls=8):
+    """``calls`` requests to each server (several prefork workers), each answered with ``status``."""
+    for server in servers:
+        for _call in range(calls):
+            response = mcp_call(server, token, "tools/list")
+            assert response.status_code == status, (server.url, response.text)
+
+
+def test_revocations_reach_every_worker_through_its_cache(two_servers):
+    """Each worker keeps what a token grants once it has seen it: a revocation by a manager or
+    at the revocation endpoint still refuses the very next request on every worker."""
+    prefork, threaded = two_servers
+    client = OAuthClient(prefork, name="revocation through the caches")
+    admin = OdooAdmin(threaded)
+    connection = connection_of(admin, client)
+    by_manager = client.sign_in()["access_token"]
+    _answers_everywhere((prefork, threaded), by_manager, 200)
+    live = admin.call("mcp.token", "search", [[["connection_id", "in", connection], ["revoked", "=", False]]])
+    admin.call("mcp.token", "action_revoke", [live])
+    _answers_everywhere((prefork, threaded), by_manager, 401)
+
+    by_client = client.sign_in()["access_token"]
+    _answers_everywhere((prefork, threaded), by_client, 200)
+    revoked = requests.post(
+        f"{threaded.url}/oauth/revoke", data={"token": by_client, "client_id": client.client_id}, timeout=30
+    )
+    assert revoked.status_code == 200, revoked.text
+    _answers_everywhere((prefork, threaded), by_client, 401)
+
+
+def test_a_model_rule_change_reaches_every_worker_through_its_cache(two_servers):
+    prefork, threaded = two_servers
+    client = OAuthClient(threaded, name="rule through the caches")
+    token = client.sign_in()["access_token"]
+    admin = OdooAdmin(threaded)
+    admin.call("res.partner", "create", [{"name": "Cache Rule Qzy", "ref": "KEEP"}])
+    search = {"model": "res.partner", "domain": [["name", "=", "Cache Rule Qzy"]], "fields": ["name"]}
+
+    def found_everywhere(count):
+        for server, calls in ((prefork, 8), (threaded, 1)):
+            for _call in range(calls):
+                result = call_tool(server, token, "search_records", search)
+                assert not result["isError"], result
+                assert len(result["structuredContent"]["records"]) == count, (server.url, result)
+
+    found_everywhere(1)
+    partner_model = admin.call("ir.model", "search", [[["model", "=", "res.partner"]]])[0]
+    rule = admin.call(
+        "mcp.connection.model",
+        "create",
+        [
+            {
+                "connection_id": connection_of(admin, client)[0],
+                "model_id": partner_model,
+                "domain": "[('ref', '=', 'NO')]",
+            }
+        ],
+    )
+    found_everywhere(0)
+    admin.call("mcp.connection.model", "write", [[rule], {"domain": "[('ref', '=', 'KEEP')]"}])
+    found_everywhere(1)
+
+
 def test_a_pause_on_one_server_stops_every_worker_of_the_other_and_resuming_restores_all(two_servers):
     prefork, threaded = two_servers
     client = OAuthClient(prefork, name="pause across servers")

@@ -41,15 +41,15 @@ class IrHttp(models.AbstractModel):
             presented = bearer.extract(
                 request.httprequest.headers.get("Authorization"), request.httprequest.args.keys()
             )
-            token = env["mcp.token"].sudo()._authenticate_bearer(presented, urls)
+            grant = env["mcp.token"].sudo()._authenticate_bearer(presented, urls)
         except OAuthError as error:
             response = request.make_json_response(
                 error.to_dict(), status=error.status, headers=bearer.error_headers(urls, error)
             )
             raise werkzeug.exceptions.Unauthorized(response=response) from None
         request.update_env(
-            user=token.user_id.id,
-            context=dict(env.context, allowed_company_ids=token._working_companies().ids, mcp_token_id=token.id),
+            user=grant.user_id,
+            context=dict(env.context, allowed_company_ids=list(grant.company_ids), mcp_token_id=grant.token_id),
         )
 
     @classmethod

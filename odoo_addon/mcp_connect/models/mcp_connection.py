@@ -8,12 +8,13 @@ from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
-from .. import compat, config
+from .. import compat, config, grants
 from ..oauth import redirect_uris as redirect_uri_rules
 from ..oauth import scopes as scope_rules
 from ..oauth.storage import CUSTOM, DYNAMIC, METADATA_DOCUMENT, PERSONAL
+from ..tools.context import DataScope, DataScopes
 from ..transactions import touch
-from .mcp_connection_model import OPERATIONS
+from .mcp_connection_model import OPERATIONS, evaluate_domain
 from .mcp_connection_policy import ALLOWED_TOOLS_HELP, APPROVAL_TOOLS_HELP, redirect_hosts, tool_list
 
 DESCRIPTION_ATTRIBUTES = (
@@ -397,7 +398,14 @@ class McpConnection(models.Model):
                         "Revoke the connection and let the AI tool register again."
                     )
                 )
-        return super().write(vals)
+        result = super().write(vals)
+        if set(vals) - {"last_used_at"}:
+            grants.forget(self.env)
+        return result
+
+    def unlink(self):
+        grants.forget(self.env)
+        return super().unlink()
 
     def _working_companies(self, companies, user):
         """Of ``companies`` (in order), those ``user`` still has and this connection's cap allows."""
@@ -477,12 +485,31 @@ class McpConnection(models.Model):
         return self.env[model_name].fields_get(attributes=list(DESCRIPTION_ATTRIBUTES))
 
     def _data_scopes(self, user):
-        """Per-model record filters and field allow-lists, evaluated for ``user``."""
+        """Model name -> ``DataScope``: per-model record filters and field allow-lists for ``user``.
+
+        A rule's filter is evaluated when a call first reaches its model, not for every rule
+        of the connection on every request.
+        """
         self.ensure_one()
-        connection = self.sudo()
+        rules = self.env["mcp.connection"]._scope_rules(self.id)
+        return DataScopes(rules, lambda rule: DataScope(domain=evaluate_domain(rule.domain, user), fields=rule.fields))
+
+    @api.model
+    @tools.ormcache("connection_id")
+    def _scope_rules(self, connection_id):
+        """Model name -> ``grants.ScopeRule`` of the connection, as stored, kept until ``grants.forget``
+        (any change of the connection or of a model rule)."""
+        connection = self.sudo().browse(connection_id)
         if connection.policy_document and "allowed_models" not in json.loads(connection.policy_document):
             return {}  # no model rules: nothing more to read
-        return {rule.model_id.model: rule._data_scope(user) for rule in connection.model_rule_ids}
+        return {
+            rule.model_id.model: grants.ScopeRule(
+                rule_id=rule.id,
+                domain=rule.domain or "",
+                fields=frozenset(rule.field_ids.mapped("name")) or None,
+            )
+            for rule in connection.model_rule_ids
+        }
 
     def _listed_methods(self):
         """Model name -> the method names a manager listed for ``call_method``."""
@@ -496,7 +523,12 @@ class McpConnection(models.Model):
 
     def _effective_rate_limit(self):
         self.ensure_one()
-        return self.rate_limit or config.get(self.env, "default_rate_limit")
+        return self._rate_limit_of(self.rate_limit)
+
+    @api.model
+    def _rate_limit_of(self, own_limit):
+        """A connection's calls per minute: its own limit, else the Settings' default."""
+        return own_limit or config.get(self.env, "default_rate_limit")
 
     def _effective_session_days(self):
         """How long a sign-in lasts: the Settings' maximum, shortened by this connection's own lifetime."""

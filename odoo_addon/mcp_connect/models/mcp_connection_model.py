@@ -2,10 +2,29 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval, time
 
-from .. import compat, guard
-from ..tools.context import DataScope, exposure
+from .. import compat, grants, guard
+from ..tools.context import exposure
 
 OPERATIONS = ("read", "create", "write", "delete", "call")
+
+
+def evaluate_domain(text, user):
+    """A rule's record filter with ``user`` and ``company_ids`` as in ir.rule (safe_eval).
+
+    ``user`` is a record of ``env.user``, which reads as superuser like ir.rule's own: a filter
+    evaluated while a tool call runs under the guard reads no record through it.
+    """
+    text = (text or "").strip() or "[]"
+    if text == "[]":
+        return []
+    context = {
+        "user": user.with_context({}),
+        "uid": user.id,
+        "company_ids": user.env.companies.ids,
+        "company_id": user.env.company.id,
+        "time": time,
+    }
+    return safe_eval(text, context)
 
 
 class McpConnectionModel(models.Model):
@@ -46,6 +65,19 @@ class McpConnectionModel(models.Model):
         compute="_compute_configures_odoo",
         help="The model configures Odoo, runs code or holds credentials: listing it lets the AI tool reach it.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        grants.forget(self.env)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        grants.forget(self.env)
+        return super().write(vals)
+
+    def unlink(self):
+        grants.forget(self.env)
+        return super().unlink()
 
     @api.depends("model_id")
     def _compute_configures_odoo(self):
@@ -111,18 +143,4 @@ class McpConnectionModel(models.Model):
     def _evaluated_domain(self, user):
         """The record filter with ``user`` and ``company_ids`` as in ir.rule (safe_eval)."""
         self.ensure_one()
-        text = (self.domain or "").strip() or "[]"
-        context = {
-            "user": user.with_context({}),
-            "uid": user.id,
-            "company_ids": user.env.companies.ids,
-            "company_id": user.env.company.id,
-            "time": time,
-        }
-        return safe_eval(text, context)
-
-    def _data_scope(self, user):
-        """The filter and the field allow-list of this rule for ``user``."""
-        self.ensure_one()
-        names = frozenset(self.field_ids.mapped("name")) or None
-        return DataScope(domain=self._evaluated_domain(user), fields=names)
+        return evaluate_domain(self.domain, user)

@@ -1,16 +1,16 @@
 from datetime import timedelta
 
 import mcp_connect_core as core
-from odoo import Command, api, fields, models
+from odoo import Command, api, fields, models, tools
 
-from .. import compat
+from .. import compat, grants
 from ..oauth import scopes as scope_rules
 from ..oauth.errors import InvalidToken
 from ..storage import server_urls, subject
-from ..transactions import touch
 
 BEARER_FIELDS = (
     "kind",
+    "family",
     "revoked",
     "expires_at",
     "family_expires_at",
@@ -106,30 +106,86 @@ class McpToken(models.Model):
 
     @api.model
     def _authenticate_bearer(self, presented, urls):
-        """The token a bearer request presents, if it may be used now; raise ``InvalidToken`` otherwise."""
-        # One query finds the token and reads what the checks below need.
-        token = self.sudo().search_fetch([("digest", "=", presented.digest)], BEARER_FIELDS, limit=1)
+        """What the token a bearer request presents grants (``grants.Grant``), if it may be used now;
+        raise ``InvalidToken`` otherwise.
+
+        The token, its user and connection are read once per worker (``_grant``); the clock is
+        checked on every request.
+        """
+        grant = self._grant(self._token_id_of(presented.digest))
         now = fields.Datetime.now()
-        if not token or token.kind != presented.kind:
+        if grant.kind != presented.kind:
             raise InvalidToken(log_detail="unknown token")
-        if token.revoked:
+        if grant.revoked:
             raise InvalidToken("The access token was revoked.")
-        if token.expires_at <= now or token.family_expires_at <= now:
+        if grant.expires_at <= now or grant.family_expires_at <= now:
             raise InvalidToken("The access token has expired.")
-        if token.connection_id.state == "revoked":
+        if grant.connection_state == "revoked":
             raise InvalidToken("An administrator revoked this connection.")
-        if token.resource != urls.resource:
-            raise InvalidToken("The access token was issued for another resource.", log_detail=token.resource)
-        user = token.user_id
-        if not user.active or not user.has_group("mcp_connect.group_mcp_user"):
+        if grant.resource != urls.resource:
+            raise InvalidToken("The access token was issued for another resource.", log_detail=grant.resource)
+        if not grant.user_usable:
             raise InvalidToken("This Odoo user may no longer use AI tools.")
-        if not token._working_companies():
+        if not grant.company_ids:
             raise InvalidToken(
                 "This token's companies are no longer among the user's companies or the connection's; connect again."
             )
-        token._touch()
-        token.connection_id._touch()
-        return token
+        if grants.touch_row(self.env, self._table, grant.token_id, grant.last_used_at, "last_used_at", 60):
+            self.browse(grant.token_id).invalidate_recordset(["last_used_at"])
+        connections = self.env["mcp.connection"]
+        if grants.touch_row(
+            self.env, connections._table, grant.connection_id, grant.connection_last_used_at, "last_used_at", 60
+        ):
+            connections.browse(grant.connection_id).invalidate_recordset(["last_used_at"])
+        return grant
+
+    @api.model
+    @tools.ormcache("digest")
+    def _token_id_of(self, digest):
+        """The id of the token with ``digest``. An unknown digest raises, so it is never cached: a
+        client sending random tokens cannot fill the cache."""
+        token = self.sudo().search([("digest", "=", digest)], limit=1)
+        if not token:
+            raise InvalidToken(log_detail="unknown token")
+        return token.id
+
+    @api.model
+    @tools.ormcache("token_id")
+    def _grant(self, token_id):
+        """What the token grants, as plain values (``grants.Grant``), kept until ``grants.forget``."""
+        token = self.sudo().with_context(active_test=True).browse(token_id)
+        token.fetch(BEARER_FIELDS)
+        user = token.user_id
+        connection = token.connection_id
+        return grants.Grant(
+            token_id=token.id,
+            kind=token.kind,
+            revoked=token.revoked,
+            expires_at=token.expires_at,
+            family_expires_at=token.family_expires_at,
+            family=token.family,
+            resource=token.resource,
+            scopes=tuple(scope_rules.expand(token.scopes.split())),
+            user_id=user.id,
+            user_usable=user.active and user.has_group("mcp_connect.group_mcp_user"),
+            company_ids=tuple(token._working_companies().ids),
+            connection_id=connection.id,
+            connection_state=connection.state,
+            rate_limit=connection.rate_limit,
+            policy=connection._compiled_policy(),
+            last_used_at=token.last_used_at,
+            connection_last_used_at=connection.last_used_at,
+        )
+
+    def write(self, vals):
+        result = super().write(vals)
+        if set(vals) - {"last_used_at", "rotated_at"}:
+            grants.forget(self.env)
+        return result
+
+    def unlink(self):
+        grants.forget(self.env)
+        return super().unlink()
 
     def _companies(self):
         """The token's companies, the main one first (a token stored before it carried a set: its one company)."""
@@ -184,9 +240,6 @@ class McpToken(models.Model):
                 "family_expires_at": expires,
             }
         )
-
-    def _touch(self):
-        touch(self.sudo(), "last_used_at", 60)
 
     @api.autovacuum
     def _gc_expired_tokens(self):

@@ -1,6 +1,6 @@
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 
-from .. import compat
+from .. import compat, grants
 from ..mcp import registry
 
 
@@ -33,9 +33,24 @@ class McpTool(models.Model):
             name = f"{record.title} ({record.name})" if record.title else record.name
             record.display_name = name if record.active else _("%s (archived)", name)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        grants.forget(self.env)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        grants.forget(self.env)
+        return super().write(vals)
+
+    def unlink(self):
+        grants.forget(self.env)
+        return super().unlink()
+
     @api.model
+    @tools.ormcache()
     def _archived_names(self):
-        """The names of the tools an administrator archived: not offered, and refused when called."""
+        """The names of the tools an administrator archived: not offered, and refused when called.
+        Kept until a tool changes (``grants.forget``)."""
         archived = self.sudo().with_context(active_test=False).search([("active", "=", False)])
         return frozenset(archived.mapped("name"))
 

@@ -23,6 +23,7 @@ from . import (
     test_setup_check,
     test_switches,
     test_token,
+    test_token_cache,
     test_tour,
     test_transactions,
     test_usage,

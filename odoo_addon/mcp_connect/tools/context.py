@@ -6,6 +6,7 @@ client-supplied input. The connection policy and the models MCP Connect never
 exposes can only narrow that.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -41,6 +42,31 @@ class DataScope:
 
     domain: list
     fields: frozenset | None = None
+
+
+class DataScopes(Mapping):
+    """Model name -> ``DataScope``, each evaluated on first use: a call pays for the rules of the
+    models it reaches, not for every rule of its connection. Which models have a rule (the keys)
+    is known without evaluating any."""
+
+    def __init__(self, rules, evaluate):
+        self._rules = rules
+        self._evaluate = evaluate
+        self._scopes = {}
+
+    def __getitem__(self, model_name):
+        if model_name not in self._scopes:
+            self._scopes[model_name] = self._evaluate(self._rules[model_name])
+        return self._scopes[model_name]
+
+    def __iter__(self):
+        return iter(self._rules)
+
+    def __len__(self):
+        return len(self._rules)
+
+    def __contains__(self, model_name):
+        return model_name in self._rules
 
 
 def exposure(model_name, operation, named=frozenset()):
