@@ -155,3 +155,11 @@ def group_members_domain(env, group):
     """
     field = "all_group_ids" if "all_group_ids" in env["res.users"]._fields else "groups_id"
     return [(field, "in", group.ids)]
+
+
+def user_all_groups(user):
+    """The groups of ``user``, including those implied by its groups.
+
+    18.0 stores implied groups in ``groups_id``; 19.0 has ``all_group_ids``.
+    """
+    return user.all_group_ids if "all_group_ids" in user._fields else user.groups_id
