@@ -50,7 +50,10 @@ class TestPrintReport(McpCase):
 
     def assert_pdf(self, raw):
         self.assertTrue(raw.startswith(b"%PDF"), raw[:20])
-        self.assertGreaterEqual(len(PdfFileReader(io.BytesIO(raw)).pages), 1)
+        pages = PdfFileReader(io.BytesIO(raw)).pages
+        self.assertEqual(len(pages), 1)
+        # The partner's own report, though the country report shares its template name.
+        self.assertIn("Printed Pxq", " ".join(pages[0].extract_text().split()))
 
     def test_a_report_of_a_record_is_a_real_pdf_in_the_result(self):
         result = self.call_tool(
@@ -98,6 +101,8 @@ class TestPrintReport(McpCase):
             }
         )
         self.tool_ok("print_report", {"model": "res.partner", "report": REPORT_NAME, "ids": [self.partner.id]})
+        audit = self.env["mcp.audit.log"].search([("tool", "=", "print_report")], order="id desc", limit=1)
+        self.assertEqual((audit.model_name, audit.outcome), ("res.partner", "ok"))
         self.tool_error(
             "print_report",
             {"model": "res.partner", "report": REPORT_NAME, "ids": [self.outside.id]},

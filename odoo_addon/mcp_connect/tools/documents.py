@@ -156,7 +156,8 @@ def print_report(ctx, arguments):
     records = ctx.records(model, arguments["ids"])
     records.check_access("read")
     renderer = ctx.env["ir.actions.report"].with_context(force_report_rendering=True)
-    raw, _kind = renderer._render(report.report_name, records.ids)
+    # By id: several reports may share one template name, each for its own model.
+    raw, _kind = renderer._render(report.id, records.ids)
     raw = raw.encode() if isinstance(raw, str) else raw
     mimetype, extension = REPORT_TYPES[report.report_type]
     name = f"{report.name}.{extension}" if len(records) > 1 else f"{report.name} {records.display_name}.{extension}"
