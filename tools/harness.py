@@ -350,13 +350,15 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 
 
 def ensure_tour_dependencies(odoo: OdooInstall) -> None:
-    """websocket-client in Odoo's Python, and a Chromium on PATH (Debian's, installed when missing)."""
+    """websocket-client in Odoo's Python, a Chromium and wkhtmltopdf on PATH (Debian's, installed when missing)."""
     probe = subprocess.run([str(odoo.python), "-c", "import websocket"], capture_output=True, check=False)
     if probe.returncode != 0:
         say(f"installing {', '.join(TOUR_PYTHON_PACKAGES)} into {odoo.python} (Odoo's browser tours need it)")
         subprocess.run([str(odoo.python), "-m", "pip", "install", "--quiet", *TOUR_PYTHON_PACKAGES], check=True)
     if not any(shutil.which(name) for name in BROWSERS):
         ensure_debian_package("chromium", "chromium", "Odoo's browser tours need Chromium")
+    # print_report's tests render real PDFs.
+    ensure_debian_package("wkhtmltopdf", "wkhtmltopdf", "Odoo renders PDF reports with wkhtmltopdf")
 
 
 def ensure_debian_package(binary: str, package: str, why: str) -> str:

@@ -171,3 +171,11 @@ def http_requests_allowed(case):
     if hasattr(case, "allow_requests"):
         return case.allow_requests(all_requests=True)
     return contextlib.nullcontext()
+
+
+def user_all_groups(user):
+    """The groups of ``user``, including those implied by its groups.
+
+    18.0 stores implied groups in ``groups_id``; 19.0 has ``all_group_ids``.
+    """
+    return user.all_group_ids if "all_group_ids" in user._fields else user.groups_id

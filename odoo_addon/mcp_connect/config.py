@@ -205,6 +205,17 @@ SETTINGS = (
         "limit. 0 means no limit.",
     ),
     Setting(
+        "attachment_max_kb",
+        int,
+        700,
+        1,
+        750,
+        label="Largest file an AI tool may attach",
+        unit="KB",
+        help="attach_file refuses larger files. An MCP request is at most 1 MB, and a file travels in it "
+        "encoded in base64 (a third larger), so 750 KB is the most a tool can send.",
+    ),
+    Setting(
         "audit_retention_days",
         int,
         90,

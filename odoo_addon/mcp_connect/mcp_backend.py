@@ -414,11 +414,12 @@ class OdooBackend:
 
 
 def _result(structured):
-    return {
-        "content": [{"type": "text", "text": json.dumps(structured, ensure_ascii=False, default=str)}],
-        "structuredContent": structured,
-        "isError": False,
-    }
+    """A tool's result; a file it returns (``resource``) becomes an embedded resource of the content."""
+    resource = structured.pop("resource", None) if isinstance(structured, dict) else None
+    content = [{"type": "text", "text": json.dumps(structured, ensure_ascii=False, default=str)}]
+    if resource:
+        content.append({"type": "resource", "resource": resource})
+    return {"content": content, "structuredContent": structured, "isError": False}
 
 
 def _error_result(message):

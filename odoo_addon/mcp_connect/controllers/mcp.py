@@ -3,7 +3,7 @@
 import logging
 
 from odoo import http
-from odoo.http import request
+from odoo.http import content_disposition, request
 
 from ..client_address import client_ip
 from ..mcp import jsonrpc
@@ -51,6 +51,39 @@ class McpController(http.Controller):
     def no_stream(self, **_kwargs):
         """No server-initiated SSE stream (each would hold an Odoo worker): 405 in every revision."""
         return request.make_response(b"", headers=[("Allow", "POST, DELETE, OPTIONS")], status=405)
+
+    @http.route(
+        "/api/mcp/download/<string:token>",
+        type="http",
+        auth="none",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+        sitemap=False,
+    )
+    def download(self, token, **_kwargs):
+        """A file a tool offered by a link (``mcp.download``): once, before it expires, while its user
+        and connection may still use AI tools; every refusal looks the same."""
+        session_uid = request.session.uid if request.session else None
+        found = request.env["mcp.download"].sudo()._claim(token[:200], session_uid=session_uid)
+        if found is None:
+            return request.make_response(
+                b"This download link is unknown, expired or already used.",
+                headers=[("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")],
+                status=404,
+            )
+        name, mimetype, raw = found
+        return request.make_response(
+            raw,
+            headers=[
+                ("Content-Type", mimetype),
+                ("Content-Disposition", content_disposition(name)),
+                ("Content-Length", str(len(raw))),
+                ("Cache-Control", "no-store"),
+                ("X-Content-Type-Options", "nosniff"),
+            ],
+        )
 
     def _preflight(self, origin):
         """The CORS preflight, for the origins the backend accepts (``mcp_backend.cors_headers``)."""

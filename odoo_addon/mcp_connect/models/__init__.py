@@ -13,6 +13,7 @@ from . import (
     mcp_connection_policy,
     mcp_connection_template,
     mcp_consent,
+    mcp_download,
     mcp_rate_counter,
     mcp_session,
     mcp_token,

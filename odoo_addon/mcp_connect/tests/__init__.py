@@ -5,6 +5,7 @@ from . import (
     test_connection_template,
     test_data_scopes,
     test_groups,
+    test_mcp_documents,
     test_mcp_field_clients,
     test_mcp_policy,
     test_mcp_policy_paths,

@@ -9,7 +9,15 @@ from ..mcp import registry
 from ..tools import values
 from .common import McpCase
 
-WRITE_TOOLS = {"create_records", "update_records", "delete_records", "call_method", "post_message", "schedule_activity"}
+WRITE_TOOLS = {
+    "create_records",
+    "update_records",
+    "delete_records",
+    "call_method",
+    "post_message",
+    "schedule_activity",
+    "attach_file",
+}
 # What makes a schema node constrain its value (the MCP Inspector's --strict reports nodes without any).
 CONSTRAINING = {"type", "enum", "const", "anyOf", "oneOf", "allOf", "not", "$ref", "properties", "items"}
 
