@@ -21,6 +21,7 @@ RECORDED = (
     "protocol_version",
     "arguments_summary",
     "error_summary",
+    "preview",
     "event",
     "summary",
 )
@@ -68,6 +69,7 @@ class McpAuditLog(models.Model):
     protocol_version = fields.Char(readonly=True)
     arguments_summary = fields.Char(readonly=True)
     error_summary = fields.Char(readonly=True)
+    preview = fields.Boolean(readonly=True, help="A preview of a write: it ran and was undone, nothing was written.")
     event = fields.Selection(
         list(EVENTS),
         readonly=True,

@@ -8,6 +8,7 @@ from . import (
     test_mcp_field_clients,
     test_mcp_policy,
     test_mcp_policy_paths,
+    test_mcp_previews,
     test_mcp_search_fetch,
     test_mcp_tools,
     test_mcp_transport,
