@@ -6,6 +6,7 @@ from . import (
     test_data_scopes,
     test_groups,
     test_mcp_field_clients,
+    test_mcp_history,
     test_mcp_policy,
     test_mcp_policy_paths,
     test_mcp_previews,
