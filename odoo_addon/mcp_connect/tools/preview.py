@@ -6,15 +6,22 @@ guard, so what it shows is what the call would do, refusals included. Then:
 - its savepoint is rolled back: no row it wrote stays, ``mail.mail`` rows included;
 - mail is never sent during it (``mail_notify_force_send`` off): Odoo queues it instead,
   and the queue is rolled back with the rest;
+- a commit is refused while it runs (a method that commits by itself cannot be previewed);
 - the callbacks it registered to run after the commit (mails sent after commit, bus
   notifications) are dropped, and those to run before the commit (tracking values) run
   inside the savepoint so that the preview can show them, then are rolled back too.
+
+What a business method does outside the database by itself while it runs (a web service it
+calls, a mail it sends at once with ``send()``) cannot be undone: ``call_method`` previews are
+for methods that work in Odoo.
 
 Previews need the same scope, models, operations and record filters as the write, but
 no approval: an approver or a user sees with them what an approved call would do.
 """
 
 import dataclasses
+
+from odoo.exceptions import UserError
 
 from .. import guard
 from .values import serialize_records, size
@@ -61,6 +68,10 @@ class _Undo(Exception):
     """Raised at the end of a preview to roll its savepoint back."""
 
 
+def _refuse_commit():
+    raise UserError("This call commits its work by itself, so it cannot be previewed; nothing was changed.")
+
+
 def is_preview(arguments):
     return arguments.get("preview") is True
 
@@ -74,6 +85,8 @@ def run(ctx, work):
     current = guard.current()
     created = snapshot_created()
     answer = {}
+    # A method that commits by itself would write what the preview is to undo.
+    cr.commit = _refuse_commit
     try:
         with cr.savepoint():
             answer.update(work(previewing))
@@ -81,6 +94,7 @@ def run(ctx, work):
     except _Undo:
         pass
     finally:
+        del cr.commit
         cr.postcommit._funcs.clear()
         cr.postcommit._funcs.extend(postcommit[0])
         cr.postcommit.data.clear()
