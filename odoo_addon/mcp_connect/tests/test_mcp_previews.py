@@ -55,6 +55,8 @@ class TestPreviews(McpCase):
         self.assertEqual(change["before"]["name"], "Target Pvw")
         self.assertEqual(change["after"]["name"], "Renamed Pvw")
         self.assertNotIn("write_date", change["after"])
+        # The name is tracked: the preview shows the chatter line the change would log.
+        self.assertEqual(data["also_created"].get("mail.tracking.value"), 1)
         self.assertEqual(self.counts(), before)
         self.partner.invalidate_recordset()
         self.assertEqual(self.partner.name, "Target Pvw")

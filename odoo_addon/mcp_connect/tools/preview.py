@@ -125,7 +125,15 @@ def compared_fields(model, described, names=None):
         and info.get("type") not in SKIPPED_TYPES
         and not name.startswith("_")
         and name in model._fields
+        and _relation_readable(model, info)
     ]
+
+
+def _relation_readable(model, info):
+    """Whether the user may read the records a relational field shows (a field may be readable
+    when the model it points to is not: the RTC sessions of a partner)."""
+    relation = info.get("relation")
+    return not relation or relation not in model.env or model.env[relation].has_access("read")
 
 
 def changes(before, after):
