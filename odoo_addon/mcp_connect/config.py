@@ -242,6 +242,16 @@ SETTINGS = (
         help="In proxy mode, the client address is taken from X-Forwarded-For only when the request comes from "
         "one of these addresses or networks (your reverse proxy). Separate entries with commas.",
     ),
+    Setting(
+        "export_max_records",
+        int,
+        5000,
+        1,
+        100000,
+        label="Most records in one export",
+        unit="records",
+        help="export_records writes at most this many records into one CSV or XLSX file.",
+    ),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 

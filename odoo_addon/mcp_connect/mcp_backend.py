@@ -188,6 +188,7 @@ class OdooBackend:
                     "protocol_version": details.get("version") or header_version,
                     "arguments_summary": details.get("arguments"),
                     "error_summary": (details.get("error") or "")[:250] or False,
+                    "preview": bool(details.get("preview")),
                 }
             )
         self.env["mcp.audit.log"].sudo()._record_many(rows)
@@ -311,12 +312,19 @@ class OdooBackend:
         decision = self._gate(tool, model)
         if decision.outcome == "deny":
             return _error_result(f"Refused by this connection's policy: {decision.message}.")
-        if decision.outcome == "needs_approval" or self.policy.needs_approval(SAME_DATA.get(name, name)):
+        # A preview writes nothing: it needs what the call needs, except the approval.
+        previewing = "preview" in tool.input_schema["properties"] and arguments.get("preview") is True
+        if previewing:
+            self.details["preview"] = True
+        approval = decision.outcome == "needs_approval" or self.policy.needs_approval(SAME_DATA.get(name, name))
+        if approval and not previewing:
             return self._hold_for_approval(tool, arguments)
         result, error = runner.run(tool, self._context(), arguments)
         if error is not None:
             self.details.update(outcome="error", error=error)
             return _error_result(error)
+        if previewing and approval:
+            result = {**result, "approval_required": True}
         return _result(result)
 
     def _hold_for_approval(self, tool, arguments):

@@ -21,6 +21,7 @@ RECORDED = (
     "protocol_version",
     "arguments_summary",
     "error_summary",
+    "preview",
     "event",
     "summary",
     "call_count",
@@ -73,6 +74,7 @@ class McpAuditLog(models.Model):
     protocol_version = fields.Char(string="Protocol version", readonly=True)
     arguments_summary = fields.Char(string="Arguments summary", readonly=True)
     error_summary = fields.Char(string="Error summary", readonly=True)
+    preview = fields.Boolean(readonly=True, help="A preview of a write: it ran and was undone, nothing was written.")
     event = fields.Selection(
         list(EVENTS),
         readonly=True,

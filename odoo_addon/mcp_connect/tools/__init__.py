@@ -5,4 +5,4 @@ registered in ``mcp.registry`` on import.
 Everything here uses the ORM; the protocol it serves is in ``mcp/``.
 """
 
-from . import approvals, chatter, documents, identity, methods, models, read, search, write
+from . import approvals, chatter, documents, exports, identity, methods, models, read, search, write

@@ -16,8 +16,9 @@ from .. import compat, guard
 from ..mcp.registry import tool
 from ..mcp.schemas import ANY_JSON, MODEL, inputs, outputs
 from ..oauth import scopes as scope_rules
+from . import preview
 from .context import ToolError
-from .values import MAX_TEXT
+from .values import MAX_TEXT, default_fields, fit
 
 METHOD = re.compile(r"^[a-z][a-z0-9_]{0,127}$")
 # A button changes the record it is on: while it runs, the connection's "call" on the
@@ -119,10 +120,13 @@ def describe_result(result):
             },
             "args": {"type": "array", "maxItems": 20, "description": "Positional arguments."},
             "kwargs": {"type": "object", "description": "Keyword arguments."},
+            "preview": preview.PREVIEW_ARGUMENT,
         },
         required=["model", "method"],
     ),
-    output_schema=outputs({"model": {"type": "string"}, "method": {"type": "string"}, "result": ANY_JSON}),
+    output_schema=outputs(
+        {"model": {"type": "string"}, "method": {"type": "string"}, "result": ANY_JSON, **preview.PREVIEW_OUTPUTS}
+    ),
     scope=scope_rules.WRITE,
     operation="call",
     risk="high",
@@ -131,6 +135,12 @@ def describe_result(result):
     open_world=True,
 )
 def call_method(ctx, arguments):
+    if preview.is_preview(arguments):
+        return preview.run(ctx, lambda previewing: _call_method(previewing, arguments, True))
+    return _call_method(ctx, arguments)
+
+
+def _call_method(ctx, arguments, previewing=False):
     model = ctx.model(arguments["model"], "call")
     name = arguments["method"]
     allowed = callable_methods(ctx, model)
@@ -144,11 +154,50 @@ def call_method(ctx, arguments):
         raise ToolError("Arguments may not carry a context, at any depth: the call runs in your own context.")
     method = compat.public_method(model, name)
     args = arguments.get("args") or []
+    if previewing:
+        return _previewed_call(ctx, model, name, method, arguments, args, kwargs)
     try:
         result = _call(ctx, model, name, method, arguments, args, kwargs)
     except TypeError as error:
         raise ToolError(f"Invalid arguments for {model._name}.{name}: {error}") from error
     return {"model": model._name, "method": name, "result": describe_result(result)}
+
+
+def _previewed_call(ctx, model, name, method, arguments, args, kwargs):
+    """The call, with what it changed on its records, the records of its model it created or
+    deleted, and how many records of other models it created."""
+    described = ctx.fields(model)
+    records = model.browse() if compat.is_model_method(method) else ctx.records(model, arguments.get("ids") or [])
+    names = preview.compared_fields(model, described)
+    before = preview.read(records, names, described)
+    created = preview.snapshot_created()
+    try:
+        result = _call(ctx, model, name, method, arguments, args, kwargs)
+    except TypeError as error:
+        raise ToolError(f"Invalid arguments for {model._name}.{name}: {error}") from error
+    described_result = describe_result(result)
+    preview.settle(ctx.env)
+    remaining = records.exists()
+    current = guard.current()
+    new_ids = sorted(current.created.get(model._name, set()) - created.get(model._name, set())) if current else []
+    new = model.browse(new_ids).exists()
+    answer = {
+        "model": model._name,
+        "method": name,
+        "result": described_result,
+        "would_change": preview.changes(before, preview.read(remaining, names, described)),
+        "would_create": [
+            {key: value for key, value in row.items() if key != "id"}
+            for row in preview.read(new, default_fields(model, described), described)
+        ],
+        "would_delete": [row for row in before if row["id"] not in remaining.ids],
+        "also_created": preview.side_records(created, model._name),
+    }
+    truncated = False
+    for key in ("would_change", "would_create", "would_delete"):
+        answer[key], cut = fit(answer[key], overhead=1000 + preview.size_of(answer, key))
+        truncated = truncated or cut
+    return {**answer, **({"truncated": True} if truncated else {})}
 
 
 def _call(ctx, model, name, method, arguments, args, kwargs):

@@ -3,8 +3,9 @@
 from ..mcp.registry import tool
 from ..mcp.schemas import IDS, MODEL, VALUES, inputs, outputs
 from ..oauth import scopes as scope_rules
+from . import preview
 from .context import ToolError
-from .values import naive_utc
+from .values import default_fields, fit, naive_utc
 
 MAX_CREATE = 100
 DATETIMES = "Datetimes are UTC: 2026-03-01T09:30:00Z (an offset such as +01:00 is converted)."
@@ -107,6 +108,7 @@ WRITTEN = outputs(
         "model": {"type": "string"},
         "ids": {"type": "array", "items": {"type": "integer"}},
         "records": {"type": "array", "items": {"type": "object"}},
+        **preview.PREVIEW_OUTPUTS,
     }
 )
 
@@ -142,6 +144,7 @@ def summary(records):
                 "description": "The company the new records belong to, for models with a company_id field: one of "
                 "the companies this connection works in (whoami lists them). Leave out for the model's default.",
             },
+            "preview": preview.PREVIEW_ARGUMENT,
         },
         required=["model"],
     ),
@@ -153,6 +156,12 @@ def summary(records):
     idempotent=False,
 )
 def create_records(ctx, arguments):
+    if preview.is_preview(arguments):
+        return preview.run(ctx, lambda previewing: _create(previewing, arguments, True))
+    return _create(ctx, arguments)
+
+
+def _create(ctx, arguments, previewing=False):
     # One argument per shape (an object, or a list of objects): a property that is "an object
     # or an array" has two types, which Gemini's function declarations refuse.
     if ("values" in arguments) == ("values_list" in arguments):
@@ -163,9 +172,24 @@ def create_records(ctx, arguments):
     # The company goes into the values before they are checked: the connection's field lists apply to it.
     model, batch = in_company(model, arguments, batch)
     vals_list = [checked_values(ctx, model, item, described) for item in batch]
+    created = preview.snapshot_created()
     records = model.create([_commands(item, described) for item in vals_list])
     ctx.check_inside(records)
-    return {"model": model._name, "ids": records.ids, "records": summary(records)}
+    if not previewing:
+        return {"model": model._name, "ids": records.ids, "records": summary(records)}
+    preview.settle(ctx.env)
+    given = [name for values in vals_list for name in values]
+    names = list(dict.fromkeys([*default_fields(model, described), *given]))
+    rows, truncated = fit(
+        [{key: value for key, value in row.items() if key != "id"} for row in preview.read(records, names, described)],
+        overhead=1000,
+    )
+    return {
+        "model": model._name,
+        "would_create": rows,
+        "also_created": preview.side_records(created, model._name),
+        **({"truncated": True} if truncated else {}),
+    }
 
 
 def _commands(values, described):
@@ -185,7 +209,10 @@ def _commands(values, described):
     "update_records",
     title="Update records",
     description="Write the same field values on records given by id. " + DATETIMES,
-    input_schema=inputs({"model": MODEL, "ids": IDS, "values": VALUES}, required=["model", "ids", "values"]),
+    input_schema=inputs(
+        {"model": MODEL, "ids": IDS, "values": VALUES, "preview": preview.PREVIEW_ARGUMENT},
+        required=["model", "ids", "values"],
+    ),
     output_schema=WRITTEN,
     scope=scope_rules.WRITE,
     operation="write",
@@ -193,13 +220,35 @@ def _commands(values, described):
     read_only=False,
 )
 def update_records(ctx, arguments):
+    if preview.is_preview(arguments):
+        return preview.run(ctx, lambda previewing: _update(previewing, arguments, True))
+    return _update(ctx, arguments)
+
+
+def _update(ctx, arguments, previewing=False):
     model = ctx.model(arguments["model"], "write")
     described = ctx.fields(model)
     records = ctx.records(model, arguments["ids"])
     values = checked_values(ctx, model, arguments["values"], described)
+    if previewing:
+        # Every stored field, not only the ones written: what they compute changes too.
+        names = preview.compared_fields(model, described)
+        before = preview.read(records, names, described)
+        created = preview.snapshot_created()
     records.write(_commands(values, described))
     ctx.check_inside(records)
-    return {"model": model._name, "ids": records.ids, "records": summary(records)}
+    if not previewing:
+        return {"model": model._name, "ids": records.ids, "records": summary(records)}
+    preview.settle(ctx.env)
+    changed, truncated = fit(preview.changes(before, preview.read(records, names, described)), overhead=1000)
+    return {
+        "model": model._name,
+        "ids": records.ids,
+        "records": summary(records),
+        "would_change": changed,
+        "also_created": preview.side_records(created),
+        **({"truncated": True} if truncated else {}),
+    }
 
 
 @tool(
@@ -207,9 +256,13 @@ def update_records(ctx, arguments):
     title="Delete records",
     description="Delete records given by id. This cannot be undone; prefer archiving (update active=false) when the "
     "model supports it.",
-    input_schema=inputs({"model": MODEL, "ids": IDS}, required=["model", "ids"]),
+    input_schema=inputs({"model": MODEL, "ids": IDS, "preview": preview.PREVIEW_ARGUMENT}, required=["model", "ids"]),
     output_schema=outputs(
-        {"model": {"type": "string"}, "deleted_ids": {"type": "array", "items": {"type": "integer"}}}
+        {
+            "model": {"type": "string"},
+            "deleted_ids": {"type": "array", "items": {"type": "integer"}},
+            **preview.PREVIEW_OUTPUTS,
+        }
     ),
     scope=scope_rules.WRITE,
     operation="delete",
@@ -218,8 +271,27 @@ def update_records(ctx, arguments):
     destructive=True,
 )
 def delete_records(ctx, arguments):
+    if preview.is_preview(arguments):
+        return preview.run(ctx, lambda previewing: _delete(previewing, arguments, True))
+    return _delete(ctx, arguments)
+
+
+def _delete(ctx, arguments, previewing=False):
     model = ctx.model(arguments["model"], "delete")
     records = ctx.records(model, arguments["ids"])
     ids = records.ids
+    if previewing:
+        described = ctx.fields(model)
+        removed = preview.read(records, default_fields(model, described), described)
+        created = preview.snapshot_created()
     records.unlink()
-    return {"model": model._name, "deleted_ids": ids}
+    if not previewing:
+        return {"model": model._name, "deleted_ids": ids}
+    preview.settle(ctx.env)
+    removed, truncated = fit(removed, overhead=1000)
+    return {
+        "model": model._name,
+        "would_delete": removed,
+        "also_created": preview.side_records(created),
+        **({"truncated": True} if truncated else {}),
+    }
