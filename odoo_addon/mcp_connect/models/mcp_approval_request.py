@@ -91,7 +91,8 @@ class McpApprovalRequest(models.Model):
                 "company_id": companies[:1].id,
                 "company_ids": [Command.set(companies.ids)],
                 "tool": tool.name,
-                "model_name": arguments.get("model") if isinstance(arguments.get("model"), str) else False,
+                "model_name": tool.model
+                or (arguments.get("model") if isinstance(arguments.get("model"), str) else False),
                 "arguments": json.dumps(arguments, ensure_ascii=False, default=str),
                 "scopes": " ".join(scopes),
                 "client_ip": client_ip,
@@ -202,7 +203,7 @@ class McpApprovalRequest(models.Model):
         """Run the call as the user who asked, re-checked against the connection's current policy."""
         self.ensure_one()
         connection = self.connection_id
-        tool = registry.TOOLS.get(self.tool)
+        tool = self.env["mcp.tool"]._available().get(self.tool)
         if connection.state != "active":
             return None, "The connection was revoked before the approval."
         if tool is None:
@@ -217,7 +218,7 @@ class McpApprovalRequest(models.Model):
             tool=tool.name,
             required_scope=tool.scope,
             granted_scopes=list(scopes),
-            model=arguments.get("model") if tool.operation else None,
+            model=(tool.model or arguments.get("model")) if tool.operation else None,
             operation=tool.operation,
             client_ip=self.client_ip or None,
         )
