@@ -309,7 +309,8 @@ class OdooBackend:
         )
 
     def call_tool(self, name, arguments, call):
-        tool = self.available_tools().get(name)
+        tools = self._tools if self._tools is not None else self.env["mcp.tool"]._available(name)
+        tool = tools.get(name)
         if tool is None:
             raise JsonRpcError(jsonrpc.INVALID_PARAMS, f"Unknown tool: {name[:100]}")
         model = tool.model or (arguments.get("model") if isinstance(arguments.get("model"), str) else None)

@@ -203,7 +203,7 @@ class McpApprovalRequest(models.Model):
         """Run the call as the user who asked, re-checked against the connection's current policy."""
         self.ensure_one()
         connection = self.connection_id
-        tool = self.env["mcp.tool"]._available().get(self.tool)
+        tool = self.env["mcp.tool"]._available(self.tool).get(self.tool)
         if connection.state != "active":
             return None, "The connection was revoked before the approval."
         if tool is None:

@@ -1,3 +1,5 @@
+import sys
+
 from odoo import _, api, fields, models
 
 from .. import compat
@@ -50,11 +52,18 @@ class McpTool(models.Model):
         return frozenset(archived.mapped("name"))
 
     @api.model
-    def _available(self):
+    def _available(self, name=None):
         """Name -> tool of the tools this database offers: those of its installed modules, and the
-        server actions made available to AI tools."""
-        tools = {tool.name: tool for tool in registry.ordered(self.env.registry._init_modules)}
-        for action in self.env["ir.actions.server"].sudo().search([("mcp_tool", "=", True)]):
+        server actions made available to AI tools; with ``name``, only that one (if offered)."""
+        tools = {
+            tool.name: tool
+            for tool in registry.ordered(self.env.registry._init_modules)
+            if name is None or tool.name == name
+        }
+        if name is not None and tools:
+            return tools
+        domain = [("mcp_tool", "=", True)] + ([("mcp_tool_name", "=", name)] if name is not None else [])
+        for action in self.env["ir.actions.server"].sudo().search(domain):
             tools.setdefault(action.mcp_tool_name, server_actions.as_tool(action))
         return tools
 
@@ -89,5 +98,8 @@ class McpTool(models.Model):
                 values.update(active=True, missing=False)
             record.write(values)
         for gone in existing.values():
-            if gone.active:
+            # An installed addon whose code this process has not loaded yet (an update of
+            # mcp_connect runs before its dependents load) still declares its tools.
+            pending = gone.module in modules and f"odoo.addons.{gone.module}" not in sys.modules
+            if gone.active and not pending:
                 gone.write({"active": False, "missing": True})
