@@ -17,12 +17,14 @@ class IrActionsServer(models.Model):
     # Only MCP Connect managers see and set these: a server action can run code.
     mcp_tool = fields.Boolean(
         "Available to AI tools",
+        copy=False,
         groups="mcp_connect.group_mcp_manager",
         help="AI tools connected with MCP Connect may run this action on records of its model, as the user, "
         "under each connection's policy (allowed tools, approvals, the model's 'call' operation).",
     )
     mcp_tool_name = fields.Char(
         "AI tool name",
+        copy=False,
         groups="mcp_connect.group_mcp_manager",
         help="The tool's name for AI tools: letters, digits, _ . and -, e.g. send_reminder.",
     )

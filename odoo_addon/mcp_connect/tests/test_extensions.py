@@ -153,6 +153,7 @@ class TestServerActionTools(McpCase):
         self.assertTrue(entry.active)
 
     def test_names_are_checked(self):
+        self.assertFalse(self.action.copy().mcp_tool)
         for name in ("bad name", "search_records", "flag_vip"):
             with self.assertRaises(ValidationError), self.cr.savepoint():
                 self.action.copy({"mcp_tool": True, "mcp_tool_name": name})
