@@ -82,6 +82,7 @@ class McpApprovalRequest(models.Model):
 
     @api.model
     def _open(self, connection, user, companies, tool, arguments, scopes, client_ip):
+        """``tool`` is a registry ``Tool`` (or anything with its name and title)."""
         # Nobody approves their own call: without another approver, MCP Connect managers do.
         approver = connection.approver_id if connection.approver_id != user else self.env["res.users"]
         request = self.sudo().create(
@@ -91,7 +92,7 @@ class McpApprovalRequest(models.Model):
                 "company_id": companies[:1].id,
                 "company_ids": [Command.set(companies.ids)],
                 "tool": tool.name,
-                "model_name": tool.model
+                "model_name": getattr(tool, "model", None)
                 or (arguments.get("model") if isinstance(arguments.get("model"), str) else False),
                 "arguments": json.dumps(arguments, ensure_ascii=False, default=str),
                 "scopes": " ".join(scopes),
