@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / ".run"
 ADDONS = ROOT / "odoo_addon"
 MODULE = "mcp_connect"
+# The example of an addon that declares its own tool: installed beside the addon for its tests.
+EXAMPLE_MODULE = "mcp_connect_example"
 PG_BIN_CANDIDATES = [
     Path("/usr/lib/postgresql/15/bin"),
     Path("/usr/lib/postgresql/16/bin"),
@@ -401,11 +403,11 @@ def run_odoo_tests(odoo: OdooInstall, pg: PgCluster, test_tags: str | None = Non
     pg.drop_database(database)
     (RUN / "logs").mkdir(parents=True, exist_ok=True)
     log_path = RUN / "logs" / f"odoo-test-{odoo.version}.log"
-    tags = test_tags or f"/{MODULE}"
+    tags = test_tags or f"/{MODULE},/{EXAMPLE_MODULE}"
     argv = [
         *odoo.base_args(pg, database, free_port()),
         "-i",
-        MODULE,
+        f"{MODULE},{EXAMPLE_MODULE}",
         "--test-enable",
         f"--test-tags={tags}",
         "--stop-after-init",

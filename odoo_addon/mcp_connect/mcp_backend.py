@@ -81,6 +81,7 @@ class OdooBackend:
         self.rate_limit = None
         self.retry_after = None
         self._archived_tools = None
+        self._tools = None
 
     # -- the request as a whole ---------------------------------------------------------
 
@@ -249,11 +250,19 @@ class OdooBackend:
     def end_session(self, session_id):
         return self.env["mcp.session"]._end(session_id, self.env.user, self.connection)
 
+    def available_tools(self):
+        """Name -> tool: the tools of the modules installed in this database, and its server actions
+        made available to AI tools."""
+        if self._tools is None:
+            self._tools = self.env["mcp.tool"]._available()
+        return self._tools
+
     def list_tools(self):
+        tools = self.available_tools()
         return [
-            tool.definition()
-            for tool in registry.ordered()
-            if not self._archived(tool) and self._decision(tool).outcome != "deny"
+            tools[name].definition()
+            for name in sorted(tools)
+            if not self._archived(tools[name]) and self._decision(tools[name]).outcome != "deny"
         ]
 
     def _archived(self, tool):
@@ -270,7 +279,7 @@ class OdooBackend:
             tool=tool.name,
             required_scope=tool.scope,
             granted_scopes=list(self.scopes),
-            model=model if tool.operation else None,
+            model=(tool.model or model) if tool.operation else None,
             operation=tool.operation,
         )
 
@@ -301,10 +310,11 @@ class OdooBackend:
         )
 
     def call_tool(self, name, arguments, call):
-        tool = registry.TOOLS.get(name)
+        tools = self._tools if self._tools is not None else self.env["mcp.tool"]._available(name)
+        tool = tools.get(name)
         if tool is None:
             raise JsonRpcError(jsonrpc.INVALID_PARAMS, f"Unknown tool: {name[:100]}")
-        model = arguments.get("model") if isinstance(arguments.get("model"), str) else None
+        model = tool.model or (arguments.get("model") if isinstance(arguments.get("model"), str) else None)
         self.note(tool=name, model=model, arguments=summarize_arguments(arguments))
         if self._archived(tool):
             self.details.update(outcome="denied", error="tool archived")
@@ -341,6 +351,9 @@ class OdooBackend:
                 f"call get_approval_status with approval_id {request.id} to follow it.",
             }
         )
+
+    def prompts(self):
+        return [prompt._definition() for prompt in self.env["mcp.prompt"].sudo().search([])]
 
     def list_resources(self):
         """The user and the company, as far as the gate of a resource read lets this connection see them."""

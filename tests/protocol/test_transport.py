@@ -24,6 +24,7 @@ class FakeBackend:
         self.latest_version = None
         self.begun = []
         self.notes = []
+        self.prompt_templates = []
 
     def server_info(self):
         return {"name": "fake", "version": "1"}
@@ -78,6 +79,9 @@ class FakeBackend:
 
     def read_resource(self, uri):
         raise ResourceNotFound(uri)
+
+    def prompts(self):
+        return self.prompt_templates
 
     def note(self, **details):
         self.notes.append(details)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from . import headers as mcp_headers
-from . import jsonrpc, versions
+from . import jsonrpc, prompts, versions
 from .jsonrpc import JsonRpcError
 
 # Each message of a batch is gated, run and audited on its own: a bound keeps one request small.
@@ -112,6 +112,10 @@ class Backend(Protocol):
 
     def read_resource(self, uri: str) -> list[dict]:
         """Resource contents; raise ResourceNotFound."""
+
+    def prompts(self) -> list[dict]:
+        """The prompt templates: name, title, description, arguments (name, description, required)
+        and text with ``{argument}`` placeholders."""
 
     def note(self, **details) -> None:
         """Record details of the current message (tool, model, outcome) for the audit trail."""
@@ -450,10 +454,17 @@ class Transport:
 
     def m_prompts_list(self, params, call):
         self._no_cursor(params)
-        return {"prompts": []}
+        return {"prompts": [prompts.listed(prompt) for prompt in self.backend.prompts()]}
 
     def m_prompts_get(self, params, call):
-        raise JsonRpcError(jsonrpc.INVALID_PARAMS, f"Unknown prompt: {str(params.get('name'))[:100]}")
+        name = params.get("name")
+        if not isinstance(name, str):
+            raise JsonRpcError(jsonrpc.INVALID_PARAMS, "prompts/get needs a prompt name")
+        self.backend.note(arguments=f"prompt {name[:100]}")
+        prompt = next((prompt for prompt in self.backend.prompts() if prompt["name"] == name), None)
+        if prompt is None:
+            raise JsonRpcError(jsonrpc.INVALID_PARAMS, f"Unknown prompt: {name[:100]}")
+        return prompts.render(prompt, params.get("arguments"))
 
 
 COMMON_METHODS = {

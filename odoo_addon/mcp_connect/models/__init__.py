@@ -1,7 +1,9 @@
 from . import (
     base,
+    ir_actions_server,
     ir_http,
     ir_model_access,
+    ir_module_module,
     ir_rule,
     ir_ui_view,
     mcp_approval_request,
@@ -14,6 +16,7 @@ from . import (
     mcp_connection_template,
     mcp_consent,
     mcp_download,
+    mcp_prompt,
     mcp_rate_counter,
     mcp_session,
     mcp_token,

@@ -255,6 +255,7 @@ class McpApprovalRequest(models.Model):
 
     @api.model
     def _open(self, connection, user, companies, tool, arguments, scopes, client_ip):
+        """``tool`` is a registry ``Tool`` (or anything with its name and title)."""
         # Nobody approves their own call: without another approver, MCP Connect managers do.
         approver = connection.approver_id if connection.approver_id != user else self.env["res.users"]
         request = self.sudo().create(
@@ -264,7 +265,8 @@ class McpApprovalRequest(models.Model):
                 "company_id": companies[:1].id,
                 "company_ids": [Command.set(companies.ids)],
                 "tool": tool.name,
-                "model_name": arguments.get("model") if isinstance(arguments.get("model"), str) else False,
+                "model_name": getattr(tool, "model", None)
+                or (arguments.get("model") if isinstance(arguments.get("model"), str) else False),
                 "arguments": json.dumps(arguments, ensure_ascii=False, default=str),
                 "scopes": " ".join(scopes),
                 "client_ip": client_ip,
@@ -384,7 +386,7 @@ class McpApprovalRequest(models.Model):
         """Run the call as the user who asked, re-checked against the connection's current policy."""
         self.ensure_one()
         connection = self.connection_id
-        tool = registry.TOOLS.get(self.tool)
+        tool = self.env["mcp.tool"]._available(self.tool).get(self.tool)
         if connection.state != "active":
             return None, "The connection was revoked before the approval."
         if tool is None:
@@ -399,7 +401,7 @@ class McpApprovalRequest(models.Model):
             tool=tool.name,
             required_scope=tool.scope,
             granted_scopes=list(scopes),
-            model=arguments.get("model") if tool.operation else None,
+            model=(tool.model or arguments.get("model")) if tool.operation else None,
             operation=tool.operation,
             client_ip=self.client_ip or None,
         )

@@ -1,7 +1,14 @@
+import sys
+
 from odoo import _, api, fields, models, tools
 
 from .. import compat, grants
 from ..mcp import registry
+from ..tools import server_actions
+
+# What a module must be to offer its tools while a catalogue sync runs (installs load data before
+# the module counts as loaded).
+OFFERING_STATES = ("installed", "to install", "to upgrade")
 
 
 class McpTool(models.Model):
@@ -18,6 +25,11 @@ class McpTool(models.Model):
     risk = fields.Selection([("low", "Low"), ("medium", "Medium"), ("high", "High")], readonly=True)
     read_only = fields.Boolean(string="Read only", readonly=True)
     scope = fields.Char(readonly=True)
+    module = fields.Char(readonly=True, help="The Odoo module that declares the tool.")
+    server_action_id = fields.Many2one("ir.actions.server", readonly=True, ondelete="set null")
+    # Archived by a sync because its code or server action is gone (not by an administrator):
+    # it comes back when they do.
+    missing = fields.Boolean(readonly=True)
     active = fields.Boolean(
         default=True,
         help="Archive a tool to turn it off for every connection: it is no longer offered and calls to it are "
@@ -55,11 +67,33 @@ class McpTool(models.Model):
         return frozenset(archived.mapped("name"))
 
     @api.model
+    def _available(self, name=None):
+        """Name -> tool of the tools this database offers: those of its installed modules, and the
+        server actions made available to AI tools; with ``name``, only that one (if offered)."""
+        tools = {
+            tool.name: tool
+            for tool in registry.ordered(self.env.registry._init_modules)
+            if name is None or tool.name == name
+        }
+        if name is not None and tools:
+            return tools
+        domain = [("mcp_tool", "=", True)] + ([("mcp_tool_name", "=", name)] if name is not None else [])
+        for action in self.env["ir.actions.server"].sudo().search(domain):
+            tools.setdefault(action.mcp_tool_name, server_actions.as_tool(action))
+        return tools
+
+    @api.model
     def _sync_catalogue(self):
-        """Called on install and update (data/mcp_tool_data.xml). A tool an administrator archived
-        stays archived: an update never turns a tool back on."""
-        existing = {tool.name: tool for tool in self.with_context(active_test=False).search([])}
-        for tool in registry.ordered():
+        """Called on install and update (data/mcp_tool_data.xml, and the data of addons that declare
+        tools), on uninstall, and when a server action is made available. A tool an administrator
+        archived stays archived: an update never turns a tool back on. A tool whose module or
+        server action is gone is archived, and comes back with them."""
+        modules = self.env["ir.module.module"].sudo().search([("state", "in", OFFERING_STATES)]).mapped("name")
+        declared = {tool.name: (tool, False) for tool in registry.ordered(set(modules))}
+        for action in self.env["ir.actions.server"].sudo().search([("mcp_tool", "=", True)]):
+            declared.setdefault(action.mcp_tool_name, (server_actions.as_tool(action), action))
+        existing = {tool.name: tool for tool in self.sudo().with_context(active_test=False).search([])}
+        for tool, action in declared.values():
             values = {
                 "name": tool.name,
                 "title": tool.title,
@@ -68,10 +102,19 @@ class McpTool(models.Model):
                 "risk": tool.risk,
                 "read_only": tool.read_only,
                 "scope": tool.scope,
+                "module": tool.module or False,
+                "server_action_id": action.id if action else False,
             }
-            if tool.name in existing:
-                existing.pop(tool.name).write(values)
-            else:
-                self.create(values)
+            record = existing.pop(tool.name, None)
+            if record is None:
+                self.sudo().create(values)
+                continue
+            if record.missing:
+                values.update(active=True, missing=False)
+            record.write(values)
         for gone in existing.values():
-            gone.active = False
+            # An installed addon whose code this process has not loaded yet (an update of
+            # mcp_connect runs before its dependents load) still declares its tools.
+            pending = gone.module in modules and f"odoo.addons.{gone.module}" not in sys.modules
+            if gone.active and not pending:
+                gone.write({"active": False, "missing": True})

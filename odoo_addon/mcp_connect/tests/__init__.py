@@ -4,6 +4,7 @@ from . import (
     test_connection,
     test_connection_template,
     test_data_scopes,
+    test_extensions,
     test_groups,
     test_mcp_documents,
     test_mcp_field_clients,

@@ -344,8 +344,7 @@ class TestReadTools(McpCase):
         error = self.legacy("resources/read", {"uri": "odoo://res.partner/999999999"}).json()["error"]
         self.assertEqual(error["code"], -32002)
 
-    def test_prompts_are_empty(self):
-        self.assertEqual(self.modern("prompts/list").json()["result"]["prompts"], [])
+    def test_unknown_prompt_is_invalid_params(self):
         self.assertEqual(self.modern("prompts/get", {"name": "x"}).json()["error"]["code"], -32602)
 
 
