@@ -13,7 +13,7 @@ RESULTS := $(RUN)/results
 HARNESS := $(VPY) tools/harness.py
 FUZZ_SECONDS ?= 30
 
-.PHONY: help setup odoo wheel node-tools lint protocol-test rust-test binding-test odoo-check odoo-test e2e test demo demo-stop load bench screenshots fuzz clean
+.PHONY: help setup odoo wheel node-tools lint protocol-test tools-test rust-test binding-test odoo-check odoo-test e2e test demo demo-stop load bench screenshots fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -58,6 +58,10 @@ protocol-test: wheel ## pure-Python tests of oauth/ and the MCP transport agains
 	@mkdir -p $(RESULTS)
 	$(VPY) -m pytest -q tests/protocol --junitxml=$(RESULTS)/protocol.xml
 
+tools-test: $(VENV)/.installed ## pure-Python tests of the project's own tools (make odoo's provisioning)
+	@mkdir -p $(RESULTS)
+	$(VPY) -m pytest -q tests/tools --junitxml=$(RESULTS)/tools.xml
+
 rust-test: ## cargo test (unit and property tests of the core)
 	@mkdir -p $(RESULTS)
 	cargo test --workspace 2>&1 | tee $(RESULTS)/rust.log
@@ -78,9 +82,10 @@ odoo-test: wheel ## the addon's Odoo test suite on Odoo 18.0 and 19.0, each in a
 e2e: wheel $(NODE_STAMP) ## end-to-end tests against live Odoo servers with real MCP/OAuth clients
 	$(HARNESS) e2e
 
-test: ## everything CI runs: protocol, lint, Rust, binding, Odoo 18.0 + 19.0, end-to-end
+test: ## everything CI runs: protocol, tools, lint, Rust, binding, Odoo 18.0 + 19.0, end-to-end
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	$(MAKE) --no-print-directory protocol-test
+	$(MAKE) --no-print-directory tools-test
 	$(MAKE) --no-print-directory odoo-check
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory rust-test

@@ -726,7 +726,7 @@ def cmd_summary(_args) -> int:
     else:
         rows.append(("Rust (cargo test)", "did not run"))
         ok = False
-    suites = [("Protocol layers", "protocol.xml"), ("Python binding", "binding.xml")]
+    suites = [("Protocol layers", "protocol.xml"), ("Project tools", "tools.xml"), ("Python binding", "binding.xml")]
     suites += [(f"End-to-end {version}", f"e2e-{version}.xml") for version in selected_versions()]
     for label, name in suites:
         counts = _junit_counts(results / name)

@@ -14,8 +14,8 @@ no ``python-ldap`` (the addon does not use it, and it needs the LDAP headers), `
 while building (``cbor2==5.4.2`` does not build with a newer one), then ``setuptools>=70,<81``
 (older ones do not find ``zope.interface`` for gevent; 81 has no ``pkg_resources`` at all).
 
-A stamp in the virtualenv records what it was built from: a later run with the same source does
-nothing; another source rebuilds.
+A stamp in the virtualenv records what it was built from: a later run that names no source, or
+the same one, reuses it; another source (or ref) rebuilds.
 """
 
 from __future__ import annotations
@@ -99,6 +99,8 @@ def _unpack(archive: Path, target: Path) -> None:
             with zipfile.ZipFile(archive) as bundle:
                 bundle.extractall(scratch_path)  # noqa: S202 (zipfile drops absolute and ".." paths itself)
         else:
+            if not hasattr(tarfile, "data_filter"):
+                raise ProvisionError(f"Unpacking {archive} safely needs Python 3.10.12 or later (tarfile filters).")
             with tarfile.open(archive) as bundle:
                 bundle.extractall(scratch_path, filter="data")
         entries = list(scratch_path.iterdir())
@@ -174,7 +176,12 @@ def provision(version: str) -> tuple[Path, Path]:
     with open(HOME / f".lock-{version}", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         stamp = python_path(version).parent.parent / ".provisioned"
-        if is_provisioned(version) and stamp.read_text().split("\n")[0] == stamp_text.split("\n")[0]:
+        # Kept while nothing names another source: a tree provisioned from ODOO_SOURCE_<major>
+        # is not replaced by the official one when a later run does not set the variable.
+        named = os.environ.get(f"ODOO_SOURCE_{version.split('.')[0]}") or os.environ.get(
+            f"ODOO_REF_{version.split('.')[0]}"
+        )
+        if is_provisioned(version) and (not named or stamp.read_text().startswith(stamp_text)):
             return tree_path(version), python_path(version)
         fetch_source(version)
         requirements = (tree_path(version) / "requirements.txt").read_bytes()
