@@ -18,7 +18,8 @@ from ..oauth.urls import ServerUrls
 _logger = logging.getLogger(__name__)
 
 # The native core's series this addon is written against: a core of another minor version may
-# lack a function or answer differently.
+# lack a function or answer differently. The workspace version in Cargo.toml, to major.minor
+# (tests/protocol/test_core_series.py keeps them in step: the addon ships without Cargo.toml).
 CORE_SERIES = "0.1"
 DISCOVERY_TIMEOUT = 3
 CLOCK_WARNING_SECONDS = 5
