@@ -65,6 +65,9 @@ class McpController(http.Controller):
     def download(self, token, **_kwargs):
         """A file a tool offered by a link (``mcp.download``): once, before it expires, while its user
         and connection may still use AI tools; every refusal looks the same."""
+        if request.httprequest.method == "HEAD":
+            # Werkzeug routes HEAD with GET; a link preview's HEAD must not spend the single use.
+            return request.make_response(b"", headers=[("Allow", "GET")], status=405)
         session_uid = request.session.uid if request.session else None
         found = request.env["mcp.download"].sudo()._claim(token[:200], session_uid=session_uid)
         if found is None:

@@ -124,6 +124,17 @@ class TestPrintReport(McpCase):
         data = self.tool_ok("print_report", {"model": "res.partner", "report": REPORT_NAME, "ids": [self.partner.id]})
         self.assertEqual(data["approval_status"], "pending")
 
+    def test_a_head_request_does_not_use_up_the_link(self):
+        arguments = {"model": "res.partner", "report": REPORT_NAME, "ids": [self.partner.id]}
+        with patch.object(documents, "INLINE_MAX_BYTES", 100):
+            url = self.tool_ok("print_report", arguments)["download_url"]
+        head = self.opener.head(url, timeout=30)
+        self.assertEqual(head.status_code, 405)
+        self.assertEqual(head.headers["Allow"], "GET")
+        response = self.url_open(url)
+        self.assertEqual(response.status_code, 200, "a link preview's HEAD must not spend the single use")
+        self.assert_pdf(response.content)
+
     def test_bad_input(self):
         self.tool_error("print_report", {"model": "res.partner", "report": REPORT_NAME}, contains="ids")
         self.tool_error(
