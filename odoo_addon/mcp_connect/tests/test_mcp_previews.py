@@ -1,6 +1,9 @@
+from dataclasses import dataclass
+
 from odoo import Command
 from odoo.tests import tagged
 
+from ..tools import preview
 from .common import McpCase
 
 # The tables a write of a partner with followers and messages touches.
@@ -152,3 +155,34 @@ class TestPreviews(McpCase):
         text = self.tool_error("delete_records", {"model": "res.partner", "ids": self.partner.ids, "preview": "yes"})
         self.assertIn("Invalid arguments", text)
         self.assertTrue(self.partner.exists())
+
+    def test_callbacks_registered_by_a_preview_go_with_it(self):
+        """A preview that fails before settling leaves no before- or after-commit callback behind
+        (they would run at the real commit on records that were rolled back), and gives the cursor
+        back its own commit (here the test framework's)."""
+
+        @dataclass
+        class Context:
+            env: object
+
+        cr = self.env.cr
+        own_commit = cr.commit
+
+        def tracked():
+            pass
+
+        def mailed():
+            pass
+
+        def work(ctx):
+            ctx.env.cr.precommit.add(tracked)
+            ctx.env.cr.postcommit.add(mailed)
+            ctx.env.cr.precommit.data["mcp.preview.test"] = True
+            raise ValueError("failed before settling")
+
+        with self.assertRaises(ValueError):
+            preview.run(Context(self.env), work)
+        self.assertNotIn(tracked, cr.precommit._funcs)
+        self.assertNotIn(mailed, cr.postcommit._funcs)
+        self.assertNotIn("mcp.preview.test", cr.precommit.data)
+        self.assertIs(cr.commit, own_commit)

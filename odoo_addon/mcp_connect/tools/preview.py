@@ -68,6 +68,9 @@ class _Undo(Exception):
     """Raised at the end of a preview to roll its savepoint back."""
 
 
+_UNSET = object()
+
+
 def _refuse_commit():
     raise UserError("This call commits its work by itself, so it cannot be previewed; nothing was changed.")
 
@@ -86,6 +89,8 @@ def run(ctx, work):
     created = snapshot_created()
     answer = {}
     # A method that commits by itself would write what the preview is to undo.
+    # The cursor may already carry its own commit (a test cursor does): put back whatever was there.
+    replaced = cr.__dict__.get("commit", _UNSET)
     cr.commit = _refuse_commit
     try:
         with cr.savepoint():
@@ -94,7 +99,10 @@ def run(ctx, work):
     except _Undo:
         pass
     finally:
-        del cr.commit
+        if replaced is _UNSET:
+            del cr.commit
+        else:
+            cr.commit = replaced
         cr.postcommit._funcs.clear()
         cr.postcommit._funcs.extend(postcommit[0])
         cr.postcommit.data.clear()
