@@ -1,5 +1,6 @@
 from . import (
     base,
+    grant_source,
     ir_actions_server,
     ir_http,
     ir_model_access,

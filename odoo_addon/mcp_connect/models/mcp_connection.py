@@ -43,7 +43,9 @@ CONNECTED_DAYS = 7
 class McpConnection(models.Model):
     _name = "mcp.connection"
     _description = "AI tool connection"
-    _inherit = ["mail.thread", "mail.activity.mixin", "mcp.connection.policy"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "mcp.connection.policy", "mcp.grant.source"]
+    _grant_neutral_fields = frozenset({"last_used_at"})
+    _grant_forget_on_create = False
     _order = "create_date desc, id desc"
 
     name = fields.Char(required=True, tracking=True)
@@ -398,14 +400,7 @@ class McpConnection(models.Model):
                         "Revoke the connection and let the AI tool register again."
                     )
                 )
-        result = super().write(vals)
-        if set(vals) - {"last_used_at"}:
-            grants.forget(self.env)
-        return result
-
-    def unlink(self):
-        grants.forget(self.env)
-        return super().unlink()
+        return super().write(vals)
 
     def _working_companies(self, companies, user):
         """Of ``companies`` (in order), those ``user`` still has and this connection's cap allows."""

@@ -2,7 +2,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval, time
 
-from .. import compat, grants, guard
+from .. import compat, guard
 from ..tools.context import exposure
 
 OPERATIONS = ("read", "create", "write", "delete", "call")
@@ -35,6 +35,7 @@ class McpConnectionModel(models.Model):
 
     _name = "mcp.connection.model"
     _description = "Model allowed to an AI tool connection"
+    _inherit = ["mcp.grant.source"]
     _order = "model_id"
 
     connection_id = fields.Many2one("mcp.connection", ondelete="cascade", index=True)
@@ -65,19 +66,6 @@ class McpConnectionModel(models.Model):
         compute="_compute_configures_odoo",
         help="The model configures Odoo, runs code or holds credentials: listing it lets the AI tool reach it.",
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        grants.forget(self.env)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        grants.forget(self.env)
-        return super().write(vals)
-
-    def unlink(self):
-        grants.forget(self.env)
-        return super().unlink()
 
     @api.depends("model_id")
     def _compute_configures_odoo(self):

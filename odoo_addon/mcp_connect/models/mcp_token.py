@@ -29,6 +29,9 @@ class McpToken(models.Model):
 
     _name = "mcp.token"
     _description = "AI tool access token"
+    _inherit = ["mcp.grant.source"]
+    _grant_neutral_fields = frozenset({"last_used_at", "rotated_at"})
+    _grant_forget_on_create = False
     _order = "create_date desc, id desc"
     _rec_name = "display_label"
 
@@ -176,16 +179,6 @@ class McpToken(models.Model):
             last_used_at=token.last_used_at,
             connection_last_used_at=connection.last_used_at,
         )
-
-    def write(self, vals):
-        result = super().write(vals)
-        if set(vals) - {"last_used_at", "rotated_at"}:
-            grants.forget(self.env)
-        return result
-
-    def unlink(self):
-        grants.forget(self.env)
-        return super().unlink()
 
     def _companies(self):
         """The token's companies, the main one first (a token stored before it carried a set: its one company)."""

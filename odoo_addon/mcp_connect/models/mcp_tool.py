@@ -2,7 +2,7 @@ import sys
 
 from odoo import _, api, fields, models, tools
 
-from .. import compat, grants
+from .. import compat
 from ..mcp import registry
 from ..tools import server_actions
 
@@ -16,6 +16,7 @@ class McpTool(models.Model):
 
     _name = "mcp.tool"
     _description = "MCP tool"
+    _inherit = ["mcp.grant.source"]
     _order = "category desc, name"
 
     name = fields.Char(required=True, readonly=True)
@@ -44,19 +45,6 @@ class McpTool(models.Model):
         for record in self:
             name = f"{record.title} ({record.name})" if record.title else record.name
             record.display_name = name if record.active else _("%s (archived)", name)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        grants.forget(self.env)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        grants.forget(self.env)
-        return super().write(vals)
-
-    def unlink(self):
-        grants.forget(self.env)
-        return super().unlink()
 
     @api.model
     @tools.ormcache()
