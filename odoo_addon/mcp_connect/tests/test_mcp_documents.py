@@ -114,6 +114,22 @@ class TestPrintReport(McpCase):
             contains="model res.country is not allowed",
         )
 
+    def test_a_field_list_on_the_model_refuses_its_reports(self):
+        """A report reads whatever its template names; a connection that shows only some fields of
+        the model cannot print it (the field list would hold on every path but this one)."""
+        self.env["mcp.connection.model"].create(
+            {
+                "connection_id": self.connection.id,
+                "model_id": self.env["ir.model"]._get("res.partner").id,
+                "field_ids": [(6, 0, self.env["ir.model.fields"]._get("res.partner", "name").ids)],
+            }
+        )
+        self.tool_error(
+            "print_report",
+            {"model": "res.partner", "report": REPORT_NAME, "ids": [self.partner.id]},
+            contains="shows only some fields of res.partner",
+        )
+
     def test_an_approval_holds_the_report(self):
         self.connection.write(
             {

@@ -148,6 +148,13 @@ def print_report(ctx, arguments):
     reference = arguments.get("report")
     if not reference:
         return {"model": model._name, "reports": [_report_entry(report) for report in _reports(ctx, model)]}
+    scope = ctx.scope(model)
+    if scope is not None and scope.fields is not None:
+        # A report prints what its template reads, not the connection's field list.
+        raise ToolError(
+            f"This connection shows only some fields of {model._name}; a report prints fields beyond them, "
+            "so it cannot be printed on this connection."
+        )
     report = _find_report(ctx, model, reference)
     if report.report_type not in REPORT_TYPES:
         raise ToolError(f"The report {reference!r} is of type {report.report_type}, which this tool cannot render.")
