@@ -13,7 +13,7 @@ RESULTS := $(RUN)/results
 HARNESS := $(VPY) tools/harness.py
 FUZZ_SECONDS ?= 30
 
-.PHONY: help setup odoo wheel node-tools lint protocol-test tools-test rust-test binding-test odoo-check odoo-test e2e test demo demo-stop load bench screenshots fuzz clean
+.PHONY: help setup odoo wheel node-tools lint protocol-test tools-test rust-test binding-test odoo-check odoo-test e2e test demo demo-stop load bench profile screenshots fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -107,10 +107,13 @@ $(VENV)/.bench-installed: tools/requirements-bench.txt $(VENV)/.installed
 	$(VENV)/bin/pip install --quiet -r tools/requirements-bench.txt
 	touch $@
 
-bench: wheel $(VENV)/.bench-installed ## benchmarks: core, binding, and /api/mcp vs Odoo RPC and mcp-server-odoo
+bench: wheel $(VENV)/.bench-installed ## benchmarks: core, binding, /api/mcp vs session JSON-RPC, /json/2, XML-RPC, mcp-server-odoo (18.0 + 19.0)
 	cargo bench -p mcp-connect-core --bench core -- --noplot
 	$(VPY) tools/bench_core.py
 	$(VPY) tools/bench_odoo.py
+
+profile: wheel $(VENV)/.bench-installed ## where the time of one /api/mcp search_records goes, against session JSON-RPC (18.0 + 19.0)
+	$(VPY) tools/profile.py
 
 $(VENV)/.screenshots-installed: tools/requirements-screenshots.txt $(VENV)/.installed
 	$(VENV)/bin/pip install --quiet -r tools/requirements-screenshots.txt
