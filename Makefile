@@ -108,7 +108,7 @@ $(VENV)/.bench-installed: tools/requirements-bench.txt $(VENV)/.installed
 	touch $@
 
 bench: wheel $(VENV)/.bench-installed ## benchmarks: core, binding, /api/mcp vs session JSON-RPC, /json/2, XML-RPC, mcp-server-odoo (18.0 + 19.0)
-	cargo bench -p mcp-connect-core --bench core -- --noplot
+	cargo bench -p mcp-connect-core --bench core -- --noplot --warm-up-time 1 --measurement-time 2
 	$(VPY) tools/bench_core.py
 	$(VPY) tools/bench_odoo.py
 

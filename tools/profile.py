@@ -16,7 +16,7 @@ dispatch". SQL statements (``Cursor.execute``, other cursors such as the rate co
 are counted for the component that runs them.
 
 Environment: PROFILE_CALLS (calls of each kind, default 100; the slowest tenth is left out),
-PROFILE_VERBOSE=1 (list the functions each component matched).
+PROFILE_VERBOSE=1 (list the functions each component matched and the SQL statements of one call).
 """
 
 import json
@@ -86,6 +86,7 @@ class Tracker:
     def reset(self):
         self.times = {}
         self.sql = {}
+        self.statements = []
         self.current = None
         self.last = self.clock()
 
@@ -120,6 +121,9 @@ def _count_sql(function, tracker):
     def counted(*args, **kwargs):
         if tracker.active:
             tracker.sql[tracker.current] = tracker.sql.get(tracker.current, 0) + 1
+            query = args[1] if len(args) > 1 else kwargs.get("query")
+            text = " ".join(str(getattr(query, "code", query)).split())
+            tracker.statements.append((tracker.current or REST, text[:160]))
         return function(*args, **kwargs)
 
     return counted
@@ -285,6 +289,7 @@ def child():
     tracker = Tracker({None} | {component for component, _pattern, split in COMPONENTS if split})
     found = instrument(tracker)
     samples = {kind: [] for kind in KINDS}
+    statements = {}
     for _ in range(spec["calls"]):
         for kind in KINDS:
             built = environ(kind)
@@ -300,6 +305,7 @@ def child():
             times = {component or REST: seconds * 1000 for component, seconds in tracker.times.items()}
             sql = {component or REST: count for component, count in tracker.sql.items()}
             samples[kind].append({"total": total * 1000, "times": times, "sql": sql})
+            statements[kind] = tracker.statements
 
     result = {}
     for kind, runs in samples.items():
@@ -318,7 +324,7 @@ def child():
                 for name in names
             },
         }
-    print("PROFILE=" + json.dumps({"results": result, "wrapped": found}))
+    print("PROFILE=" + json.dumps({"results": result, "wrapped": found, "statements": statements}))
 
 
 # --- the orchestrator, in the project's virtualenv --------------------------------------------------
@@ -415,8 +421,13 @@ def report(version, profile):
     ratios = ", ".join(f"{KINDS[kind]} {results[kind]['total_ms'] / baseline:.2f}x" for kind in ("mcp", "mcp_session"))
     print(f"ratio to session JSON-RPC: {ratios}")
     if os.environ.get("PROFILE_VERBOSE"):
+        print("functions each component matched:")
         for name, keys in profile["wrapped"].items():
             print(f"  {name}: {', '.join(sorted(keys))}")
+        for kind, statements in profile["statements"].items():
+            print(f"SQL statements of the last {KINDS[kind]} call:")
+            for component, text in statements:
+                print(f"  [{component}] {text}")
     missing = [name for name in names[:-1] if name not in profile["wrapped"]]
     if missing:
         print(f"no function matched the pattern of: {', '.join(missing)} (see COMPONENTS in tools/profile.py)")
