@@ -655,6 +655,11 @@ def summarize(result):
 def report(result):
     version = result["version"]
     latency = result.get("latency") or {}
+    if not latency and not result.get("throughput"):
+        print(f"\n== Odoo {version}: nothing measured ==")
+        for name, error in result["failures"].items():
+            print(f"FAILED {name}: {error}")
+        return
     print(
         f"\n== Odoo {version}: search_records, {LIMIT} partners x {len(FIELDS)} fields (of {PARTNERS:,}), "
         f"{WORKERS} workers, {os.cpu_count()} CPU cores, {ROUNDS} interleaved rounds =="
