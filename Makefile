@@ -58,7 +58,7 @@ protocol-test: wheel ## pure-Python tests of oauth/ and the MCP transport agains
 	@mkdir -p $(RESULTS)
 	$(VPY) -m pytest -q tests/protocol --junitxml=$(RESULTS)/protocol.xml
 
-tools-test: $(VENV)/.installed ## pure-Python tests of the project's own tools (make odoo's provisioning)
+tools-test: $(VENV)/.installed ## pure-Python tests of the project's own tools (make odoo's provisioning, make bench/profile's logic)
 	@mkdir -p $(RESULTS)
 	$(VPY) -m pytest -q tests/tools --junitxml=$(RESULTS)/tools.xml
 
