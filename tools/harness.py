@@ -771,6 +771,20 @@ POT_VERSION = "18.0"
 POT_VOLATILE = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"\n', re.M)
 
 
+# Run with Odoo's Python (it has polib): bring each .po in line with the new .pot, like msgmerge.
+# A new term gets an empty translation (test_i18n then names it), a term gone from the code goes.
+PO_MERGE = """
+import sys, polib
+pot = polib.pofile(sys.argv[1])
+order = {entry.msgid: number for number, entry in enumerate(pot)}
+for path in sys.argv[2:]:
+    catalog = polib.pofile(path)
+    catalog.merge(pot)
+    catalog[:] = sorted((e for e in catalog if e.msgid in order), key=lambda e: order[e.msgid])
+    catalog.save(path)
+"""
+
+
 def pot_path() -> Path:
     return ADDONS / MODULE / "i18n" / f"{MODULE}.pot"
 
@@ -806,6 +820,10 @@ def cmd_pot(_args) -> int:
     target.write_text(POT_VOLATILE.sub("", exported.read_text()))
     terms = exported.read_text().count("\nmsgid ") - 1
     say(f"{target.relative_to(ROOT)}: {terms} terms")
+    translations = sorted(target.parent.glob("*.po"))
+    if translations:
+        subprocess.run([str(odoo.python), "-c", PO_MERGE, str(target), *map(str, translations)], check=True)
+        say(f"merged into {', '.join(path.name for path in translations)}: translate the new terms there")
     return 0
 
 
