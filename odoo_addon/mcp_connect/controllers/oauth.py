@@ -19,7 +19,7 @@ from ..mcp_backend import WAITING_FOR_APPROVAL
 from ..oauth import authorize, introspection, registration, revocation, token
 from ..oauth.errors import AccessDenied, InvalidRequest, OAuthError, PageError
 from ..oauth.storage import ClientLookupError
-from ..oauth.texts import _
+from ..oauth.texts import _lt
 from ..storage import OdooStorage, server_urls
 
 _logger = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ class OAuthController(http.Controller):
     @http.route("/oauth/authorize", type="http", auth="user", methods=["POST"], readonly=False, sitemap=False)
     def authorize_post(self, request_handle=None, decision=None, **_kwargs):
         if decision not in ("allow", "deny"):
-            return self._error_page(PageError(_("Invalid request"), _("Choose Allow or Deny.")))
+            return self._error_page(PageError(_lt("Invalid request"), _lt("Choose Allow or Deny.")))
         companies = request.httprequest.form.getlist("company_ids")
         try:
             outcome = authorize.decide(

@@ -9,7 +9,7 @@ Pinned behaviour for what clients send (README.rst, *Tested with*, *Clients*):
 """
 
 from .errors import InvalidScope
-from .texts import _
+from .texts import _lt
 
 READ = "mcp:read"
 WRITE = "mcp:write"
@@ -23,11 +23,15 @@ OPT_IN = (EMAIL,)
 IMPLIED = {WRITE: (READ,), READ: (), EMAIL: ()}
 # The one wording of the resource scopes on every page: the consent page, the wizard, the connection.
 # Marked for translation: Odoo translates them where it shows them.
-LABELS = {READ: _("Read only (mcp:read)"), WRITE: _("Read and write (mcp:write)"), EMAIL: _("Email address (email)")}
+LABELS = {
+    READ: _lt("Read only (mcp:read)"),
+    WRITE: _lt("Read and write (mcp:write)"),
+    EMAIL: _lt("Email address (email)"),
+}
 DESCRIPTIONS = {
-    READ: _("Read only (mcp:read): see your Odoo data"),
-    WRITE: _("Read and write (mcp:write): see, create, change and delete your Odoo data"),
-    EMAIL: _("See your email address"),
+    READ: _lt("Read only (mcp:read): see your Odoo data"),
+    WRITE: _lt("Read and write (mcp:write): see, create, change and delete your Odoo data"),
+    EMAIL: _lt("See your email address"),
 }
 MAX_SCOPE_LENGTH = 1000
 
