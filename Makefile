@@ -13,7 +13,7 @@ RESULTS := $(RUN)/results
 HARNESS := $(VPY) tools/harness.py
 FUZZ_SECONDS ?= 30
 
-.PHONY: help setup odoo wheel node-tools lint protocol-test tools-test rust-test binding-test odoo-check odoo-test e2e test demo demo-stop load bench profile screenshots fuzz clean
+.PHONY: help setup odoo wheel node-tools lint protocol-test tools-test rust-test binding-test odoo-check odoo-test pot e2e test demo demo-stop load bench profile screenshots fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -78,6 +78,9 @@ odoo-check: $(VENV)/.installed ## locate Odoo 18.0 and 19.0 (ODOO18_PATH, ODOO19
 
 odoo-test: wheel ## the addon's Odoo test suite on Odoo 18.0 and 19.0, each in a fresh database
 	$(HARNESS) odoo-test
+
+pot: wheel ## regenerate odoo_addon/mcp_connect/i18n/mcp_connect.pot with Odoo 18.0's exporter
+	$(HARNESS) pot
 
 e2e: wheel $(NODE_STAMP) ## end-to-end tests against live Odoo servers with real MCP/OAuth clients
 	$(HARNESS) e2e

@@ -764,6 +764,69 @@ def cmd_pg(args) -> int:
     return 0
 
 
+# The series whose exporter writes the committed .pot; 19.0 extracts the same terms (the
+# addon's test_i18n checks the .pot against the terms of the version it runs on).
+POT_VERSION = "18.0"
+# Header lines that change on every export: dropped, so that an unchanged code base exports the same file.
+POT_VOLATILE = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"\n', re.M)
+
+
+# Run with Odoo's Python (it has polib): bring each .po in line with the new .pot, like msgmerge.
+# A new term gets an empty translation (test_i18n then names it), a term gone from the code goes.
+PO_MERGE = """
+import sys, polib
+pot = polib.pofile(sys.argv[1])
+order = {entry.msgid: number for number, entry in enumerate(pot)}
+for path in sys.argv[2:]:
+    catalog = polib.pofile(path)
+    catalog.merge(pot)
+    catalog[:] = sorted((e for e in catalog if e.msgid in order), key=lambda e: order[e.msgid])
+    catalog.save(path)
+"""
+
+
+def pot_path() -> Path:
+    return ADDONS / MODULE / "i18n" / f"{MODULE}.pot"
+
+
+def cmd_pot(_args) -> int:
+    """Regenerate i18n/<module>.pot with Odoo's own exporter, from a fresh database with the addon."""
+    odoo = OdooInstall.locate(POT_VERSION)
+    install_wheel(odoo)
+    pg = PgCluster()
+    pg.start()
+    database = f"mcp_pot_{odoo.major}"
+    server = OdooServer(odoo, pg, database)
+    exported = RUN / f"{MODULE}-{odoo.major}.pot"
+    log_path = RUN / "logs" / f"odoo-pot-{odoo.version}.log"
+    try:
+        say(f"installing {MODULE} in {database} (Odoo {odoo.version}) and exporting its terms")
+        server.init_database(fresh=True)
+        argv = [
+            *odoo.base_args(pg, database, free_port()),
+            f"--i18n-export={exported}",
+            f"--modules={MODULE}",
+            "--stop-after-init",
+        ]
+        with log_path.open("w") as log:
+            result = subprocess.run(argv, env=odoo.env(), stdout=log, stderr=subprocess.STDOUT, check=False, cwd=RUN)
+        if result.returncode != 0 or _has_errors(log_path) or not exported.exists():
+            raise HarnessError(f"exporting the terms of {MODULE} failed; see {log_path}")
+    finally:
+        pg.drop_database(database)
+        pg.release()
+    target = pot_path()
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(POT_VOLATILE.sub("", exported.read_text()))
+    terms = exported.read_text().count("\nmsgid ") - 1
+    say(f"{target.relative_to(ROOT)}: {terms} terms")
+    translations = sorted(target.parent.glob("*.po"))
+    if translations:
+        subprocess.run([str(odoo.python), "-c", PO_MERGE, str(target), *map(str, translations)], check=True)
+        say(f"merged into {', '.join(path.name for path in translations)}: translate the new terms there")
+    return 0
+
+
 def cmd_demo(args) -> int:
     version = os.environ.get("ODOO_VERSION", "18.0")
     if version not in VERSIONS:
@@ -827,6 +890,9 @@ def main(argv: list[str] | None = None) -> int:
     e2e = sub.add_parser("e2e", help="run the end-to-end tests, one process per Odoo version, side by side")
     e2e.add_argument("pytest_args", nargs="*", help="more pytest arguments (such as -k)")
     e2e.set_defaults(func=cmd_e2e)
+    sub.add_parser("pot", help="regenerate the addon's .pot from the code (Odoo 18.0's exporter)").set_defaults(
+        func=cmd_pot
+    )
     sub.add_parser("demo", help="run Odoo with the addon on 127.0.0.1:$PORT").set_defaults(func=cmd_demo)
     sub.add_parser("demo-stop", help="stop a running demo").set_defaults(func=cmd_demo_stop)
     sub.add_parser("summary", help="print the counts of every suite make test ran").set_defaults(func=cmd_summary)

@@ -20,6 +20,7 @@ from .oauth import events
 from .oauth import scopes as scope_rules
 from .oauth.errors import InvalidClientMetadata
 from .oauth.storage import Client, ClientLookupError, CodeGrant, PendingRequest, Settings, TokenRecord
+from .oauth.texts import _lt
 from .oauth.urls import ServerUrls
 from .transactions import independent_cursor
 
@@ -176,8 +177,10 @@ class OdooStorage:
         settings = self.settings()
         if not settings.registration_enabled or not settings.metadata_documents_enabled:
             raise ClientLookupError(
-                "This Odoo database does not let AI tools register themselves. Ask an administrator to create "
-                "a Custom OAuth connection for this tool."
+                _lt(
+                    "This Odoo database does not let AI tools register themselves. Ask an administrator to create "
+                    "a Custom OAuth connection for this tool."
+                )
             )
         document = self._fetch_document(client.client_id)
         connection = self.env["mcp.connection"]._create_self_registered(

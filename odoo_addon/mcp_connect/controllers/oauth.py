@@ -9,6 +9,7 @@ import json
 import logging
 from urllib.parse import quote
 
+from babel.core import LOCALE_ALIASES
 from odoo import http
 from odoo.addons.web.controllers.home import Home
 from odoo.http import request
@@ -18,6 +19,7 @@ from ..mcp_backend import WAITING_FOR_APPROVAL
 from ..oauth import authorize, introspection, registration, revocation, token
 from ..oauth.errors import AccessDenied, InvalidRequest, OAuthError, PageError
 from ..oauth.storage import ClientLookupError
+from ..oauth.texts import _lt
 from ..storage import OdooStorage, server_urls
 
 _logger = logging.getLogger(__name__)
@@ -98,6 +100,30 @@ def secure_page(response):
     return response
 
 
+def page_language(env, accept_languages):
+    """The language of the authorization pages: the signed-in user's; before sign-in, the first
+    of the browser's languages (``Accept-Language``, best first) that the database has installed,
+    an exact one (``fr_CH``) or one of the same language (``fr`` or ``fr-CH``: ``fr_FR``, else
+    another ``fr_*``); else Odoo's choice (the company's, English)."""
+    installed = [code for code, _name in env["res.lang"].get_installed()]
+    if not env.user._is_public():
+        return env.user.lang if env.user.lang in installed else env.lang
+    for tag, _quality in accept_languages:
+        code = tag.replace("-", "_")
+        primary = code.split("_")[0].lower()
+        alias = LOCALE_ALIASES.get(primary)
+        same_language = [lang for lang in installed if lang.split("_")[0].lower() == primary]
+        for candidate in (code, alias, *same_language):
+            if candidate in installed:
+                return candidate
+    return env.lang
+
+
+def use_page_language():
+    """Render (and translate with ``request.env._``) in the reader's language from here on."""
+    request.update_context(lang=page_language(request.env, request.httprequest.accept_languages))
+
+
 class OAuthController(http.Controller):
     # -- authorization endpoint (people) ----------------------------------------------
 
@@ -113,7 +139,7 @@ class OAuthController(http.Controller):
     @http.route("/oauth/authorize", type="http", auth="user", methods=["POST"], readonly=False, sitemap=False)
     def authorize_post(self, request_handle=None, decision=None, **_kwargs):
         if decision not in ("allow", "deny"):
-            return self._error_page(PageError("Invalid request", "Choose Allow or Deny."))
+            return self._error_page(PageError(_lt("Invalid request"), _lt("Choose Allow or Deny.")))
         companies = request.httprequest.form.getlist("company_ids")
         try:
             outcome = authorize.decide(
@@ -146,12 +172,14 @@ class OAuthController(http.Controller):
         if isinstance(outcome, authorize.Login):
             target = request.httprequest.full_path
             return secure_page(request.redirect("/web/login?redirect=" + quote(target, safe=""), code=302))
+        use_page_language()
         if isinstance(outcome, authorize.NotAllowed):
             values = {"client_name": outcome.client_name, "return_url": outcome.return_url}
             return secure_page(request.render("mcp_connect.oauth_not_allowed_page", values, status=403))
         companies = request.env["res.company"].sudo().browse(outcome.companies)
         values = {
             "consent": outcome,
+            "scope_descriptions": [request.env._(description) for description in outcome.scope_descriptions],
             "user": request.env.user,
             "company": request.env.user.company_id,
             # Offered only when there is a choice; the decision is checked again on the server.
@@ -162,9 +190,12 @@ class OAuthController(http.Controller):
 
     def _error_page(self, error):
         _logger.info("authorization page error: %s (%s)", error.title, error.log_detail or error.message)
+        use_page_language()
         values = {
-            "title": error.title,
-            "message": error.message,
+            # Marked in the protocol layer (oauth/texts.py), translated here; a text that is not
+            # marked (a client's metadata document refused) is shown as it is.
+            "title": request.env._(error.title),
+            "message": request.env._(error.message),
             "client_name": error.client_name,
             # An address from the request, shown as text; a long one is cut.
             "redirect_uri": error.redirect_uri[:300] if error.redirect_uri else None,

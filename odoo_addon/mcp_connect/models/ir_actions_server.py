@@ -1,5 +1,5 @@
 import mcp_connect_core as core
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..mcp import registry
@@ -40,14 +40,14 @@ class IrActionsServer(models.Model):
             name = action.mcp_tool_name
             if not name or not core.is_tool_name(name):
                 raise ValidationError(
-                    _("The AI tool name of %s must be 1 to 128 letters, digits, _ . or -.", action.name)
+                    self.env._("The AI tool name of %s must be 1 to 128 letters, digits, _ . or -.", action.name)
                 )
             if name in registry.TOOLS:
-                raise ValidationError(_("%s is the name of a tool of MCP Connect or of an addon.", name))
+                raise ValidationError(self.env._("%s is the name of a tool of MCP Connect or of an addon.", name))
             if self.sudo().search_count(
                 [("mcp_tool", "=", True), ("mcp_tool_name", "=", name), ("id", "!=", action.id)]
             ):
-                raise ValidationError(_("Another server action is already the AI tool %s.", name))
+                raise ValidationError(self.env._("Another server action is already the AI tool %s.", name))
 
     @api.model_create_multi
     def create(self, vals_list):

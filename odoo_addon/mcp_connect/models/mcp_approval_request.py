@@ -3,7 +3,7 @@ import time
 from datetime import timedelta
 
 from markupsafe import Markup
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import compat, config
@@ -158,15 +158,15 @@ class McpApprovalRequest(models.Model):
         if self.tool == "create_records":
             created = self._created_values()
             names = [str(values.get("name") or "") for values in created if values.get("name")]
-            return self._counted(_("Create"), len(created), model, names)
+            return self._counted(self.env._("Create"), len(created), model, names)
         if self.tool == "update_records":
-            return self._counted(_("Update"), len(self._record_ids()), model, self._record_names())
+            return self._counted(self.env._("Update"), len(self._record_ids()), model, self._record_names())
         if self.tool == "delete_records":
-            return self._counted(_("Delete"), len(self._record_ids()), model, self._record_names())
+            return self._counted(self.env._("Delete"), len(self._record_ids()), model, self._record_names())
         if self.tool == "call_method":
-            verb = _("Run %(method)s on", method=arguments.get("method") or "?")
+            verb = self.env._("Run %(method)s on", method=arguments.get("method") or "?")
             if not self._record_ids():
-                return _("Run %(method)s on %(model)s", method=arguments.get("method") or "?", model=model)
+                return self.env._("Run %(method)s on %(model)s", method=arguments.get("method") or "?", model=model)
             return self._counted(verb, len(self._record_ids()), model, self._record_names())
         tool = registry.TOOLS.get(self.tool)
         title = tool.title if tool else self.tool
@@ -174,17 +174,17 @@ class McpApprovalRequest(models.Model):
             return title
         names = self._record_names()
         if not names:
-            return _("%(title)s on %(model)s", title=title, model=model)
-        return self._counted(_("%(title)s on", title=title), len(names), model, names)
+            return self.env._("%(title)s on %(model)s", title=title, model=model)
+        return self._counted(self.env._("%(title)s on", title=title), len(names), model, names)
 
     def _counted(self, verb, count, model, names):
         shown = ", ".join(names[:NAMED_RECORDS])
         if len(names) > NAMED_RECORDS:
-            shown = _("%(names)s and %(count)s more", names=shown, count=len(names) - NAMED_RECORDS)
+            shown = self.env._("%(names)s and %(count)s more", names=shown, count=len(names) - NAMED_RECORDS)
         if count == 1:
-            counted = _("%(verb)s 1 %(model)s", verb=verb, model=model)
+            counted = self.env._("%(verb)s 1 %(model)s", verb=verb, model=model)
         else:
-            counted = _("%(verb)s %(count)s %(model)s records", verb=verb, count=count, model=model)
+            counted = self.env._("%(verb)s %(count)s %(model)s records", verb=verb, count=count, model=model)
         return f"{counted}: {shown}" if shown else counted
 
     def _field_label(self, name):
@@ -201,7 +201,7 @@ class McpApprovalRequest(models.Model):
                 url = f"/odoo/{self.model_name}/{record_id}"
                 links.append(Markup('<a href="%s" class="o_mcp_record_link">%s</a>') % (url, name))
             else:
-                links.append(Markup("%s") % _("%(name)s (no longer exists)", name=name))
+                links.append(Markup("%s") % self.env._("%(name)s (no longer exists)", name=name))
         return Markup(", ").join(links)
 
     def _values_table(self, values):
@@ -216,7 +216,7 @@ class McpApprovalRequest(models.Model):
         if value is None or value is False:
             return "—"
         if value is True:
-            return _("Yes")
+            return self.env._("Yes")
         if isinstance(value, str | int | float):
             return str(value)
         if isinstance(value, list) and all(isinstance(item, str | int | float) for item in value):
@@ -229,15 +229,17 @@ class McpApprovalRequest(models.Model):
         arguments = self._parsed_arguments()
         parts = []
         if self._record_ids():
-            parts.append(Markup("<p><strong>%s</strong> %s</p>") % (_("Records:"), self._record_links()))
+            parts.append(Markup("<p><strong>%s</strong> %s</p>") % (self.env._("Records:"), self._record_links()))
         if self.tool == "call_method" and arguments.get("method"):
-            parts.append(Markup("<p><strong>%s</strong> <code>%s</code></p>") % (_("Method:"), arguments["method"]))
+            parts.append(
+                Markup("<p><strong>%s</strong> <code>%s</code></p>") % (self.env._("Method:"), arguments["method"])
+            )
         for number, values in enumerate(self._created_values() if self.tool == "create_records" else []):
             if len(self._created_values()) > 1:
-                parts.append(Markup("<p><strong>%s</strong></p>") % _("Record %(number)s", number=number + 1))
+                parts.append(Markup("<p><strong>%s</strong></p>") % self.env._("Record %(number)s", number=number + 1))
             parts.append(self._values_table(values))
         if self.tool == "update_records" and isinstance(arguments.get("values"), dict):
-            parts.append(Markup("<p><strong>%s</strong></p>") % _("New values:"))
+            parts.append(Markup("<p><strong>%s</strong></p>") % self.env._("New values:"))
             parts.append(self._values_table(arguments["values"]))
         shown = {"model", "ids", "record_id", "method", "values", "values_list"}
         others = {name: value for name, value in arguments.items() if name not in shown}
@@ -287,8 +289,8 @@ class McpApprovalRequest(models.Model):
         summary = self._summary()
         self.activity_schedule(
             "mail.mail_activity_data_todo",
-            summary=_("Approve: %(summary)s", summary=summary),
-            note=_(
+            summary=self.env._("Approve: %(summary)s", summary=summary),
+            note=self.env._(
                 "%(user)s's AI tool %(connection)s asks to: %(summary)s. Approve or reject it.",
                 user=self.user_id.name,
                 connection=self.connection_id.name,
@@ -299,7 +301,7 @@ class McpApprovalRequest(models.Model):
 
     def _approver_label(self):
         self.ensure_one()
-        return self.approver_id.name or _("an MCP Connect manager")
+        return self.approver_id.name or self.env._("an MCP Connect manager")
 
     def _status(self):
         self.ensure_one()
@@ -315,22 +317,22 @@ class McpApprovalRequest(models.Model):
         """Why ``user`` may not approve this request, or None."""
         self.ensure_one()
         if user == self.user_id:
-            return _("Nobody approves their own request: another approver or an MCP Connect manager must.")
+            return self.env._("Nobody approves their own request: another approver or an MCP Connect manager must.")
         if user != self.approver_id and not user.has_group("mcp_connect.group_mcp_manager"):
-            return _("Only %(name)s or an MCP Connect manager can approve.", name=self._approver_label())
+            return self.env._("Only %(name)s or an MCP Connect manager can approve.", name=self._approver_label())
         return None
 
     def _check_pending(self):
         for request in self:
             if request.state != "pending":
-                raise UserError(_("This request was already decided."))
+                raise UserError(self.env._("This request was already decided."))
             if request.expires_at <= fields.Datetime.now():
-                raise UserError(_("This request expired."))
+                raise UserError(self.env._("This request expired."))
 
     def action_approve(self):
         self._check_pending()
         if config.get(self.env, "paused"):
-            raise UserError(_("AI access is paused: resume it before approving calls."))
+            raise UserError(self.env._("AI access is paused: resume it before approving calls."))
         for request in self:
             refusal = request._approval_refusal(self.env.user)
             if refusal:
@@ -346,7 +348,7 @@ class McpApprovalRequest(models.Model):
                 else {"state": "failed", "error": error[:500]}
             )
             request.sudo().write(values)
-            request.sudo().activity_ids.action_feedback(feedback=_("Approved"))
+            request.sudo().activity_ids.action_feedback(feedback=self.env._("Approved"))
         return True
 
     def _audit_run(self, error, started):
@@ -379,7 +381,7 @@ class McpApprovalRequest(models.Model):
             request.sudo().write(
                 {"state": "rejected", "decided_by_id": self.env.uid, "decided_at": fields.Datetime.now()}
             )
-            request.sudo().activity_ids.action_feedback(feedback=_("Rejected"))
+            request.sudo().activity_ids.action_feedback(feedback=self.env._("Rejected"))
         return True
 
     def _execute(self):

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .. import config
@@ -106,16 +106,16 @@ class McpAuditLog(models.Model):
                 name = events[entry.event]
             elif entry.tool:
                 name = (
-                    _("%(tool)s on %(model)s", tool=entry.tool, model=entry.model_name)
+                    self.env._("%(tool)s on %(model)s", tool=entry.tool, model=entry.model_name)
                     if entry.model_name
                     else entry.tool
                 )
             elif entry.method:
                 name = entry.method
             elif entry.http_status:
-                name = _("HTTP %(status)s", status=entry.http_status)
+                name = self.env._("HTTP %(status)s", status=entry.http_status)
             else:
-                name = _("Audit entry #%(id)s", id=entry.id)
+                name = self.env._("Audit entry #%(id)s", id=entry.id)
             entry.display_name = name
 
     @api.depends("event", "outcome")

@@ -3,7 +3,7 @@ import logging
 from datetime import timedelta
 
 import mcp_connect_core as core
-from odoo import Command, _, api, fields, models, tools
+from odoo import Command, api, fields, models, tools
 from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
@@ -338,7 +338,7 @@ class McpConnection(models.Model):
 
     def _search_status(self, operator, value):
         if operator not in ("=", "!=", "in", "not in"):
-            raise UserError(_("Unsupported search on status."))
+            raise UserError(self.env._("Unsupported search on status."))
         values = {value} if isinstance(value, str) else set(value)
         recent = fields.Datetime.now() - timedelta(days=CONNECTED_DAYS)
         domains = {
@@ -363,18 +363,18 @@ class McpConnection(models.Model):
             entries = registered + [prefix + redirect_uri_rules.PREFIX_MARK for prefix in prefixes]
             kind, custom = CLIENT_KINDS[connection.connection_type], connection.connection_type == "custom"
             problems = []
-            # A loop, not a comprehension: _() finds the language in the calling frame.
+            # A loop, not a comprehension: self.env._() finds the language in the calling frame.
             for problem in redirect_uri_rules.problems(entries, client_kind=kind, prefixes=custom):
                 if problem.prefix:
                     problems.append(
-                        _("%(uri)s*: a prefix must be an https address ending with /", uri=problem.entry[:-1])
+                        self.env._("%(uri)s*: a prefix must be an https address ending with /", uri=problem.entry[:-1])
                     )
                 else:
                     problems.append(f"{problem.entry}: {problem.error}")
             if problems:
-                raise ValidationError(_("Some redirect URIs cannot be used:\n%s", "\n".join(problems)))
+                raise ValidationError(self.env._("Some redirect URIs cannot be used:\n%s", "\n".join(problems)))
             if connection.connection_type == "custom" and not registered and not prefixes:
-                raise ValidationError(_("A Custom OAuth connection needs at least one redirect URI."))
+                raise ValidationError(self.env._("A Custom OAuth connection needs at least one redirect URI."))
 
     @api.constrains("grant_types", "client_type", "connection_type")
     def _check_client_credentials(self):
@@ -382,20 +382,22 @@ class McpConnection(models.Model):
             wants = "client_credentials" in (connection.grant_types or "").split()
             if wants and (connection.connection_type != "custom" or connection.client_type != "confidential"):
                 raise ValidationError(
-                    _("Only confidential Custom OAuth connections may use machine-to-machine access.")
+                    self.env._("Only confidential Custom OAuth connections may use machine-to-machine access.")
                 )
 
     @api.constrains("skip_consent", "connection_type")
     def _check_skip_consent(self):
         for connection in self:
             if connection.skip_consent and connection.connection_type != "custom":
-                raise ValidationError(_("Only Custom OAuth connections created by an administrator may skip consent."))
+                raise ValidationError(
+                    self.env._("Only Custom OAuth connections created by an administrator may skip consent.")
+                )
 
     def write(self, vals):
         if "redirect_uris" in vals and not self.env.context.get("mcp_registration_update"):
             if any(c.connection_type in SELF_REGISTERED for c in self):
                 raise UserError(
-                    _(
+                    self.env._(
                         "The redirect URIs of an AI tool that registered itself cannot be changed. "
                         "Revoke the connection and let the AI tool register again."
                     )
@@ -574,10 +576,10 @@ class McpConnection(models.Model):
             connection.sudo()._revoke_credentials()
             connection.state = "revoked"
             if waiting:
-                connection.message_post(body=_("Refused: the AI tool stays out; every token stopped working."))
+                connection.message_post(body=self.env._("Refused: the AI tool stays out; every token stopped working."))
                 connection._on_quarantine_decision(approved=False)
             else:
-                connection.message_post(body=_("Connection revoked: every token stopped working."))
+                connection.message_post(body=self.env._("Connection revoked: every token stopped working."))
                 self.env["mcp.audit.log"].sudo()._record_event(
                     "connection_revoked",
                     user=self.env.user,
@@ -590,14 +592,14 @@ class McpConnection(models.Model):
         """Let a tool waiting for approval make MCP calls, from its next request on."""
         for connection in self.filtered(lambda c: c.state == "pending"):
             connection.state = "active"
-            connection.message_post(body=_("Approved: the AI tool may now make MCP calls."))
+            connection.message_post(body=self.env._("Approved: the AI tool may now make MCP calls."))
             connection._on_quarantine_decision(approved=True)
         return True
 
     def _on_quarantine_decision(self, approved):
         """A manager approved (or refused, by revoking) a connection that was waiting for approval."""
         self.ensure_one()
-        self.sudo().activity_ids.action_feedback(feedback=_("Approved") if approved else _("Refused"))
+        self.sudo().activity_ids.action_feedback(feedback=self.env._("Approved") if approved else self.env._("Refused"))
         self.env["mcp.audit.log"].sudo()._record_event(
             "tool_approved" if approved else "tool_refused",
             user=self.env.user,
@@ -609,7 +611,7 @@ class McpConnection(models.Model):
         """A new registration was recognised as ``previous``'s tool and started with its policy."""
         self.ensure_one()
         self.message_post(
-            body=_(
+            body=self.env._(
                 "Registered again by an AI tool this company already knows: it starts with the restrictions of "
                 "%(previous)s (#%(id)s).",
                 previous=previous.name,
@@ -688,26 +690,26 @@ class McpConnection(models.Model):
         itself waiting, which is why this one waits."""
         self.ensure_one()
         if held_previous and held_previous.state == "revoked":
-            reason = _(
+            reason = self.env._(
                 "The same AI tool's previous connection %(previous)s was revoked: it stays out until a manager "
                 "approves this one.",
                 previous=held_previous.name,
             )
         elif held_previous:
-            reason = _(
+            reason = self.env._(
                 "The same AI tool's previous connection %(previous)s is itself waiting for approval.",
                 previous=held_previous.name,
             )
         else:
-            reason = _("Settings hold new AI tools until a manager approves them.")
-        self.message_post(body=_("Waiting for approval. %(reason)s", reason=reason))
+            reason = self.env._("Settings hold new AI tools until a manager approves them.")
+        self.message_post(body=self.env._("Waiting for approval. %(reason)s", reason=reason))
         managers = compat.group_members(self.env.ref("mcp_connect.group_mcp_manager"))
         deciders = (self.approver_id & managers) or managers
         for decider in deciders:
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
-                summary=_("Approve a new AI tool: %(name)s", name=self.name),
-                note=_(
+                summary=self.env._("Approve a new AI tool: %(name)s", name=self.name),
+                note=self.env._(
                     "%(name)s registered itself and waits for approval before it can make MCP calls. "
                     "Check its restrictions, then Approve or Revoke it. %(reason)s",
                     name=self.name,
@@ -722,21 +724,21 @@ class McpConnection(models.Model):
         the secret itself is shown once, from the context of the returned action."""
         self.ensure_one()
         if not self.has_secret:
-            raise UserError(_("This connection has no client secret to rotate."))
+            raise UserError(self.env._("This connection has no client secret to rotate."))
         if self.connection_type != "custom":
             # The tool registered itself and keeps the secret it was given: there is nowhere to
             # paste a new one (claude.ai, ChatGPT), so a rotation would only break it for good.
             raise UserError(
-                _(
+                self.env._(
                     "Only the secret of a Custom OAuth connection can be rotated: an AI tool that registered itself "
                     "cannot be given a new one. Revoke the connection instead, and let the AI tool register again."
                 )
             )
         secret, _digest = core.mint_token(kind="client_secret")
         self.sudo().secret_hash = core.hash_secret(secret)
-        self.message_post(body=_("Client secret rotated; the previous secret stopped working."))
+        self.message_post(body=self.env._("Client secret rotated; the previous secret stopped working."))
         return self.env["mcp.credential.show"]._show(
-            _("New client secret"),
+            self.env._("New client secret"),
             purpose="rotation",
             connection_name=self.name,
             client_id=self.client_id,
@@ -769,7 +771,7 @@ class McpConnection(models.Model):
 
     def _check_may_pause(self):
         if not self.env.user.has_group("mcp_connect.group_mcp_manager"):
-            raise AccessError(_("Only MCP Connect managers may pause or resume AI access."))
+            raise AccessError(self.env._("Only MCP Connect managers may pause or resume AI access."))
 
     def action_pause_ai_access(self):
         self._check_may_pause()
@@ -790,7 +792,7 @@ class McpConnection(models.Model):
         action["context"] = {**context, "mcp_ai_paused": paused}
         action["target"] = "main"
         if paused:
-            action["name"] = _("Connections (AI access paused)")
+            action["name"] = self.env._("Connections (AI access paused)")
         return action
 
     def action_view_audit_log(self):
@@ -811,7 +813,7 @@ class McpConnection(models.Model):
             "res_model": "mcp.connect.wizard",
             "view_mode": "form",
             "target": "new",
-            "name": _("Connect a New Tool"),
+            "name": self.env._("Connect a New Tool"),
         }
 
     @api.model
@@ -832,7 +834,7 @@ class McpConnection(models.Model):
         self.env["mcp.consent"]._remember(
             user, connection, [scope_rules.WRITE if scope == "write" else scope_rules.READ], personal._companies().ids
         )
-        connection.message_post(body=_("Personal access token created for %(user)s.", user=user.name))
+        connection.message_post(body=self.env._("Personal access token created for %(user)s.", user=user.name))
         return connection
 
     def _default_company(self, user):
@@ -851,7 +853,7 @@ class McpConnection(models.Model):
     def action_reactivate(self):
         for connection in self.filtered(lambda c: c.state == "revoked"):
             connection.state = "active"
-            connection.message_post(body=_("Connection reactivated: users sign in again from the AI tool."))
+            connection.message_post(body=self.env._("Connection reactivated: users sign in again from the AI tool."))
             self.env["mcp.audit.log"].sudo()._record_event(
                 "connection_reactivated",
                 user=self.env.user,

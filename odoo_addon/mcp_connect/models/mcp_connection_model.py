@@ -1,4 +1,4 @@
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval, time
 
@@ -76,7 +76,7 @@ class McpConnectionModel(models.Model):
     @api.constrains("connection_id", "template_id")
     def _check_owner(self):
         if any(bool(rule.connection_id) == bool(rule.template_id) for rule in self):
-            raise ValidationError(_("A model rule belongs to one connection or to one template."))
+            raise ValidationError(self.env._("A model rule belongs to one connection or to one template."))
 
     @api.constrains("model_id")
     def _check_model_exposed(self):
@@ -97,7 +97,7 @@ class McpConnectionModel(models.Model):
                 compat.validate_domain(self.env[rule.model_id.model].sudo(), domain)
             except Exception as error:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "The record filter of %(model)s is not a valid domain: %(error)s",
                         model=rule.model_id.model,
                         error=error,
@@ -110,7 +110,7 @@ class McpConnectionModel(models.Model):
             foreign = rule.field_ids.filtered(lambda f, r=rule: f.model_id != r.model_id)
             if foreign:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "These fields do not belong to %(model)s: %(fields)s",
                         model=rule.model_id.model,
                         fields=", ".join(foreign.mapped("name")),

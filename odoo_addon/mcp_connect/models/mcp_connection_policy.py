@@ -1,7 +1,7 @@
 from urllib.parse import urlsplit
 
 import mcp_connect_core as core
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
 from .. import config
@@ -109,7 +109,7 @@ class McpConnectionPolicy(models.AbstractModel):
                 core.parse_ip_allowlist((policy.ip_allowlist or "").splitlines())
             except core.InvalidCidrError as error:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "IP allowlist, line %(line)s: %(entry)r is not an address or a network such as 10.0.0.0/8.",
                         line=error.line,
                         entry=error.entry,
@@ -119,12 +119,12 @@ class McpConnectionPolicy(models.AbstractModel):
     @api.constrains("rate_limit")
     def _check_rate_limit(self):
         if any(policy.rate_limit < 0 for policy in self):
-            raise ValidationError(_("The rate limit cannot be negative (0 uses the default)."))
+            raise ValidationError(self.env._("The rate limit cannot be negative (0 uses the default)."))
 
     @api.constrains("session_days")
     def _check_session_days(self):
         if any(policy.session_days < 0 for policy in self):
-            raise ValidationError(_("The sign-in lifetime cannot be negative (0 uses the Settings value)."))
+            raise ValidationError(self.env._("The sign-in lifetime cannot be negative (0 uses the Settings value)."))
 
     @api.constrains("allowed_methods")
     def _check_allowed_methods(self):
@@ -136,14 +136,16 @@ class McpConnectionPolicy(models.AbstractModel):
                 model_name, _dot, method = line.rpartition(".")
                 if model_name not in self.env:
                     raise ValidationError(
-                        _(
+                        self.env._(
                             "Extra methods, line %(line)s: write model.method, e.g. res.partner.address_get.",
                             line=number,
                         )
                     )
                 reason = method_refusal(self.env[model_name], method)
                 if reason:
-                    raise ValidationError(_("Extra methods, line %(line)s: %(reason)s", line=number, reason=reason))
+                    raise ValidationError(
+                        self.env._("Extra methods, line %(line)s: %(reason)s", line=number, reason=reason)
+                    )
 
     def _policy_values(self, scope_ceiling="write"):
         """Values that give a new connection this policy; model rules are copied as new rows.

@@ -1,6 +1,6 @@
 from fnmatch import fnmatchcase
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .mcp_connection_policy import ALLOWED_TOOLS_HELP, APPROVAL_TOOLS_HELP, redirect_hosts, tool_list
@@ -79,7 +79,7 @@ class McpConnectionTemplate(models.Model):
         for template in self:
             if not template.is_default and not any(template[name] for name in CRITERIA):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Template %(name)s: give at least one criterion (client name, redirect host, software ID or "
                         "metadata URL), or make it the default template.",
                         name=template.name,
@@ -87,7 +87,7 @@ class McpConnectionTemplate(models.Model):
                 )
         defaults = self.search([("is_default", "=", True)])
         if len(defaults) > 1:
-            raise ValidationError(_("There is one default template: %s.", ", ".join(defaults.mapped("name"))))
+            raise ValidationError(self.env._("There is one default template: %s.", ", ".join(defaults.mapped("name"))))
 
     def _matches(self, name, hosts, software_id, metadata_url):
         """Whether every criterion this template sets matches the tool."""

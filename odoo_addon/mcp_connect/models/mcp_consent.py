@@ -118,7 +118,7 @@ class McpConsent(models.Model):
     def _compute_scope_description(self):
         for consent in self:
             consent.scope_description = ", ".join(
-                scope_rules.describe((consent.scopes or "").split(), scope_rules.LABELS)
+                self.env._(label) for label in scope_rules.describe((consent.scopes or "").split(), scope_rules.LABELS)
             )
 
     @api.model

@@ -1,7 +1,7 @@
 import re
 
 import mcp_connect_core as core
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .. import compat
@@ -34,14 +34,14 @@ class McpPrompt(models.Model):
     def _check_name(self):
         for prompt in self:
             if not core.is_tool_name(prompt.name or ""):
-                raise ValidationError(_("A prompt name is 1 to 128 letters, digits, _ . or -."))
+                raise ValidationError(self.env._("A prompt name is 1 to 128 letters, digits, _ . or -."))
 
     @api.constrains("argument_ids")
     def _check_arguments(self):
         for prompt in self:
             names = prompt.argument_ids.mapped("name")
             if len(names) != len(set(names)):
-                raise ValidationError(_("The arguments of a prompt must have different names."))
+                raise ValidationError(self.env._("The arguments of a prompt must have different names."))
 
     def _definition(self):
         self.ensure_one()
@@ -73,5 +73,5 @@ class McpPromptArgument(models.Model):
         for argument in self:
             if not ARGUMENT_NAME.match(argument.name or ""):
                 raise ValidationError(
-                    _("An argument name is a letter or _ followed by letters, digits or _ (at most 64).")
+                    self.env._("An argument name is a letter or _ followed by letters, digits or _ (at most 64).")
                 )

@@ -1,6 +1,6 @@
 import sys
 
-from odoo import _, api, fields, models, tools
+from odoo import api, fields, models, tools
 
 from .. import compat
 from ..mcp import registry
@@ -44,7 +44,7 @@ class McpTool(models.Model):
     def _compute_display_name(self):
         for record in self:
             name = f"{record.title} ({record.name})" if record.title else record.name
-            record.display_name = name if record.active else _("%s (archived)", name)
+            record.display_name = name if record.active else self.env._("%s (archived)", name)
 
     @api.model
     @tools.ormcache()

@@ -1,5 +1,5 @@
 import mcp_connect_core as core
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .. import config
@@ -34,9 +34,9 @@ class ResConfigSettings(models.TransientModel):
                     if value < setting.minimum or value > setting.maximum:
                         label = setting.full_label
                         if setting.minimum > 0 and value <= 0:
-                            raise ValidationError(_("%(label)s must be greater than zero.", label=label))
+                            raise ValidationError(self.env._("%(label)s must be greater than zero.", label=label))
                         raise ValidationError(
-                            _(
+                            self.env._(
                                 "%(label)s must be between %(minimum)s and %(maximum)s.",
                                 label=label,
                                 minimum=setting.minimum,
@@ -46,7 +46,7 @@ class ResConfigSettings(models.TransientModel):
             bad_hosts = config.invalid_hosts(config.split_hosts(record.mcp_pkce_exempt_hosts))
             if bad_hosts:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Hosts that may skip PKCE must be host names such as chatgpt.com; these are not: %(hosts)s",
                         hosts=", ".join(bad_hosts),
                     )
@@ -54,7 +54,7 @@ class ResConfigSettings(models.TransientModel):
             bad_origins = config.invalid_origins(config.split_origins(record.mcp_allowed_origins))
             if bad_origins:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Allowed origins must look like https://app.example.com; these do not: %(origins)s",
                         origins=", ".join(bad_origins),
                     )
@@ -64,7 +64,7 @@ class ResConfigSettings(models.TransientModel):
                 core.parse_ip_allowlist(config.split_networks(record.mcp_trusted_proxies))
             except core.InvalidCidrError as error:
                 raise ValidationError(
-                    _("Trusted proxies: %(entry)r is not an address or a network.", entry=error.entry)
+                    self.env._("Trusted proxies: %(entry)r is not an address or a network.", entry=error.entry)
                 ) from error
 
     @api.model

@@ -1,4 +1,4 @@
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 
 from .. import compat
 from ..storage import server_urls
@@ -28,7 +28,7 @@ class ResUsers(models.Model):
         """The signed-in user's page: the address to give an AI tool, and the tools they allowed."""
         return {
             "type": "ir.actions.act_window",
-            "name": _("My AI Connections"),
+            "name": self.env._("My AI Connections"),
             "res_model": "res.users",
             "res_id": self.env.uid,
             "views": [(self.env.ref("mcp_connect.res_users_view_form_my_ai_connections").id, "form")],
@@ -39,7 +39,7 @@ class ResUsers(models.Model):
     def action_view_my_mcp_usage(self):
         """The signed-in user's own MCP calls, as graph, pivot and list (record rules keep others' out)."""
         action = self.env["ir.actions.actions"]._for_xml_id("mcp_connect.mcp_usage_action")
-        action["name"] = _("My AI Tool Calls")
+        action["name"] = self.env._("My AI Tool Calls")
         action["domain"] = [("event", "=", False), ("user_id", "=", self.env.uid)]
         return action
 

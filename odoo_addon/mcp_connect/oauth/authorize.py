@@ -35,6 +35,7 @@ from .errors import (
     UnsupportedResponseType,
 )
 from .storage import ClientLookupError, CodeGrant, PendingRequest
+from .texts import _lt
 
 _logger = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def begin(storage, urls, pairs, user):
     try:
         client, redirect_uri = resolve_client(params, repeated, storage.find_client)
     except ClientLookupError as error:
-        raise PageError("Application not available", str(error)) from error
+        raise PageError(_lt("Application not available"), str(error)) from error
     state = safe_state(params)
 
     def refuse(error):
@@ -198,18 +199,18 @@ def decide(storage, urls, handle, user, allow, companies=()):
     pending = storage.find_pending(handle or "", user.user_id)
     if pending is None or pending.used or pending.expires_at <= storage.now():
         raise PageError(
-            "This sign-in request is no longer valid",
-            "It was already answered or it expired. Start the connection again from the application.",
+            _lt("This sign-in request is no longer valid"),
+            _lt("It was already answered or it expired. Start the connection again from the application."),
         )
     storage.claim_pending(pending.handle)
     try:
         client = storage.find_client(pending.client_id)
     except ClientLookupError as error:
-        raise PageError("Application not available", str(error)) from error
+        raise PageError(_lt("Application not available"), str(error)) from error
     if client is None or not client.active:
         raise PageError(
-            "Application not available",
-            "This application's connection was removed or revoked.",
+            _lt("Application not available"),
+            _lt("This application's connection was removed or revoked."),
             client_name=client.name if client else None,
         )
     if storage.settings().paused:
@@ -224,7 +225,7 @@ def decide(storage, urls, handle, user, allow, companies=()):
     try:
         client = storage.ensure_client(client)
     except ClientLookupError as error:
-        raise PageError("Application not available", str(error)) from error
+        raise PageError(_lt("Application not available"), str(error)) from error
     try:
         chosen = chosen_companies(companies, company_choices(client, user), user)
     except PageError as error:
@@ -282,21 +283,25 @@ def chosen_companies(submitted, choices, user):
     """
     if not choices:
         raise PageError(
-            "Company not available", "This connection may no longer work in any of your companies.", status=403
+            _lt("Company not available"),
+            _lt("This connection may no longer work in any of your companies."),
+            status=403,
         )
     if not submitted:
         if len(choices) > 1:
-            raise PageError("Choose a company", "Tick at least one company the application may work in.")
+            raise PageError(_lt("Choose a company"), _lt("Tick at least one company the application may work in."))
         return default_companies(choices, user)
     try:
         wanted = {int(value) for value in submitted}
     except (TypeError, ValueError) as error:
-        raise PageError("Invalid request", "The companies chosen are not valid.") from error
+        raise PageError(_lt("Invalid request"), _lt("The companies chosen are not valid.")) from error
     if not wanted <= set(choices):
         raise PageError(
-            "Company not available",
-            "The application cannot work in a company you do not have access to, "
-            "or that its connection does not allow.",
+            _lt("Company not available"),
+            _lt(
+                "The application cannot work in a company you do not have access to, "
+                "or that its connection does not allow."
+            ),
             status=403,
             log_detail=f"companies {sorted(wanted - set(choices))} outside {list(choices)}",
         )
@@ -323,22 +328,28 @@ def single_values(pairs):
 def resolve_client(params, repeated, find_client):
     """Phase 1: the client and the redirect URI, or a ``PageError``."""
     if "client_id" in repeated or "redirect_uri" in repeated:
-        raise PageError("Invalid request", "The client_id and redirect_uri parameters may appear only once.")
+        raise PageError(_lt("Invalid request"), _lt("The client_id and redirect_uri parameters may appear only once."))
     client_id = params.get("client_id")
     if not client_id:
-        raise PageError("Invalid request", "The request does not say which application is asking (client_id).")
+        raise PageError(
+            _lt("Invalid request"), _lt("The request does not say which application is asking (client_id).")
+        )
     client = find_client(client_id)
     if client is None:
         raise PageError(
-            "Unknown application",
-            "This application is not registered with this Odoo database, or its registration was removed. "
-            "Connect it again from the application.",
+            _lt("Unknown application"),
+            _lt(
+                "This application is not registered with this Odoo database, or its registration was removed. "
+                "Connect it again from the application."
+            ),
             log_detail=f"unknown client_id {client_id[:80]!r}",
         )
     if not client.active:
         raise PageError(
-            "Connection revoked",
-            "An administrator revoked this connection. Ask them to reactivate it, or connect the application again.",
+            _lt("Connection revoked"),
+            _lt(
+                "An administrator revoked this connection. Ask them to reactivate it, or connect the application again."
+            ),
             status=403,
             client_name=client.name,
         )
@@ -357,7 +368,9 @@ def matched_redirect_uri(client, presented):
         ):
             return client.redirect_uris[0]
         raise PageError(
-            "Invalid request", "The request does not say where to return (redirect_uri).", client_name=client.name
+            _lt("Invalid request"),
+            _lt("The request does not say where to return (redirect_uri)."),
+            client_name=client.name,
         )
     try:
         core.match_redirect_uri(
@@ -365,9 +378,11 @@ def matched_redirect_uri(client, presented):
         )
     except core.RedirectUriError as error:
         raise PageError(
-            "Redirect address not allowed",
-            "The application asked to return to an address it did not register. "
-            "For your safety the sign-in stops here.",
+            _lt("Redirect address not allowed"),
+            _lt(
+                "The application asked to return to an address it did not register. "
+                "For your safety the sign-in stops here."
+            ),
             log_detail=f"redirect_uri mismatch for {client.client_id}",
             client_name=client.name,
             redirect_uri=presented,

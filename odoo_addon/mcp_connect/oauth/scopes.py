@@ -9,6 +9,7 @@ Pinned behaviour for what clients send (README.rst, *Tested with*, *Clients*):
 """
 
 from .errors import InvalidScope
+from .texts import _lt
 
 READ = "mcp:read"
 WRITE = "mcp:write"
@@ -21,11 +22,16 @@ OPT_IN = (EMAIL,)
 # A broader scope implies the narrower ones (MCP authorization, scope hierarchies).
 IMPLIED = {WRITE: (READ,), READ: (), EMAIL: ()}
 # The one wording of the resource scopes on every page: the consent page, the wizard, the connection.
-LABELS = {READ: "Read only (mcp:read)", WRITE: "Read and write (mcp:write)", EMAIL: "Email address (email)"}
+# Marked for translation: Odoo translates them where it shows them.
+LABELS = {
+    READ: _lt("Read only (mcp:read)"),
+    WRITE: _lt("Read and write (mcp:write)"),
+    EMAIL: _lt("Email address (email)"),
+}
 DESCRIPTIONS = {
-    READ: f"{LABELS[READ]}: see your Odoo data",
-    WRITE: f"{LABELS[WRITE]}: see, create, change and delete your Odoo data",
-    EMAIL: "See your email address",
+    READ: _lt("Read only (mcp:read): see your Odoo data"),
+    WRITE: _lt("Read and write (mcp:write): see, create, change and delete your Odoo data"),
+    EMAIL: _lt("See your email address"),
 }
 MAX_SCOPE_LENGTH = 1000
 

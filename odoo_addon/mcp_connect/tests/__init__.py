@@ -6,6 +6,7 @@ from . import (
     test_data_scopes,
     test_extensions,
     test_groups,
+    test_i18n,
     test_mcp_documents,
     test_mcp_field_clients,
     test_mcp_history,

@@ -21,6 +21,7 @@ no approval: an approver or a user sees with them what an approved call would do
 
 import dataclasses
 
+from odoo import _
 from odoo.exceptions import UserError
 
 from .. import guard
@@ -72,7 +73,7 @@ _UNSET = object()
 
 
 def _refuse_commit():
-    raise UserError("This call commits its work by itself, so it cannot be previewed; nothing was changed.")
+    raise UserError(_("This call commits its work by itself, so it cannot be previewed; nothing was changed."))
 
 
 def is_preview(arguments):

@@ -1,7 +1,7 @@
 import json
 
 import mcp_connect_core as core
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.addons.base.models.res_users import check_identity
 from odoo.exceptions import AccessError, UserError
 
@@ -91,14 +91,14 @@ class McpConnectWizard(models.TransientModel):
             "res_id": self.id,
             "view_mode": "form",
             "target": "new",
-            "name": _("Connect a New Tool"),
+            "name": self.env._("Connect a New Tool"),
             # The web client passes the dialog size of the window a button is in on to the next one.
             "context": {"dialog_size": "large"},
         }
 
     def _require_manager(self):
         if not self.env.user.has_group("mcp_connect.group_mcp_manager"):
-            raise AccessError(_("Only MCP Connect managers can create OAuth connections."))
+            raise AccessError(self.env._("Only MCP Connect managers can create OAuth connections."))
 
     def action_choose_browser(self):
         self._require_manager()
@@ -134,7 +134,7 @@ class McpConnectWizard(models.TransientModel):
         """Done: this wizard is spent (so a replayed password check creates nothing more), and the
         new credentials are shown once."""
         self.unlink()
-        return self.env["mcp.credential.show"]._show(_("Connect a New Tool"), **values)
+        return self.env["mcp.credential.show"]._show(self.env._("Connect a New Tool"), **values)
 
     # -- Custom OAuth -------------------------------------------------------------------
 
@@ -146,13 +146,13 @@ class McpConnectWizard(models.TransientModel):
         self._require_manager()
         self.ensure_one()
         if self.connection_type != "custom" or self.step != "custom":
-            raise UserError(_("Nothing to save: start again from Connect a New Tool."))
+            raise UserError(self.env._("Nothing to save: start again from Connect a New Tool."))
         problems = []
         if not (self.client_name or "").strip():
-            problems.append(_("Give the OAuth client a name, such as the tool it is for."))
+            problems.append(self.env._("Give the OAuth client a name, such as the tool it is for."))
         redirect_problems = self._redirect_problems()
         if redirect_problems:
-            problems.append(_("Some redirect URIs cannot be used:\n%s", "\n".join(redirect_problems)))
+            problems.append(self.env._("Some redirect URIs cannot be used:\n%s", "\n".join(redirect_problems)))
         return problems
 
     def _check_custom(self):
@@ -163,12 +163,12 @@ class McpConnectWizard(models.TransientModel):
     def _redirect_problems(self):
         lines = [line.strip() for line in (self.redirect_uris or "").splitlines() if line.strip()]
         if not lines:
-            return [_("Enter at least one redirect URI (the address the tool receives the sign-in at).")]
+            return [self.env._("Enter at least one redirect URI (the address the tool receives the sign-in at).")]
         problems = []
-        # A loop, not a comprehension: _() finds the language in the calling frame.
+        # A loop, not a comprehension: self.env._() finds the language in the calling frame.
         for problem in redirect_uri_rules.problems(lines, client_kind="custom", prefixes=True):
             number, uri, error = problem.position, problem.entry, str(problem.error)
-            problems.append(_("Line %(number)s (%(uri)s): %(error)s", number=number, uri=uri, error=error))
+            problems.append(self.env._("Line %(number)s (%(uri)s): %(error)s", number=number, uri=uri, error=error))
         return problems
 
     @check_identity
@@ -189,7 +189,7 @@ class McpConnectWizard(models.TransientModel):
         )
         if secret:
             connection.sudo().secret_hash = core.hash_secret(secret)
-        connection.message_post(body=_("Connection created with the Connect a New Tool wizard."))
+        connection.message_post(body=self.env._("Connection created with the Connect a New Tool wizard."))
         # What a tool set up by hand (n8n, Power Automate, Postman) asks for: the endpoints the
         # discovery documents advertise, so it needs no discovery and no registration.
         urls = server_urls(self.env)
@@ -213,17 +213,17 @@ class McpConnectWizard(models.TransientModel):
     def _personal_problems(self):
         self.ensure_one()
         if self.connection_type != "personal" or self.step != "personal":
-            raise UserError(_("Nothing to save: start again from Connect a New Tool."))
+            raise UserError(self.env._("Nothing to save: start again from Connect a New Tool."))
         user = self.token_user_id or self.env.user
         if user != self.env.user and not self.env.user.has_group("mcp_connect.group_mcp_manager"):
-            raise AccessError(_("You can only create personal access tokens for yourself."))
+            raise AccessError(self.env._("You can only create personal access tokens for yourself."))
         problems = []
         if not user.has_group("mcp_connect.group_mcp_user"):
-            problems.append(_("%(name)s is not allowed to use AI tools (MCP Connect: User).", name=user.name))
+            problems.append(self.env._("%(name)s is not allowed to use AI tools (MCP Connect: User).", name=user.name))
         if not (self.token_name or "").strip():
-            problems.append(_("Give the token a name, such as the tool that will use it."))
+            problems.append(self.env._("Give the token a name, such as the tool that will use it."))
         if self.token_company_ids - user.sudo().company_ids:
-            problems.append(_("%(name)s has no access to some of the companies chosen.", name=user.name))
+            problems.append(self.env._("%(name)s has no access to some of the companies chosen.", name=user.name))
         return problems
 
     def _check_personal(self):

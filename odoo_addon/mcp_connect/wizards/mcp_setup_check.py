@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import mcp_connect_core as core
 import requests
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.http import db_list, request
 from odoo.tools import SQL
 from odoo.tools import config as odoo_config
@@ -90,7 +90,7 @@ class McpSetupCheck(models.TransientModel):
             "type": "ir.actions.act_window",
             "res_model": self._name,
             "res_id": record.id,
-            "name": _("Check my setup"),
+            "name": self.env._("Check my setup"),
             "views": [(self.env.ref("mcp_connect.mcp_setup_check_view_form").id, "form")],
             "target": "new",
             "context": {"dialog_size": "extra-large"},
@@ -103,13 +103,13 @@ class McpSetupCheck(models.TransientModel):
     def _setup_checks(self):
         """(name, facts, check) for every check, in the order shown."""
         return [
-            (_("Base URL"), self._facts_base_url, self._check_base_url),
-            (_("Discovery documents"), self._facts_discovery, self._check_discovery),
-            (_("Reverse proxy"), self._facts_proxy, self._check_proxy),
-            (_("Workers"), self._facts_workers, self._check_workers),
-            (_("Databases"), self._facts_databases, self._check_databases),
-            (_("Native core"), self._facts_core, self._check_core),
-            (_("Clocks"), self._facts_clock, self._check_clock),
+            (self.env._("Base URL"), self._facts_base_url, self._check_base_url),
+            (self.env._("Discovery documents"), self._facts_discovery, self._check_discovery),
+            (self.env._("Reverse proxy"), self._facts_proxy, self._check_proxy),
+            (self.env._("Workers"), self._facts_workers, self._check_workers),
+            (self.env._("Databases"), self._facts_databases, self._check_databases),
+            (self.env._("Native core"), self._facts_core, self._check_core),
+            (self.env._("Clocks"), self._facts_clock, self._check_clock),
         ]
 
     @api.model
@@ -127,8 +127,8 @@ class McpSetupCheck(models.TransientModel):
                 verdicts = [
                     Verdict(
                         "unknown",
-                        _("This check could not run; the server log says why."),
-                        _("Run it again; if it fails again, send the server log to whoever runs this Odoo."),
+                        self.env._("This check could not run; the server log says why."),
+                        self.env._("Run it again; if it fails again, send the server log to whoever runs this Odoo."),
                     )
                 ]
             for verdict in verdicts:
@@ -154,8 +154,10 @@ class McpSetupCheck(models.TransientModel):
             return [
                 Verdict(
                     "problem",
-                    _("web.base.url is not a web address Odoo can be reached at; tools cannot find this Odoo."),
-                    _(
+                    self.env._(
+                        "web.base.url is not a web address Odoo can be reached at; tools cannot find this Odoo."
+                    ),
+                    self.env._(
                         "In Settings > Technical > System Parameters (developer mode), set web.base.url to the "
                         "address people type to reach Odoo, such as https://erp.example.com."
                     ),
@@ -168,12 +170,12 @@ class McpSetupCheck(models.TransientModel):
             verdicts.append(
                 Verdict(
                     "warning",
-                    _(
+                    self.env._(
                         "Odoo's address is %(url)s: tools on this computer (Claude Code, Cursor) can connect, but "
                         "claude.ai and ChatGPT connect from the internet and need a public https address.",
                         url=issuer,
                     ),
-                    _(
+                    self.env._(
                         "To connect hosted tools, serve Odoo on a public https address (behind a reverse proxy) and "
                         "set web.base.url to it."
                     ),
@@ -183,12 +185,12 @@ class McpSetupCheck(models.TransientModel):
             verdicts.append(
                 Verdict(
                     "warning",
-                    _(
+                    self.env._(
                         "Odoo's address is %(url)s, which only your own network can reach: claude.ai and ChatGPT "
                         "connect from the internet and cannot reach it.",
                         url=issuer,
                     ),
-                    _(
+                    self.env._(
                         "To connect hosted tools, serve Odoo on a public https address (behind a reverse proxy) and "
                         "set web.base.url to it."
                     ),
@@ -198,12 +200,12 @@ class McpSetupCheck(models.TransientModel):
             verdicts.append(
                 Verdict(
                     "problem",
-                    _(
+                    self.env._(
                         "Odoo's address is %(url)s, plain http: claude.ai, ChatGPT and most tools refuse to sign in "
                         "over it, and tokens would cross the internet unencrypted.",
                         url=issuer,
                     ),
-                    _(
+                    self.env._(
                         "Terminate TLS in front of Odoo (a reverse proxy with a certificate) and set web.base.url to "
                         "the https address."
                     ),
@@ -213,16 +215,18 @@ class McpSetupCheck(models.TransientModel):
             verdicts.append(
                 Verdict(
                     "warning" if reach == "loopback" else "problem",
-                    _(
+                    self.env._(
                         "web.base.url is not frozen: the next time an administrator signs in through another "
                         "address (an IP address, localhost, a second host name), Odoo rewrites it, the sign-in "
                         "addresses change and every connected tool fails until it is set back."
                     ),
-                    _("In Settings > Technical > System Parameters (developer mode), add web.base.url.freeze = True."),
+                    self.env._(
+                        "In Settings > Technical > System Parameters (developer mode), add web.base.url.freeze = True."
+                    ),
                 )
             )
         return verdicts or [
-            Verdict("ok", _("Odoo's address is %(url)s: public, https, and frozen.", url=issuer)),
+            Verdict("ok", self.env._("Odoo's address is %(url)s: public, https, and frozen.", url=issuer)),
         ]
 
     # Discovery documents ------------------------------------------------------------------------
@@ -240,8 +244,8 @@ class McpSetupCheck(models.TransientModel):
             return [
                 Verdict(
                     "unknown",
-                    _("web.base.url is not a web address, so there is nothing to fetch."),
-                    _("Fix the base URL first (above)."),
+                    self.env._("web.base.url is not a web address, so there is nothing to fetch."),
+                    self.env._("Fix the base URL first (above)."),
                 )
             ]
         documents = (
@@ -255,7 +259,7 @@ class McpSetupCheck(models.TransientModel):
         return [
             Verdict(
                 "ok",
-                _(
+                self.env._(
                     "%(url)s answers without a login and names this Odoo: tools find how to sign in there.",
                     url=urls.protected_resource_metadata,
                 ),
@@ -265,7 +269,7 @@ class McpSetupCheck(models.TransientModel):
     @api.model
     def _fetch_discovery_document(self, url, key, expected):
         """None if ``url`` answers a JSON document whose ``key`` is ``expected``, else the problem."""
-        unreachable_fix = _(
+        unreachable_fix = self.env._(
             "Check that this address leads to this Odoo from the Odoo server itself (name resolution, firewall, "
             "reverse proxy). An Odoo with a single worker cannot answer this check while it runs it: start it "
             "with --workers 2 or more."
@@ -280,27 +284,29 @@ class McpSetupCheck(models.TransientModel):
         except requests.exceptions.SSLError:
             return Verdict(
                 "problem",
-                _("%(url)s: its TLS certificate is not trusted, so tools will refuse it too.", url=url),
-                _("Install a certificate for this host name from a public authority (Let's Encrypt, for example)."),
+                self.env._("%(url)s: its TLS certificate is not trusted, so tools will refuse it too.", url=url),
+                self.env._(
+                    "Install a certificate for this host name from a public authority (Let's Encrypt, for example)."
+                ),
             )
         except requests.exceptions.Timeout:
             return Verdict(
                 "problem",
-                _("%(url)s did not answer within %(seconds)s seconds.", url=url, seconds=DISCOVERY_TIMEOUT),
+                self.env._("%(url)s did not answer within %(seconds)s seconds.", url=url, seconds=DISCOVERY_TIMEOUT),
                 unreachable_fix,
             )
         except requests.exceptions.RequestException:
-            return Verdict("problem", _("Odoo could not connect to %(url)s.", url=url), unreachable_fix)
+            return Verdict("problem", self.env._("Odoo could not connect to %(url)s.", url=url), unreachable_fix)
         if response.is_redirect:
             return Verdict(
                 "problem",
-                _(
+                self.env._(
                     "%(url)s answers with a redirect to %(location)s; tools look for this document at the "
                     "address itself and do not follow it.",
                     url=url,
                     location=_origin(response.headers.get("Location", "")),
                 ),
-                _(
+                self.env._(
                     "Set web.base.url to the address the redirect leads to, or make the reverse proxy serve this "
                     "address without redirecting."
                 ),
@@ -308,13 +314,15 @@ class McpSetupCheck(models.TransientModel):
         if response.status_code != 200:
             return Verdict(
                 "problem",
-                _(
+                self.env._(
                     "%(url)s answers HTTP %(status)s: this address does not lead to this database (another Odoo, "
                     "several databases without a dbfilter, or a reverse proxy rule).",
                     url=url,
                     status=response.status_code,
                 ),
-                _("Make this address reach this database; the Databases check below tells whether Odoo can pick it."),
+                self.env._(
+                    "Make this address reach this database; the Databases check below tells whether Odoo can pick it."
+                ),
             )
         try:
             document = response.json()
@@ -323,23 +331,23 @@ class McpSetupCheck(models.TransientModel):
         if not isinstance(document, dict):
             return Verdict(
                 "problem",
-                _(
+                self.env._(
                     "%(url)s does not answer a JSON document: something in front of Odoo (a login page, a proxy "
                     "error page) answers in its place.",
                     url=url,
                 ),
-                _("Let the reverse proxy pass /.well-known/ to Odoo unchanged and without a login."),
+                self.env._("Let the reverse proxy pass /.well-known/ to Odoo unchanged and without a login."),
             )
         if document.get(key) != expected:
             return Verdict(
                 "problem",
-                _(
+                self.env._(
                     "%(url)s names another server than this Odoo (%(expected)s): the address leads to another Odoo "
                     "or another database.",
                     url=url,
                     expected=expected,
                 ),
-                _("Make web.base.url and the reverse proxy lead to this database."),
+                self.env._("Make web.base.url and the reverse proxy lead to this database."),
             )
         return None
 
@@ -369,8 +377,8 @@ class McpSetupCheck(models.TransientModel):
             return [
                 Verdict(
                     "unknown",
-                    _("This check reads the request your browser sent; it ran outside one."),
-                    _("Run it from Settings."),
+                    self.env._("This check reads the request your browser sent; it ran outside one."),
+                    self.env._("Run it from Settings."),
                 )
             ]
         headers = ", ".join(sorted(forwarded))
@@ -378,59 +386,65 @@ class McpSetupCheck(models.TransientModel):
             return [
                 Verdict(
                     "problem",
-                    _(
+                    self.env._(
                         "Your request came through a reverse proxy (it carries %(headers)s), but Odoo is not in "
                         "proxy mode: it sees every tool at the proxy's address (IP allowlists, rate limits, the audit "
                         "log) and builds its redirects with the proxy's inner address.",
                         headers=headers,
                     ),
-                    _("Start Odoo with --proxy-mode (proxy_mode = True in its configuration file)."),
+                    self.env._("Start Odoo with --proxy-mode (proxy_mode = True in its configuration file)."),
                 )
             ]
         if forwarded and "X-Forwarded-Host" not in forwarded:
             return [
                 Verdict(
                     "warning",
-                    _(
+                    self.env._(
                         "Odoo is in proxy mode, but the proxy does not send X-Forwarded-Host, without which Odoo "
                         "ignores the other forwarded headers (%(headers)s).",
                         headers=headers,
                     ),
-                    _("In the proxy, add X-Forwarded-Host (nginx: proxy_set_header X-Forwarded-Host $host;)."),
+                    self.env._("In the proxy, add X-Forwarded-Host (nginx: proxy_set_header X-Forwarded-Host $host;)."),
                 )
             ]
         if forwarded and not peer_trusted:
             return [
                 Verdict(
                     "warning",
-                    _(
+                    self.env._(
                         "The reverse proxy connects from %(address)s, which is not in Trusted proxies: MCP Connect "
                         "does not believe its X-Forwarded-For and records every tool at the proxy's address.",
                         address=peer,
                     ),
-                    _("Add %(address)s to Settings > MCP Connect > Trusted proxies.", address=peer),
+                    self.env._("Add %(address)s to Settings > MCP Connect > Trusted proxies.", address=peer),
                 )
             ]
         if forwarded:
-            return [Verdict("ok", _("A reverse proxy forwards requests and Odoo is in proxy mode: consistent."))]
+            return [
+                Verdict("ok", self.env._("A reverse proxy forwards requests and Odoo is in proxy mode: consistent."))
+            ]
         if proxy_mode and _host_reach(urlsplit(base_url).hostname) != "loopback":
             return [
                 Verdict(
                     "warning",
-                    _(
+                    self.env._(
                         "Odoo is in proxy mode, but your request reached it without X-Forwarded-* headers: either "
                         "you bypassed the proxy, or the proxy does not send them. Whoever reaches Odoo directly can "
                         "then claim any host name."
                     ),
-                    _(
+                    self.env._(
                         "Let Odoo listen only to the proxy (--http-interface 127.0.0.1 or a firewall), and have the "
                         "proxy send X-Forwarded-Host, X-Forwarded-For and X-Forwarded-Proto."
                     ),
                 )
             ]
         if proxy_mode:
-            return [Verdict("ok", _("Proxy mode is on; your request came directly, which is fine on this computer."))]
-        return [Verdict("ok", _("No reverse proxy in front of Odoo and proxy mode is off: consistent."))]
+            return [
+                Verdict(
+                    "ok", self.env._("Proxy mode is on; your request came directly, which is fine on this computer.")
+                )
+            ]
+        return [Verdict("ok", self.env._("No reverse proxy in front of Odoo and proxy mode is off: consistent."))]
 
     # Workers ------------------------------------------------------------------------------------
 
@@ -447,22 +461,22 @@ class McpSetupCheck(models.TransientModel):
             return [
                 Verdict(
                     "problem",
-                    _(
+                    self.env._(
                         "Odoo runs one worker, which serves one request at a time: while a tool waits for a long "
                         "call, every other tool and user waits, and requests beyond the queue are refused."
                     ),
-                    _("Start Odoo with --workers 2 or more (about two per CPU core)."),
+                    self.env._("Start Odoo with --workers 2 or more (about two per CPU core)."),
                 )
             ]
         if workers == 0 and _host_reach(urlsplit(base_url).hostname) != "loopback":
             return [
                 Verdict(
                     "warning",
-                    _(
+                    self.env._(
                         "Odoo runs as one process with threads (workers = 0), made for development: one slow call "
                         "or a crash affects every tool and user at once."
                     ),
-                    _(
+                    self.env._(
                         "For production start Odoo with --workers 2 or more, and let the reverse proxy send "
                         "/websocket to the gevent port (%(port)s).",
                         port=odoo_config["gevent_port"],
@@ -470,8 +484,12 @@ class McpSetupCheck(models.TransientModel):
                 )
             ]
         if workers == 0:
-            return [Verdict("ok", _("Odoo runs threaded (workers = 0): fine for development on this computer."))]
-        return [Verdict("ok", _("Odoo runs %(workers)s workers: tools are served in parallel.", workers=workers))]
+            return [
+                Verdict("ok", self.env._("Odoo runs threaded (workers = 0): fine for development on this computer."))
+            ]
+        return [
+            Verdict("ok", self.env._("Odoo runs %(workers)s workers: tools are served in parallel.", workers=workers))
+        ]
 
     # Databases ----------------------------------------------------------------------------------
 
@@ -492,10 +510,10 @@ class McpSetupCheck(models.TransientModel):
             return [
                 Verdict(
                     "ok",
-                    _("Requests for %(host)s reach this database and no other.", host=host),
+                    self.env._("Requests for %(host)s reach this database and no other.", host=host),
                 )
             ]
-        fix = _(
+        fix = self.env._(
             "In Odoo's configuration file, set dbfilter (for example ^%d$, one host name per database) or "
             "db_name to this database."
         )
@@ -503,7 +521,7 @@ class McpSetupCheck(models.TransientModel):
             return [
                 Verdict(
                     "problem",
-                    _(
+                    self.env._(
                         "Requests for %(host)s cannot reach this database: dbfilter or db_name leaves it out, so "
                         "tools land in another database or in none.",
                         host=host,
@@ -514,7 +532,7 @@ class McpSetupCheck(models.TransientModel):
         return [
             Verdict(
                 "problem",
-                _(
+                self.env._(
                     "Requests for %(host)s can reach %(count)s databases: a tool's sign-in, token and MCP requests "
                     "carry no session, so Odoo cannot tell which database they are for and answers 404.",
                     host=host,
@@ -540,13 +558,13 @@ class McpSetupCheck(models.TransientModel):
             return [
                 Verdict(
                     "problem",
-                    _(
+                    self.env._(
                         "The native core is version %(loaded)s; this MCP Connect needs version %(series)s.x: some "
                         "sign-ins or calls may fail.",
                         loaded=loaded,
                         series=series,
                     ),
-                    _(
+                    self.env._(
                         "Install the mcp-connect-core wheel built with this MCP Connect into Odoo's Python "
                         "environment, then restart Odoo."
                     ),
@@ -556,16 +574,16 @@ class McpSetupCheck(models.TransientModel):
             return [
                 Verdict(
                     "problem",
-                    _(
+                    self.env._(
                         "mcp-connect-core %(installed)s is installed, but Odoo still runs version %(loaded)s, "
                         "loaded when it started.",
                         installed=installed,
                         loaded=loaded,
                     ),
-                    _("Restart Odoo (every server, if several share the database)."),
+                    self.env._("Restart Odoo (every server, if several share the database)."),
                 )
             ]
-        return [Verdict("ok", _("Native core %(loaded)s, as this MCP Connect expects.", loaded=loaded))]
+        return [Verdict("ok", self.env._("Native core %(loaded)s, as this MCP Connect expects.", loaded=loaded))]
 
     # Clocks -------------------------------------------------------------------------------------
 
@@ -580,15 +598,15 @@ class McpSetupCheck(models.TransientModel):
     def _check_clock(self, database_now, server_now):
         skew = abs(database_now - server_now)
         if skew <= CLOCK_WARNING_SECONDS:
-            return [Verdict("ok", _("The database's clock and Odoo's agree."))]
+            return [Verdict("ok", self.env._("The database's clock and Odoo's agree."))]
         return [
             Verdict(
                 "problem" if skew > CLOCK_PROBLEM_SECONDS else "warning",
-                _(
+                self.env._(
                     "The database's clock and Odoo's differ by %(seconds)s seconds: sign-in codes and tokens are "
                     "timed by both, so they expire too early or too late, and tools are signed out at random.",
                     seconds=round(skew),
                 ),
-                _("Synchronise both machines' clocks with NTP (chrony or systemd-timesyncd)."),
+                self.env._("Synchronise both machines' clocks with NTP (chrony or systemd-timesyncd)."),
             )
         ]
