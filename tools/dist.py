@@ -2,15 +2,15 @@
 
 - the sdist of mcp_connect_core;
 - its abi3 wheels that this machine can build: manylinux2014 x86_64 with maturin's ``--zig`` (PyPI's
-  ziglang links against glibc 2.17), and manylinux2014 aarch64 and musllinux x86_64 with Debian's
-  ``rustc-web`` compiler and its aarch64 standard library (rustup's targets are not reachable here;
-  ``--no-debian-rust`` skips them). Each is checked with ``auditwheel show``; the host's wheel is
-  installed in a clean virtualenv, with no Rust on its PATH, that runs tests/test_binding.py;
+  ziglang links against glibc 2.17), and manylinux2014 aarch64 with Debian's ``rustc-web`` compiler
+  and its aarch64 standard library (rustup's targets are not reachable here; ``--no-debian-rust``
+  skips it). Each is checked with ``auditwheel show``; the host's wheel is installed in a clean
+  virtualenv, with no Rust on its PATH, that runs tests/test_binding.py;
 - the addon archives, ``mcp_connect-<series>.<version>.zip`` for Odoo 18.0 and 19.0, with the
   manifest version rewritten to the series, each unpacked into an addons path and loaded by that
   Odoo's own manifest reader and importer.
 
-Wheels for macOS and Windows come from the release workflow (.github/workflows/release.yml).
+The musllinux, macOS and Windows wheels come from the release workflow (.github/workflows/release.yml).
 """
 
 import argparse
@@ -40,15 +40,10 @@ BINDING_TEST = ROOT / "tests" / "test_binding.py"
 DEBIAN_RUST = ROOT / ".tools" / "debian-rust"
 SERIES = ("18.0", "19.0")
 MANIFEST_VERSION = re.compile(r'^(?P<indent>\s*)"version":\s*"(?P<version>[^"]*)",\s*$', re.MULTILINE)
-# Debian's newer Rust (bookworm's rustc-web), the LLVM it links, and the standard libraries of the
-# host and of aarch64 with the library sources (for musl, whose standard library Debian does not ship).
-DEBIAN_PACKAGES = (
-    "rustc-web",
-    "libstd-rust-web-dev",
-    "libllvm22",
-    "rust-web-src",
-    "libstd-rust-web-dev:arm64",
-)
+# Debian's newer Rust (bookworm's rustc-web) and the standard library of the host and of aarch64;
+# debian_packages() adds the runtime libraries they depend on, whose names carry their versions.
+DEBIAN_PACKAGES = ("rustc-web", "libstd-rust-web-dev", "libstd-rust-web-dev:arm64")
+
 # Only the test files of the binding: tests/test_binding.py reads no other file of the checkout.
 BINDING_TEST_REQUIREMENTS = ("pytest==9.2.0", "argon2-cffi==25.1.0")
 
@@ -217,12 +212,31 @@ def build_wheel(target: str, compatibility: str, env: dict[str, str], out: Path)
     return wheel
 
 
+def debian_dependency(package: str, prefix: str) -> str:
+    """The package named ``prefix...`` that ``package`` depends on (``libstd-rust-web-1.96``, ``libllvm22``)."""
+    listed = subprocess.run(["apt-cache", "depends", package], capture_output=True, text=True, check=True).stdout
+    found = re.findall(rf"^\s*Depends: ({re.escape(prefix)}\S*)$", listed, re.MULTILINE)
+    if not found:
+        raise DistError(f"Debian's {package} depends on no {prefix}*")
+    return found[0]
+
+
+def debian_packages() -> list[str]:
+    """DEBIAN_PACKAGES and the versioned libraries that rustc-web runs with, for the host and arm64."""
+    runtime = debian_dependency("libstd-rust-web-dev", "libstd-rust-web-")
+    llvm = debian_dependency(runtime, "libllvm")
+    return [*DEBIAN_PACKAGES, runtime, f"{runtime}:arm64", llvm]
+
+
 def debian_rust_env() -> dict[str, str] | None:
     """Build environment with Debian's rustc-web (unpacked under .tools/), or None when not to be had."""
     rustc = DEBIAN_RUST / "usr" / "bin" / "rustc"
-    if not rustc.exists():
+    library_path = DEBIAN_RUST / "usr" / "lib" / "x86_64-linux-gnu"
+    complete = DEBIAN_RUST / ".complete"
+    if not complete.exists():
+        shutil.rmtree(DEBIAN_RUST, ignore_errors=True)
         if not shutil.which("apt-get"):
-            say("no apt-get: the aarch64 and musllinux wheels come from the release workflow")
+            say("no apt-get: the aarch64 wheel comes from the release workflow")
             return None
         foreign = subprocess.run(["dpkg", "--print-foreign-architectures"], capture_output=True, text=True).stdout
         if "arm64" not in foreign.split():
@@ -233,14 +247,20 @@ def debian_rust_env() -> dict[str, str] | None:
             subprocess.run(["apt-get", "update", "-qq"], check=True)
         debs = DEBIAN_RUST / "debs"
         debs.mkdir(parents=True, exist_ok=True)
-        say(f"downloading Debian's {', '.join(DEBIAN_PACKAGES)} into {debs}")
-        fetched = subprocess.run(["apt-get", "download", "-q", *DEBIAN_PACKAGES], cwd=debs, check=False)
+        packages = debian_packages()
+        say(f"downloading Debian's {', '.join(packages)} into {debs}")
+        fetched = subprocess.run(["apt-get", "download", "-q", *packages], cwd=debs, check=False)
         if fetched.returncode != 0:
-            say("Debian's Rust packages could not be downloaded: no aarch64 or musllinux wheel")
+            say("Debian's Rust packages could not be downloaded: no aarch64 wheel")
             return None
         for deb in sorted(debs.glob("*.deb")):
             subprocess.run(["dpkg-deb", "-x", str(deb), str(DEBIAN_RUST)], check=True)
-    library_path = DEBIAN_RUST / "usr" / "lib" / "x86_64-linux-gnu"
+        probe = subprocess.run(
+            [str(rustc), "-vV"], env={**os.environ, "LD_LIBRARY_PATH": str(library_path)}, check=False
+        )
+        if probe.returncode != 0:
+            raise DistError(f"Debian's rustc unpacked in {DEBIAN_RUST} does not run")
+        complete.touch()
     target_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debian-rustc"
     return {
         **tool_env(),
@@ -249,29 +269,6 @@ def debian_rust_env() -> dict[str, str] | None:
         # Its own target directory: the rustup toolchain's builds keep theirs.
         "CARGO_TARGET_DIR": str(target_dir),
     }
-
-
-def build_musl_wheel(env: dict[str, str], out: Path) -> Path:
-    """musllinux x86_64: Debian ships no musl standard library, so cargo builds it from rust-web-src
-    (``-Z build-std``, allowed on a release compiler by RUSTC_BOOTSTRAP); zig links against musl."""
-    before = set(out.glob("*.whl"))
-    maturin(
-        "build",
-        "--release",
-        "--quiet",
-        "--zig",
-        "--target",
-        "x86_64-unknown-linux-musl",
-        "--compatibility",
-        "musllinux_1_2",
-        "-Z",
-        "build-std=std,panic_abort",
-        "-o",
-        str(out),
-        env={**env, "RUSTC_BOOTSTRAP": "1"},
-    )
-    [wheel] = set(out.glob("*.whl")) - before
-    return wheel
 
 
 def auditwheel_show(wheel: Path, expected_tag: str) -> str:
@@ -329,7 +326,7 @@ def sha256(path: Path) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--no-debian-rust", action="store_true", help="build no aarch64 or musllinux wheel")
+    parser.add_argument("--no-debian-rust", action="store_true", help="build no aarch64 wheel")
     parser.add_argument(
         "--addons-only",
         action="store_true",
@@ -373,9 +370,6 @@ def build_core(options: argparse.Namespace) -> list[Path]:
         arm = build_wheel("aarch64-unknown-linux-gnu", "manylinux2014", debian, DIST)
         print(auditwheel_show(arm, "manylinux_2_17_aarch64"), flush=True)
         built.append(arm)
-        musl = build_musl_wheel(debian, DIST)
-        print(auditwheel_show(musl, "musllinux_1_2_x86_64"), flush=True)
-        built.append(musl)
     return built
 
 
