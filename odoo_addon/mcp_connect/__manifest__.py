@@ -9,7 +9,8 @@
     "website": "https://github.com/mcp-connect/mcp-connect-odoo",
     "license": "LGPL-3",
     "depends": ["base", "base_setup", "web", "mail"],
-    "external_dependencies": {"python": ["mcp_connect_core"]},
+    # The native core mcp_connect_core is checked by native.py, not external_dependencies:
+    # Odoo's check would refuse the install without saying which pip command fixes it.
     "data": [
         "security/mcp_connect_groups.xml",
         "security/ir.model.access.csv",
