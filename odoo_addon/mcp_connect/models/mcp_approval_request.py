@@ -400,8 +400,8 @@ class McpApprovalRequest(models.Model):
         if tool is None:
             return None, f"The tool {self.tool} no longer exists."
         if self.env["mcp.tool"]._server_action(tool.name) != self.server_action_id:
-            asked = self.server_action_id.name or _("a tool of a module")
-            return None, f"The tool {self.tool} runs another server action than the one asked for ({asked})."
+            asked = f" ({self.server_action_id.name})" if self.server_action_id else ""
+            return None, f"The tool {self.tool} runs another server action than the one asked for{asked}."
         archived = {tool.name, registry.SAME_DATA.get(tool.name)} & self.env["mcp.tool"]._archived_names()
         if archived:
             return None, f"An administrator archived the MCP tool {min(archived)} since the request."
