@@ -40,6 +40,13 @@ class McpApprovalRequest(models.Model):
         help="The companies the call worked in; it runs in them once approved.",
     )
     tool = fields.Char(string="MCP tool", required=True, readonly=True)
+    server_action_id = fields.Many2one(
+        "ir.actions.server",
+        readonly=True,
+        ondelete="set null",
+        help="The server action the tool ran when the call was asked (none for the tools of modules): "
+        "the approval runs this action, not whichever one bears the tool's name by then.",
+    )
     model_name = fields.Char(string="Technical model name", readonly=True)
     model_label = fields.Char(compute="_compute_name", string="Model")
     arguments = fields.Text(string="Arguments (JSON)", readonly=True)
@@ -267,6 +274,7 @@ class McpApprovalRequest(models.Model):
                 "company_id": companies[:1].id,
                 "company_ids": [Command.set(companies.ids)],
                 "tool": tool.name,
+                "server_action_id": self.env["mcp.tool"]._server_action(tool.name).id,
                 "model_name": getattr(tool, "model", None)
                 or (arguments.get("model") if isinstance(arguments.get("model"), str) else False),
                 "arguments": json.dumps(arguments, ensure_ascii=False, default=str),
@@ -393,6 +401,9 @@ class McpApprovalRequest(models.Model):
             return None, "The connection was revoked before the approval."
         if tool is None:
             return None, f"The tool {self.tool} no longer exists."
+        if self.env["mcp.tool"]._server_action(tool.name) != self.server_action_id:
+            asked = f" ({self.server_action_id.name})" if self.server_action_id else ""
+            return None, f"The tool {self.tool} runs another server action than the one asked for{asked}."
         archived = {tool.name, registry.SAME_DATA.get(tool.name)} & self.env["mcp.tool"]._archived_names()
         if archived:
             return None, f"An administrator archived the MCP tool {min(archived)} since the request."

@@ -71,6 +71,17 @@ class McpTool(models.Model):
         return tools
 
     @api.model
+    def _server_action(self, name):
+        """The server action the tool ``name`` runs (``_available``'s choice), empty for a module's tool."""
+        if any(tool.name == name for tool in registry.ordered(self.env.registry._init_modules)):
+            return self.env["ir.actions.server"]
+        return (
+            self.env["ir.actions.server"]
+            .sudo()
+            .search([("mcp_tool", "=", True), ("mcp_tool_name", "=", name)], limit=1)
+        )
+
+    @api.model
     def _sync_catalogue(self):
         """Called on install and update (data/mcp_tool_data.xml, and the data of addons that declare
         tools), on uninstall, and when a server action is made available. A tool an administrator

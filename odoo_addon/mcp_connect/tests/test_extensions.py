@@ -137,6 +137,29 @@ class TestServerActionTools(McpCase):
         request.with_user(self.env.ref("base.user_admin")).action_approve()
         self.assertEqual(self.partner.ref, "VIP mcp_oauth_user")
 
+    def test_an_approval_runs_only_the_action_it_was_asked_for(self):
+        """The approver approves one server action; if its tool name now leads to another one (renamed
+        in between), the approval runs nothing."""
+        self.connection.approval_tool_ids = tool_ids(self.env, "flag_vip")
+        request = self.env["mcp.approval.request"].browse(
+            self.tool_ok("flag_vip", {"ids": [self.partner.id]})["approval_id"]
+        )
+        self.assertEqual(request.server_action_id, self.action)
+        other = self.action.copy({"name": "Wipe reference", "code": "records.write({'ref': 'wiped'})"})
+        self.action.mcp_tool_name = "flag_vip_before"
+        other.write({"mcp_tool": True, "mcp_tool_name": "flag_vip"})
+        request.with_user(self.env.ref("base.user_admin")).action_approve()
+        self.assertEqual(request.state, "failed")
+        self.assertIn("Flag as VIP", request.error)
+        self.assertFalse(self.partner.ref)
+        # A request made after the rename is for the action the name leads to now.
+        request = self.env["mcp.approval.request"].browse(
+            self.tool_ok("flag_vip", {"ids": [self.partner.id]})["approval_id"]
+        )
+        self.assertEqual(request.server_action_id, other)
+        request.with_user(self.env.ref("base.user_admin")).action_approve()
+        self.assertEqual((request.state, self.partner.ref), ("done", "wiped"))
+
     def test_bad_input(self):
         self.tool_error("flag_vip", {}, contains="Invalid arguments")
         self.tool_error("flag_vip", {"ids": ["x"]}, contains="Invalid arguments")

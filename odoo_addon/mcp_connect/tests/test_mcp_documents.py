@@ -260,6 +260,33 @@ class TestAttachments(McpCase):
             contains="model res.country is not allowed",
         )
 
+    def test_a_binary_field_is_a_field_not_an_attachment(self):
+        """Odoo keeps binary fields (a contact's photo) in ir.attachment: they are the record's fields,
+        read with read_records under the field list, never through the attachment tools."""
+        self.partner.image_1920 = base64.b64encode(PNG)
+        photo = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [("res_model", "=", "res.partner"), ("res_id", "=", self.partner.id), ("res_field", "=", "image_1920")]
+            )
+        )
+        self.assertEqual(len(photo), 1)
+        self.scope_partners(field_ids=[(6, 0, self.env["ir.model.fields"]._get("res.partner", "name").ids)])
+        arguments = {"model": "res.partner", "record_id": self.partner.id}
+        self.tool_error("read_attachment", {**arguments, "attachment_id": photo.id}, contains="No attachment")
+        self.tool_error(
+            "read_records",
+            {"model": "res.partner", "ids": [self.partner.id], "fields": ["image_1920"]},
+            contains="image_1920",
+        )
+        # The files attached to the record are documents of their own, not fields: a field list leaves them.
+        listed = self.tool_ok("list_attachments", arguments)["attachments"]
+        self.assertEqual({a["name"] for a in listed}, {"notes.csv", "page.html", "dot.png"})
+        self.assertEqual(
+            self.tool_ok("read_attachment", {**arguments, "attachment_id": self.text.id})["text"], "a,b\n1,2\n"
+        )
+
     def test_attach_a_file(self):
         arguments = {"model": "res.partner", "record_id": self.partner.id}
         data = self.tool_ok("attach_file", {**arguments, "name": "list.csv", "text": "x,y\n3,4\n"})

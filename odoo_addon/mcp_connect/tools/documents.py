@@ -7,7 +7,10 @@ offered by a short-lived, single-use download link (``mcp.download``).
 
 Attachments are reached through their record: the tools name the record's model, so the
 connection's policy on that model (operations, record filter, approvals) and Odoo's own
-rule (an attachment is readable by whoever reads its record) both apply.
+rule (an attachment is readable by whoever reads its record) both apply. A connection's field
+list names fields of the record; the files attached to it are records of their own
+(``ir.attachment``), which the list does not hide: a connection that must not see them is not
+allowed the attachment tools.
 """
 
 import base64
@@ -181,7 +184,10 @@ def print_report(ctx, arguments):
 
 
 def _attachments(record, attachment_ids=None):
-    domain = [("res_model", "=", record._name), ("res_id", "=", record.id)]
+    """The files attached to ``record``. Not the attachments that hold its binary fields (a photo):
+    those are fields, read with read_records under the connection's field list; Odoo leaves them
+    out of a search unless it names ids, so they are left out here in so many words."""
+    domain = [("res_model", "=", record._name), ("res_id", "=", record.id), ("res_field", "=", False)]
     if attachment_ids is not None:
         domain.append(("id", "in", attachment_ids))
     return record.env["ir.attachment"].search(domain, order="create_date desc, id desc")
