@@ -160,7 +160,6 @@ class McpConnection(models.Model):
     )
     template_id = fields.Many2one(
         "mcp.connection.template",
-        string="Template",
         readonly=True,
         ondelete="set null",
         help="The template whose policy this self-registered connection started with.",
