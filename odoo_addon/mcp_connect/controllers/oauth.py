@@ -149,6 +149,7 @@ class OAuthController(http.Controller):
         if isinstance(outcome, authorize.NotAllowed):
             values = {"client_name": outcome.client_name, "return_url": outcome.return_url}
             return secure_page(request.render("mcp_connect.oauth_not_allowed_page", values, status=403))
+        # sudo: the consent page names the companies the user may choose, which their own rights may not let them read
         companies = request.env["res.company"].sudo().browse(outcome.companies)
         values = {
             "consent": outcome,
@@ -218,6 +219,7 @@ class UserInfoController(http.Controller):
     def userinfo(self, **_kwargs):
         """Who signed in, for in-house applications using a connection (bearer token, ``auth='mcp'``).
         A connection waiting for a manager's approval learns nothing, as at the MCP endpoint."""
+        # sudo: the bearer token was checked by auth='mcp'; tokens are not readable by the user they act for
         token = request.env["mcp.token"].sudo().browse(request.env.context["mcp_token_id"])
         if token.connection_id.state == "pending":
             return oauth_error(AccessDenied(WAITING_FOR_APPROVAL))

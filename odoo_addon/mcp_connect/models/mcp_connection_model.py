@@ -93,6 +93,7 @@ class McpConnectionModel(models.Model):
                 domain = rule._evaluated_domain(self.env.user)
                 if not isinstance(domain, list):
                     raise TypeError("not a list")
+                # sudo: only the domain's syntax is checked here; no record is read through it
                 compat.validate_domain(self.env[rule.model_id.model].sudo(), domain)
             except Exception as error:
                 raise ValidationError(

@@ -150,6 +150,7 @@ class McpConnectionPolicy(models.AbstractModel):
         ``scope_ceiling`` is what the tool itself asked for: a policy never grants more.
         """
         self.ensure_one()
+        # sudo: a new connection copies the policy even when the tool registering it has no user
         policy = self.sudo()
         values = {name: policy._fields[name].convert_to_write(policy[name], policy) for name in POLICY_FIELDS}
         if scope_ceiling == "read":

@@ -139,6 +139,7 @@ class McpSetupCheck(models.TransientModel):
 
     @api.model
     def _facts_base_url(self):
+        # sudo: the setup check reads the system parameters it reports on
         parameters = self.env["ir.config_parameter"].sudo()
         return {
             "base_url": parameters.get_param("web.base.url") or "",
@@ -229,6 +230,7 @@ class McpSetupCheck(models.TransientModel):
 
     @api.model
     def _facts_discovery(self):
+        # sudo: the setup check reads the system parameters it reports on
         return {"base_url": self.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""}
 
     @api.model
@@ -347,6 +349,7 @@ class McpSetupCheck(models.TransientModel):
 
     @api.model
     def _facts_proxy(self):
+        # sudo: the setup check reads the system parameters it reports on
         facts = {
             "proxy_mode": bool(odoo_config["proxy_mode"]),
             "base_url": self.env["ir.config_parameter"].sudo().get_param("web.base.url") or "",
@@ -436,6 +439,7 @@ class McpSetupCheck(models.TransientModel):
 
     @api.model
     def _facts_workers(self):
+        # sudo: the setup check reads the system parameters it reports on
         return {
             "workers": int(odoo_config["workers"] or 0),
             "base_url": self.env["ir.config_parameter"].sudo().get_param("web.base.url") or "",
@@ -477,6 +481,7 @@ class McpSetupCheck(models.TransientModel):
 
     @api.model
     def _facts_databases(self):
+        # sudo: the setup check reads the system parameters it reports on
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""
         netloc = urlsplit(base_url).netloc.rpartition("@")[2]
         return {
