@@ -47,7 +47,7 @@ $(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
 node-tools: $(NODE_STAMP) ## install the pinned Node 22, MCP Inspector and conformance suite (tools/node)
 # --------------------------------------------------------------------------------------------
 
-lint: wheel ## no merge conflict markers, rustfmt, clippy (pedantic, warnings are errors), ruff, pylint-odoo and the OCA checks, stubtest
+lint: wheel ## no merge conflict markers, rustfmt, clippy (pedantic, warnings are errors), ruff, pylint-odoo and the OCA checks, addon READMEs current, stubtest
 	@if git grep -InE '^(<<<<<<<|>>>>>>>)( |$$)' -- . ; then echo "merge conflict markers are left in the files above" >&2; exit 1; fi
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -55,6 +55,7 @@ lint: wheel ## no merge conflict markers, rustfmt, clippy (pedantic, warnings ar
 	$(VENV)/bin/ruff format --check odoo_addon tests tools
 	$(VENV)/bin/pylint --rcfile=.pylintrc $(ADDONS)
 	$(VENV)/bin/oca-checks-odoo-module $(ADDONS)
+	$(VPY) tools/addon_readme.py --check
 	po=$$(ls odoo_addon/*/i18n/*.po odoo_addon/*/i18n/*.pot 2>/dev/null || true); if [ -n "$$po" ]; then $(VENV)/bin/oca-checks-po $$po; fi
 	MYPYPATH=rust/python/python $(VPY) -m mypy.stubtest mcp_connect_core
 
