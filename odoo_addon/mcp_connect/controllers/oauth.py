@@ -16,7 +16,7 @@ from odoo.http import request
 from ..client_address import client_ip
 from ..mcp_backend import WAITING_FOR_APPROVAL
 from ..oauth import authorize, introspection, registration, revocation, token
-from ..oauth.errors import AccessDenied, InvalidRequest, OAuthError, PageError
+from ..oauth.errors import InvalidRequest, OAuthAccessDenied, OAuthError, PageError
 from ..oauth.storage import ClientLookupError
 from ..storage import OdooStorage, server_urls
 
@@ -222,7 +222,7 @@ class UserInfoController(http.Controller):
         # sudo: the bearer token was checked by auth='mcp'; tokens are not readable by the user they act for
         token = request.env["mcp.token"].sudo().browse(request.env.context["mcp_token_id"])
         if token.connection_id.state == "pending":
-            return oauth_error(AccessDenied(WAITING_FOR_APPROVAL))
+            return oauth_error(OAuthAccessDenied(WAITING_FOR_APPROVAL))
         return json_answer(request.env["mcp.token"]._userinfo())
 
 
