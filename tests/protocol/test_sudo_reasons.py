@@ -2,7 +2,8 @@
 
 A call to ``.sudo()`` must have a comment that names it (``# sudo: <why>``) on its own line,
 or in the comment lines right above the statement it is in (a comment inside a statement that
-spans several lines counts too). Read from the sources (``ast`` and ``tokenize``), so a call on
+spans several lines counts too); in the XML views (QWeb expressions), an ``<!-- sudo: <why> -->``
+on the line or the line above. Read from the sources (``ast`` and ``tokenize``), so a call on
 a path no test reaches counts as well. ``sudo(False)`` gives rights up and needs no reason. The
 addons' own tests are left out: their ``sudo()`` prepares fixtures, it is no right a user gets.
 """
@@ -19,6 +20,7 @@ ADDONS = ADDON.parent
 SOURCES = sorted(
     path for path in ADDONS.glob("*/**/*.py") if "tests" not in path.relative_to(ADDONS).parts and path.is_file()
 )
+VIEWS = sorted(ADDONS.glob("*/**/*.xml"))
 
 
 def _comments(source):
@@ -77,6 +79,36 @@ def test_the_check_finds_the_sudo_calls_of_the_addons():
 def test_every_sudo_says_why(path):
     missing = unexplained_sudo(path.read_text())
     assert not missing, f"sudo() without a '# sudo: <why>' comment at lines {missing}"
+
+
+def unexplained_sudo_in_xml(text):
+    """The lines of the ``sudo()`` calls in an XML file without ``sudo:`` in a comment on the line or the line above."""
+    lines = text.splitlines()
+    return [
+        number
+        for number, line in enumerate(lines, 1)
+        if "sudo()" in line.split("<!--")[0]
+        and not any("<!--" in near and "sudo:" in near for near in (line, lines[number - 2] if number > 1 else ""))
+    ]
+
+
+@pytest.mark.parametrize("path", VIEWS, ids=lambda path: path.relative_to(ADDONS).as_posix())
+def test_every_sudo_of_the_views_says_why(path):
+    missing = unexplained_sudo_in_xml(path.read_text())
+    assert not missing, f"sudo() without an '<!-- sudo: <why> -->' comment at lines {missing}"
+
+
+@pytest.mark.parametrize(
+    ("text", "missing"),
+    [
+        ('<t t-set="c" t-value="user.sudo().company_id"/>', [1]),
+        ('<!-- the brand -->\n<t t-set="c" t-value="user.sudo().company_id"/>', [2]),
+        ('<!-- sudo: the public user -->\n<t t-set="c" t-value="user.sudo().company_id"/>', []),
+        ("<!-- not sudo() here -->", []),
+    ],
+)
+def test_the_view_check_itself(text, missing):
+    assert unexplained_sudo_in_xml(text) == missing
 
 
 @pytest.mark.parametrize(
