@@ -12,6 +12,7 @@ RUN := .run
 RESULTS := $(RUN)/results
 HARNESS := $(VPY) tools/harness.py
 FUZZ_SECONDS ?= 30
+ADDONS := odoo_addon/mcp_connect odoo_addon/mcp_connect_example
 
 .PHONY: help setup odoo wheel node-tools lint protocol-test tools-test rust-test binding-test odoo-check odoo-test pot e2e test dist demo demo-stop load bench profile screenshots fuzz clean
 
@@ -47,12 +48,17 @@ $(NODE_STAMP): $(NODE_TOOLS)/package.json $(NODE_TOOLS)/package-lock.json
 node-tools: $(NODE_STAMP) ## install the pinned Node 22, MCP Inspector and conformance suite (tools/node)
 # --------------------------------------------------------------------------------------------
 
-lint: wheel ## no merge conflict markers, rustfmt, clippy (pedantic, warnings are errors), ruff, stubtest
+lint: wheel ## no merge conflict markers, rustfmt, clippy (pedantic, warnings are errors), ruff, pylint-odoo and the OCA checks, addon READMEs current, stubtest
 	@if git grep -InE '^(<<<<<<<|>>>>>>>)( |$$)' -- . ; then echo "merge conflict markers are left in the files above" >&2; exit 1; fi
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	$(VENV)/bin/ruff check odoo_addon tests tools
 	$(VENV)/bin/ruff format --check odoo_addon tests tools
+	$(VENV)/bin/pylint --rcfile=.pylintrc $(ADDONS)
+	$(VENV)/bin/oca-checks-odoo-module $(ADDONS)
+	$(VPY) tools/addon_readme.py --check
+	@# As the OCA's pre-commit runs it: po-pretty-format is off (Odoo's own exports do not pass it).
+	po=$$(ls odoo_addon/*/i18n/*.po odoo_addon/*/i18n/*.pot 2>/dev/null || true); if [ -n "$$po" ]; then $(VENV)/bin/oca-checks-po --disable=po-pretty-format $$po; fi
 	MYPYPATH=rust/python/python $(VPY) -m mypy.stubtest mcp_connect_core
 
 protocol-test: wheel ## pure-Python tests of oauth/ and the MCP transport against in-memory fakes (seconds)

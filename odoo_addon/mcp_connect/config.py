@@ -281,11 +281,13 @@ def serialize(setting, value):
 def get(env, name):
     """Read one setting (get_param is cached per worker; Odoo invalidates the cache in every worker)."""
     setting = BY_NAME[name]
+    # sudo: settings are system parameters, readable by administrators only; every user's request reads them
     return parse(setting, env["ir.config_parameter"].sudo().get_param(setting.key))
 
 
 def set_value(env, name, value):
     setting = BY_NAME[name]
+    # sudo: the settings form writes them for the administrator who saved it (base.group_system checked by Odoo)
     env["ir.config_parameter"].sudo().set_param(setting.key, serialize(setting, value))
 
 

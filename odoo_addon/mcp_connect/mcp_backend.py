@@ -72,6 +72,7 @@ class OdooBackend:
             raise RuntimeError("the MCP backend serves only requests authenticated by auth='mcp'")
         # What the token grants, as ``_auth_method_mcp`` resolved it (cached per worker).
         self.grant = env["mcp.token"]._grant(token_id)
+        # sudo: the connection's policy binds the caller, who may not read the connection itself
         self.connection = env["mcp.connection"].sudo().browse(self.grant.connection_id)
         self.scopes = self.grant.scopes
         self.policy = self.grant.policy
@@ -139,6 +140,7 @@ class OdooBackend:
         limit = self.connection._rate_limit_of(self.grant.rate_limit)
         if not limit:
             return count
+        # sudo: rate counters are bookkeeping no user may write; the call being counted is not the user's to skip
         admitted, self.retry_after = (
             self.env["mcp.rate.counter"]
             .sudo()
@@ -192,6 +194,7 @@ class OdooBackend:
                     "preview": bool(details.get("preview")),
                 }
             )
+        # sudo: audit rows are written by the system, never by the user they are about
         self.env["mcp.audit.log"].sudo()._record_many(rows)
 
     def begin(self, method, version=None):
@@ -213,6 +216,7 @@ class OdooBackend:
         """The general instructions, then who the calls run as and what this connection may use,
         so an assistant does not spend its first calls finding out."""
         user = self.env.user
+        # sudo: the connection's model rules restrict the caller, who may not read them
         rules = self.connection.sudo().model_rule_ids
         if rules:
             names = [f"{rule.model_id.model} ({', '.join(rule._operations())})" for rule in rules]
@@ -353,6 +357,7 @@ class OdooBackend:
         )
 
     def prompts(self):
+        # sudo: prompts are offered to every connection; the caller needs no MCP Connect group to list them
         return [prompt._definition() for prompt in self.env["mcp.prompt"].sudo().search([])]
 
     def list_resources(self):

@@ -35,11 +35,13 @@ def _registered_scope(registration):
 
 def server_urls(env):
     """Issuer and resource from the configured base URL, never from request headers."""
+    # sudo: the base URL is a system parameter, read for every request, signed in or not
     return ServerUrls.from_base_url(env["ir.config_parameter"].sudo().get_param("web.base.url"))
 
 
 def subject(env, user_id):
     """A stable, opaque ``sub`` per database and user."""
+    # sudo: the database UUID is a system parameter, read for every request, signed in or not
     database_uuid = env["ir.config_parameter"].sudo().get_param("database.uuid", "")
     return hashlib.sha256(f"{database_uuid}:{user_id}".encode()).hexdigest()[:32]
 
@@ -294,6 +296,7 @@ class OdooStorage:
 
     def _as_user(self, model, user_id):
         """``model`` as superuser on behalf of the user, so the rows record who made them."""
+        # sudo: OAuth rows are system rows no user may write; with_user stamps who they are for
         return self.env[model].with_user(user_id).sudo()
 
     def find_consent(self, client_id, user_id):

@@ -3,10 +3,10 @@
 import pytest
 from mcp_connect.oauth import client_auth, registration
 from mcp_connect.oauth.errors import (
-    AccessDenied,
     InvalidClientMetadata,
     InvalidRedirectUri,
     InvalidScope,
+    OAuthAccessDenied,
     TooManyRequests,
 )
 from mcp_connect.oauth.storage import epoch
@@ -181,5 +181,5 @@ def test_new_registrations_are_limited_per_address_and_reuse_is_free(storage):
 
 def test_registration_can_be_turned_off(storage):
     storage.configure(registration_enabled=False)
-    with pytest.raises(AccessDenied):
+    with pytest.raises(OAuthAccessDenied):
         register(storage)

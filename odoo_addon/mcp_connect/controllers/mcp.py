@@ -69,6 +69,7 @@ class McpController(http.Controller):
             # Werkzeug routes HEAD with GET; a link preview's HEAD must not spend the single use.
             return request.make_response(b"", headers=[("Allow", "GET")], status=405)
         session_uid = request.session.uid if request.session else None
+        # sudo: the link is the credential: whoever presents it gets the file; _claim checks who made it
         found = request.env["mcp.download"].sudo()._claim(token[:200], session_uid=session_uid)
         if found is None:
             return request.make_response(

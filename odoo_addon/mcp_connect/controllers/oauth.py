@@ -17,7 +17,7 @@ from odoo.http import request
 from ..client_address import client_ip
 from ..mcp_backend import WAITING_FOR_APPROVAL
 from ..oauth import authorize, introspection, registration, revocation, token
-from ..oauth.errors import AccessDenied, InvalidRequest, OAuthError, PageError
+from ..oauth.errors import InvalidRequest, OAuthAccessDenied, OAuthError, PageError
 from ..oauth.storage import ClientLookupError
 from ..oauth.texts import _lt
 from ..storage import OdooStorage, server_urls
@@ -176,6 +176,7 @@ class OAuthController(http.Controller):
         if isinstance(outcome, authorize.NotAllowed):
             values = {"client_name": outcome.client_name, "return_url": outcome.return_url}
             return secure_page(request.render("mcp_connect.oauth_not_allowed_page", values, status=403))
+        # sudo: the consent page names the companies the user may choose, which their own rights may not let them read
         companies = request.env["res.company"].sudo().browse(outcome.companies)
         values = {
             "consent": outcome,
@@ -249,9 +250,10 @@ class UserInfoController(http.Controller):
     def userinfo(self, **_kwargs):
         """Who signed in, for in-house applications using a connection (bearer token, ``auth='mcp'``).
         A connection waiting for a manager's approval learns nothing, as at the MCP endpoint."""
+        # sudo: the bearer token was checked by auth='mcp'; tokens are not readable by the user they act for
         token = request.env["mcp.token"].sudo().browse(request.env.context["mcp_token_id"])
         if token.connection_id.state == "pending":
-            return oauth_error(AccessDenied(WAITING_FOR_APPROVAL))
+            return oauth_error(OAuthAccessDenied(WAITING_FOR_APPROVAL))
         return json_answer(request.env["mcp.token"]._userinfo())
 
 

@@ -36,6 +36,7 @@ class IrActionsServer(models.Model):
 
     @api.constrains("mcp_tool", "mcp_tool_name")
     def _check_mcp_tool_name(self):
+        # sudo: an action's tool name is checked whatever rights the user editing it has on other actions
         for action in self.sudo().filtered("mcp_tool"):
             name = action.mcp_tool_name
             if not name or not core.is_tool_name(name):
@@ -44,6 +45,7 @@ class IrActionsServer(models.Model):
                 )
             if name in registry.TOOLS:
                 raise ValidationError(self.env._("%s is the name of a tool of MCP Connect or of an addon.", name))
+            # sudo: the uniqueness of a tool name is checked against every action, not only those the user reads
             if self.sudo().search_count(
                 [("mcp_tool", "=", True), ("mcp_tool_name", "=", name), ("id", "!=", action.id)]
             ):
@@ -53,19 +55,24 @@ class IrActionsServer(models.Model):
     def create(self, vals_list):
         actions = super().create(vals_list)
         if any(vals.get("mcp_tool") for vals in vals_list):
+            # sudo: the tool catalogue is system data that follows the actions, whoever changed them
             self.env["mcp.tool"].sudo()._sync_catalogue()
         return actions
 
     def write(self, vals):
+        # sudo: whether an action was a tool is known from all its rows, not only those the user reads
         listed = self.sudo().filtered("mcp_tool")
         result = super().write(vals)
         if set(vals) & set(MCP_FIELDS) and (listed or vals.get("mcp_tool")):
+            # sudo: the tool catalogue is system data that follows the actions, whoever changed them
             self.env["mcp.tool"].sudo()._sync_catalogue()
         return result
 
     def unlink(self):
+        # sudo: whether an action was a tool is known from all its rows, not only those the user reads
         listed = self.sudo().filtered("mcp_tool")
         result = super().unlink()
         if listed:
+            # sudo: the tool catalogue is system data that follows the actions, whoever changed them
             self.env["mcp.tool"].sudo()._sync_catalogue()
         return result

@@ -41,6 +41,7 @@ class IrHttp(models.AbstractModel):
             presented = bearer.extract(
                 request.httprequest.headers.get("Authorization"), request.httprequest.args.keys()
             )
+            # sudo: no user is known before the bearer token is checked, and tokens are readable by no one
             grant = env["mcp.token"].sudo()._authenticate_bearer(presented, urls)
         except OAuthError as error:
             response = request.make_json_response(

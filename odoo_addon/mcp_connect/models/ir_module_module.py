@@ -10,5 +10,6 @@ class IrModuleModule(models.Model):
         removed = self.mapped("name")
         result = super().module_uninstall()
         if "mcp_connect" not in removed:
+            # sudo: the tool catalogue is system data that follows the installed modules
             self.env["mcp.tool"].sudo()._sync_catalogue()
         return result

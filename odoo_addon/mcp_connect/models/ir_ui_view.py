@@ -20,6 +20,7 @@ class IrUiView(models.Model):
         sub-view's model and are left out. Views are metadata: they are read as superuser,
         and the result is kept until a view changes (the views' ``templates`` cache).
         """
+        # sudo: views are metadata read whoever asks; the groups of each button are applied to the user afterwards
         views = self.sudo().search(
             [("model", "=", model_name), ("mode", "=", "primary"), ("type", "!=", "qweb"), ("active", "=", True)]
         )

@@ -111,6 +111,7 @@ class McpApprovalRequest(models.Model):
         """The model's name as Odoo shows it (``ir.model``'s, in the reader's language), else its technical name."""
         if not self.model_name:
             return ""
+        # sudo: the model's label is shown to approvers who may not read ir.model
         model = self.env["ir.model"].sudo()._get(self.model_name)
         return model.name if model else self.model_name
 
@@ -130,6 +131,7 @@ class McpApprovalRequest(models.Model):
         ids = self._record_ids()
         if model is None or not ids:
             return None
+        # sudo: the approver decides on the records by name, even those outside their own record rules
         return model.sudo().with_context(active_test=False).browse(ids).exists()
 
     def _current_names(self):
@@ -267,6 +269,7 @@ class McpApprovalRequest(models.Model):
         """``tool`` is a registry ``Tool`` (or anything with its name and title)."""
         # Nobody approves their own call: without another approver, MCP Connect managers do.
         approver = connection.approver_id if connection.approver_id != user else self.env["res.users"]
+        # sudo: requests are created by the system for the user whose call waits; users cannot create them
         request = self.sudo().create(
             {
                 "connection_id": connection.id,
@@ -346,8 +349,10 @@ class McpApprovalRequest(models.Model):
             if refusal:
                 raise UserError(refusal)
         for request in self:
+            # sudo: the decision is stamped by the system: approvers may not write requests themselves
             request.sudo().write({"decided_by_id": self.env.uid, "decided_at": fields.Datetime.now()})
             started = time.monotonic()
+            # sudo: _execute switches to the requesting user itself; reading the request needs the system
             result, error = request.sudo()._execute()
             request._audit_run(error, started)
             values = (
@@ -355,14 +360,18 @@ class McpApprovalRequest(models.Model):
                 if error is None
                 else {"state": "failed", "error": error[:500]}
             )
+            # sudo: the outcome is written by the system: approvers may not write requests themselves
             request.sudo().write(values)
+            # sudo: the approver closes the request's activity even when it was assigned to another approver
             request.sudo().activity_ids.action_feedback(feedback=self.env._("Approved"))
         return True
 
     def _audit_run(self, error, started):
         """The approved call in the audit trail, like every call that reaches the endpoint."""
         self.ensure_one()
+        # sudo: the audit row is about the requesting user and connection, which the approver may not read
         request = self.sudo()
+        # sudo: audit rows are written by the system, never by the user they are about
         self.env["mcp.audit.log"].sudo()._record(
             {
                 "connection_id": request.connection_id.id,
@@ -386,9 +395,11 @@ class McpApprovalRequest(models.Model):
             if user != request.user_id and request._approval_refusal(user):
                 raise UserError(request._approval_refusal(user))
         for request in self:
+            # sudo: the decision is stamped by the system: approvers may not write requests themselves
             request.sudo().write(
                 {"state": "rejected", "decided_by_id": self.env.uid, "decided_at": fields.Datetime.now()}
             )
+            # sudo: the approver closes the request's activity even when it was assigned to another approver
             request.sudo().activity_ids.action_feedback(feedback=self.env._("Rejected"))
         return True
 

@@ -16,7 +16,9 @@ class McpAuthorizationCode(models.Model):
     connection_id = fields.Many2one("mcp.connection", required=True, ondelete="cascade", index=True)
     user_id = fields.Many2one("res.users", required=True, ondelete="cascade")
     company_id = fields.Many2one("res.company", required=True, ondelete="cascade")
-    company_ids = fields.Many2many("res.company", "mcp_authorization_code_company_rel", "code_id", "company_id")
+    company_ids = fields.Many2many(
+        "res.company", "mcp_authorization_code_company_rel", "code_id", "company_id", string="Companies"
+    )
     redirect_uri = fields.Char()
     code_challenge = fields.Char()
     code_challenge_method = fields.Char()

@@ -160,7 +160,6 @@ class McpConnection(models.Model):
     )
     template_id = fields.Many2one(
         "mcp.connection.template",
-        string="Template",
         readonly=True,
         ondelete="set null",
         help="The template whose policy this self-registered connection started with.",
@@ -262,16 +261,19 @@ class McpConnection(models.Model):
 
     def _compute_usage(self):
         since = fields.Datetime.now() - timedelta(days=1)
+        # sudo: the usage figures count every call of the connection, not only the reader's own
         audit = self.env["mcp.audit.log"].sudo()
         calls = [("connection_id", "in", self.ids), ("event", "=", False)]
         recent = dict(audit._read_group([*calls, ("create_date", ">=", since)], ["connection_id"], ["__count"]))
         total = dict(audit._read_group(calls, ["connection_id"], ["__count"]))
+        # sudo: the pending count covers every request of the connection, not only the reader's own
         pending = dict(
             self.env["mcp.approval.request"]
             .sudo()
             ._read_group([("connection_id", "in", self.ids), ("state", "=", "pending")], ["connection_id"], ["__count"])
         )
         now = fields.Datetime.now()
+        # sudo: the token facts cover every user's tokens of the connection, not only the reader's own
         tokens = (
             self.env["mcp.token"]
             .sudo()
@@ -301,6 +303,7 @@ class McpConnection(models.Model):
             connection.p95_duration_ms = row.get("p95_ms", 0)
 
     def _compute_signed_in_by(self):
+        # sudo: who signed in is told from every user's consent, not only the reader's own
         consents = self.env["mcp.consent"].sudo().search([("connection_id", "in", self.ids)], order="id")
         first = {}
         for consent in consents:
@@ -462,6 +465,7 @@ class McpConnection(models.Model):
         everywhere) and compiled once per distinct document and worker.
         """
         self.ensure_one()
+        # sudo: the policy binds users who may not read the connection it belongs to
         connection = self.sudo()
         return self.env["mcp.connection"]._policy_for(connection.policy_document or connection._policy_document())
 
@@ -496,6 +500,7 @@ class McpConnection(models.Model):
     def _scope_rules(self, connection_id):
         """Model name -> ``grants.ScopeRule`` of the connection, as stored, kept until ``grants.forget``
         (any change of the connection or of a model rule)."""
+        # sudo: the model rules bind users who may not read them; cached per connection, not per user
         connection = self.sudo().browse(connection_id)
         if connection.policy_document and "allowed_models" not in json.loads(connection.policy_document):
             return {}  # no model rules: nothing more to read
@@ -512,6 +517,7 @@ class McpConnection(models.Model):
         """Model name -> the method names a manager listed for ``call_method``."""
         self.ensure_one()
         listed = {}
+        # sudo: the listed methods bind users who may not read the connection
         for line in (self.sudo().allowed_methods or "").splitlines():
             model_name, _dot, method = line.strip().rpartition(".")
             if model_name:
@@ -557,12 +563,15 @@ class McpConnection(models.Model):
 
     def _touch(self):
         """Record use, at most once a minute per connection, outside the request's transaction."""
+        # sudo: last use is bookkeeping written on every call, by users who may not write connections
         touch(self.sudo(), "last_used_at", 60)
 
     def _revoke_credentials(self):
         """Every token and code of these connections stops working now."""
+        # sudo: revoking a connection revokes every user's tokens, which are writable by no one
         tokens = self.env["mcp.token"].sudo().search([("connection_id", "in", self.ids), ("revoked", "=", False)])
         tokens._revoke()
+        # sudo: revoking a connection drops its pending authorization codes, which no user may delete
         codes = (
             self.env["mcp.authorization.code"]
             .sudo()
@@ -573,6 +582,7 @@ class McpConnection(models.Model):
     def action_revoke(self):
         for connection in self:
             waiting = connection.state == "pending"
+            # sudo: the credentials are system rows that no user may write; access to the connection was checked above
             connection.sudo()._revoke_credentials()
             connection.state = "revoked"
             if waiting:
@@ -580,6 +590,7 @@ class McpConnection(models.Model):
                 connection._on_quarantine_decision(approved=False)
             else:
                 connection.message_post(body=self.env._("Connection revoked: every token stopped working."))
+                # sudo: audit rows are written by the system, never by the user they are about
                 self.env["mcp.audit.log"].sudo()._record_event(
                     "connection_revoked",
                     user=self.env.user,
@@ -599,7 +610,9 @@ class McpConnection(models.Model):
     def _on_quarantine_decision(self, approved):
         """A manager approved (or refused, by revoking) a connection that was waiting for approval."""
         self.ensure_one()
+        # sudo: the deciding manager closes the review activity whoever it was assigned to
         self.sudo().activity_ids.action_feedback(feedback=self.env._("Approved") if approved else self.env._("Refused"))
+        # sudo: audit rows are written by the system, never by the user they are about
         self.env["mcp.audit.log"].sudo()._record_event(
             "tool_approved" if approved else "tool_refused",
             user=self.env.user,
@@ -618,6 +631,7 @@ class McpConnection(models.Model):
                 id=previous.id,
             )
         )
+        # sudo: audit rows are written by the system, never by the user they are about
         self.env["mcp.audit.log"].sudo()._record_event(
             "registration_joined",
             connection=self,
@@ -650,6 +664,7 @@ class McpConnection(models.Model):
         held = previous.state in ("pending", "revoked")
         if held or config.get(self.env, "quarantine_new_tools"):
             values["state"] = "pending"
+        # sudo: a tool registers itself before anyone signs in (public route, no user)
         connection = self.sudo().create(values)
         if not previous:
             connection.first_connection_id = connection
@@ -662,6 +677,7 @@ class McpConnection(models.Model):
     @api.model
     def _unmatched_policy(self):
         """Without any template (the default one archived or deleted): every change waits for approval."""
+        # sudo: the tools of the catalogue are read for a registration made without a user
         writers = self.env["mcp.tool"].sudo().search([("read_only", "=", False)])
         return {"approval_tool_ids": [Command.set(writers.ids)]}
 
@@ -677,6 +693,7 @@ class McpConnection(models.Model):
             domain.append(("name", "=", name))
         # A tool names itself and its software ID as it likes: only the hosts its sign-in codes go to
         # make it the same tool, so they must match whatever else does.
+        # sudo: the tool's earlier connections are found for a registration made without a user
         for connection in self.sudo().search(domain, order="create_date desc, id desc", limit=50):
             same_software = software_id and connection.software_id == software_id
             same_hosts = redirect_hosts(connection._redirect_rules()[0]) == hosts
@@ -735,6 +752,7 @@ class McpConnection(models.Model):
                 )
             )
         secret, _digest = core.mint_token(kind="client_secret")
+        # sudo: the secret's hash is a field no user may write (NO_ACCESS); the manager's right was checked above
         self.sudo().secret_hash = core.hash_secret(secret)
         self.message_post(body=self.env._("Client secret rotated; the previous secret stopped working."))
         return self.env["mcp.credential.show"]._show(
@@ -763,6 +781,7 @@ class McpConnection(models.Model):
     def _on_pause_changed(self, paused):
         """Called once each time AI access is paused (``paused`` True) or resumed, as the user who did it."""
         _logger.warning("AI access %s by %s", "paused" if paused else "resumed", self.env.user.login)
+        # sudo: audit rows are written by the system, never by the user they are about
         self.env["mcp.audit.log"].sudo()._record_event(
             "access_paused" if paused else "access_resumed",
             user=self.env.user,
@@ -819,6 +838,7 @@ class McpConnection(models.Model):
     @api.model
     def _create_personal_token(self, user, name, token, scope, days, companies=None):
         """A personal access token is a connection of its own, so it can be restricted and revoked alone."""
+        # sudo: users create their own personal token's connection without the right to create connections
         connection = self.sudo().create(
             {
                 "name": name,
@@ -830,6 +850,7 @@ class McpConnection(models.Model):
                 "company_id": user.company_id.id,
             }
         )
+        # sudo: tokens are created by the system only; the user and companies were checked by the wizard
         personal = self.env["mcp.token"].sudo()._create_personal(connection, user, token, scope, days, companies)
         self.env["mcp.consent"]._remember(
             user, connection, [scope_rules.WRITE if scope == "write" else scope_rules.READ], personal._companies().ids
@@ -854,6 +875,7 @@ class McpConnection(models.Model):
         for connection in self.filtered(lambda c: c.state == "revoked"):
             connection.state = "active"
             connection.message_post(body=self.env._("Connection reactivated: users sign in again from the AI tool."))
+            # sudo: audit rows are written by the system, never by the user they are about
             self.env["mcp.audit.log"].sudo()._record_event(
                 "connection_reactivated",
                 user=self.env.user,

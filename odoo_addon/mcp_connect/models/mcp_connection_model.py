@@ -18,7 +18,8 @@ def evaluate_domain(text, user):
     if text == "[]":
         return []
     context = {
-        "user": user.with_context({}),
+        # The context ir.rule evaluates its domains in: the user without any context keys.
+        "user": user.with_context({}),  # pylint: disable=context-overridden
         "uid": user.id,
         "company_ids": user.env.companies.ids,
         "company_id": user.env.company.id,
@@ -40,9 +41,7 @@ class McpConnectionModel(models.Model):
 
     connection_id = fields.Many2one("mcp.connection", ondelete="cascade", index=True)
     template_id = fields.Many2one("mcp.connection.template", ondelete="cascade", index=True)
-    model_id = fields.Many2one(
-        "ir.model", string="Model", required=True, ondelete="cascade", domain=[("transient", "=", False)]
-    )
+    model_id = fields.Many2one("ir.model", required=True, ondelete="cascade", domain=[("transient", "=", False)])
     model_name = fields.Char(related="model_id.model", string="Technical name")
     can_read = fields.Boolean(string="Read", default=True)
     can_create = fields.Boolean(string="Create", default=True)
@@ -94,6 +93,7 @@ class McpConnectionModel(models.Model):
                 domain = rule._evaluated_domain(self.env.user)
                 if not isinstance(domain, list):
                     raise TypeError("not a list")
+                # sudo: only the domain's syntax is checked here; no record is read through it
                 compat.validate_domain(self.env[rule.model_id.model].sudo(), domain)
             except Exception as error:
                 raise ValidationError(

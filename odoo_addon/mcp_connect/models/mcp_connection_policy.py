@@ -24,11 +24,11 @@ def redirect_hosts(redirect_uris):
     return hosts
 
 
-def tool_list(relation, string, help):
+def tool_list(relation, string, help_text):
     """A policy's list of tools, in a table of its own. Archived tools stay in it: archiving the only
     allowed tool must not turn the list into "every tool", nor archiving a tool drop its approval, on a
     connection or on the template or previous connection a new one copies."""
-    return fields.Many2many("mcp.tool", relation, string=string, context={"active_test": False}, help=help)
+    return fields.Many2many("mcp.tool", relation, string=string, context={"active_test": False}, help=help_text)
 
 
 ALLOWED_TOOLS_HELP = (
@@ -57,7 +57,6 @@ class McpConnectionPolicy(models.AbstractModel):
     )
     approver_id = fields.Many2one(
         "res.users",
-        string="Approver",
         help="Who approves risky calls; MCP Connect managers when empty. Nobody approves a call they asked for "
         "themselves: a manager does.",
     )
@@ -153,6 +152,7 @@ class McpConnectionPolicy(models.AbstractModel):
         ``scope_ceiling`` is what the tool itself asked for: a policy never grants more.
         """
         self.ensure_one()
+        # sudo: a new connection copies the policy even when the tool registering it has no user
         policy = self.sudo()
         values = {name: policy._fields[name].convert_to_write(policy[name], policy) for name in POLICY_FIELDS}
         if scope_ceiling == "read":

@@ -60,6 +60,7 @@ class McpConsent(models.Model):
     @api.depends("user_id", "connection_id")
     def _compute_token_facts(self):
         """From the user's own tokens of the connection: their latest use, and a personal token's expiry."""
+        # sudo: the counts cover the tokens behind the consent, which the user may not read all of
         groups = (
             self.env["mcp.token"]
             .sudo()
@@ -70,6 +71,7 @@ class McpConsent(models.Model):
             )
         )
         used = {(connection.id, user.id): moment for connection, user, moment in groups}
+        # sudo: the counts cover the tokens behind the consent, which the user may not read all of
         personal = (
             self.env["mcp.token"]
             .sudo()
@@ -149,8 +151,10 @@ class McpConsent(models.Model):
         row = self.env.cr.fetchone()
         if row:
             self.invalidate_model()
+            # sudo: consents are written by the system when the user allows a tool; users cannot create them
             consent = self.sudo().browse(row[0])
         else:
+            # sudo: consents are written by the system when the user allows a tool; users cannot create them
             consent = self.sudo().search([("user_id", "=", user.id), ("connection_id", "=", connection.id)])
             merged = scope_rules.join([*scopes, *consent.scopes.split()])
             if merged != consent.scopes:
@@ -167,6 +171,7 @@ class McpConsent(models.Model):
     def action_revoke_access(self):
         """The user withdraws the tool: its tokens for this user stop working and consent is asked again."""
         for consent in self:
+            # sudo: the user's tokens of this connection are revoked by the system: no user may write tokens
             tokens = (
                 self.env["mcp.token"]
                 .sudo()
@@ -174,6 +179,7 @@ class McpConsent(models.Model):
             )
             tokens._revoke()
             by = "" if consent.user_id == self.env.user else f" (by {self.env.user.name})"
+            # sudo: audit rows are written by the system, never by the user they are about
             self.env["mcp.audit.log"].sudo()._record_event(
                 "consent_withdrawn",
                 user=consent.user_id,
@@ -181,5 +187,6 @@ class McpConsent(models.Model):
                 summary=f"{consent.user_id.name} no longer allows {consent.connection_id.name[:80]}{by}: "
                 "its tokens for this user stopped working.",
             )
+        # sudo: the consents were read above with the user's rights; their removal must not stop halfway
         self.sudo().unlink()
         return True

@@ -38,6 +38,7 @@ class McpDownload(models.Model):
         """Store ``raw`` behind a new link; return ``(token, expires_at)``."""
         token, digest = core.mint_token(kind=LINK_KIND)
         expires = fields.Datetime.now() + timedelta(minutes=LIFETIME_MINUTES)
+        # sudo: download links are made by the system for the caller's own file; no user may create them
         self.sudo().create(
             {
                 "digest": digest,
@@ -62,6 +63,7 @@ class McpDownload(models.Model):
             digest = core.digest_token(token, kind=LINK_KIND)
         except (core.McpCoreError, ValueError):
             return None
+        # sudo: the link is found by its digest before anyone is known; _claim checks who claims it
         link = self.sudo().search([("digest", "=", digest)], limit=1)
         if not link:
             return None
@@ -83,4 +85,5 @@ class McpDownload(models.Model):
 
     @api.autovacuum
     def _gc_expired(self):
+        # sudo: the autovacuum cron deletes every expired link, whoever made it
         self.sudo().search([("expires_at", "<", fields.Datetime.now())]).unlink()

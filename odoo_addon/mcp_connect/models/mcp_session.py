@@ -40,6 +40,7 @@ class McpSession(models.Model):
     @api.model
     def _open(self, connection, user, version, client_info, token_family=None):
         info = client_info or {}
+        # sudo: MCP sessions are system rows opened for the caller; users cannot create them
         session = self.sudo().create(
             {
                 "handle": secrets.token_urlsafe(24),
@@ -58,6 +59,7 @@ class McpSession(models.Model):
     def _find(self, handle, user, connection):
         if not isinstance(handle, str) or len(handle) > HANDLE_MAX_LENGTH:
             return self.browse()
+        # sudo: MCP sessions are system rows found by their handle; users cannot read them
         return self.sudo().search(
             [
                 ("handle", "=", handle),
@@ -103,6 +105,7 @@ class McpSession(models.Model):
             return None, True
         stale = not last_seen_at or fields.Datetime.now() - last_seen_at >= timedelta(seconds=SEEN_EVERY_SECONDS)
         if is_named and stale:
+            # sudo: last seen is bookkeeping written on every call, by users who may not write sessions
             touch(self.sudo().browse(session_id), "last_seen_at", SEEN_EVERY_SECONDS)
         return version, False
 

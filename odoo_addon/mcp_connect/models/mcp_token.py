@@ -93,12 +93,16 @@ class McpToken(models.Model):
     def action_revoke(self):
         """Revoke one token; a refresh token takes its whole grant family with it."""
         families = self.filtered(lambda t: t.kind == "refresh").mapped("family")
+        # sudo: a refresh token takes its whole family with it, including tokens the user may not read
         siblings = self.sudo().search([("family", "in", families)]) if families else self.browse()
+        # sudo: tokens are written by the system only: no user may write them
         live = self.sudo().filtered(lambda t: not t.revoked)
+        # sudo: tokens are written by the system only: no user may write them
         (self.sudo() | siblings)._revoke()
         kinds = dict(self._fields["kind"]._description_selection(self.env))
         for token in live:
             family = ", and every token of its family" if token.kind == "refresh" else ""
+            # sudo: audit rows are written by the system, never by the user they are about
             self.env["mcp.audit.log"].sudo()._record_event(
                 "token_revoked",
                 user=token.user_id,
@@ -147,6 +151,7 @@ class McpToken(models.Model):
     def _token_id_of(self, digest):
         """The id of the token with ``digest``. An unknown digest raises, so it is never cached: a
         client sending random tokens cannot fill the cache."""
+        # sudo: the token is found by its digest before anyone is known
         token = self.sudo().search([("digest", "=", digest)], limit=1)
         if not token:
             raise InvalidToken(log_detail="unknown token")
@@ -156,6 +161,7 @@ class McpToken(models.Model):
     @tools.ormcache("token_id")
     def _grant(self, token_id):
         """What the token grants, as plain values (``grants.Grant``), kept until ``grants.forget``."""
+        # sudo: the grant is read for a bearer whose user is not known yet, and cached per token
         token = self.sudo().with_context(active_test=True).browse(token_id)
         token.fetch(BEARER_FIELDS)
         user = token.user_id
@@ -194,6 +200,7 @@ class McpToken(models.Model):
     @api.model
     def _userinfo(self):
         """Claims about the user of the bearer token of this request (OpenID Connect Core §5.3 names)."""
+        # sudo: the token behind this request was checked by auth='mcp'; users cannot read tokens
         token = self.sudo().browse(self.env.context.get("mcp_token_id"))
         user = self.env.user
         claims = {
@@ -216,6 +223,7 @@ class McpToken(models.Model):
         expires = fields.Datetime.now() + timedelta(days=days)
         companies = companies or connection._default_company(user)
         companies = companies.filtered(lambda company: company == user.company_id) | companies
+        # sudo: tokens are created by the system only; the caller checked the user and the companies
         return self.sudo().create(
             {
                 "name": connection.name,

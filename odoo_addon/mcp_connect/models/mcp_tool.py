@@ -51,6 +51,7 @@ class McpTool(models.Model):
     def _archived_names(self):
         """The names of the tools an administrator archived: not offered, and refused when called.
         Kept until a tool changes (``grants.forget``)."""
+        # sudo: the archived tools are refused for every caller, whatever the caller may read
         archived = self.sudo().with_context(active_test=False).search([("active", "=", False)])
         return frozenset(archived.mapped("name"))
 
@@ -66,6 +67,7 @@ class McpTool(models.Model):
         if name is not None and tools:
             return tools
         domain = [("mcp_tool", "=", True)] + ([("mcp_tool_name", "=", name)] if name is not None else [])
+        # sudo: server actions are offered as tools to callers who may not read ir.actions.server
         for action in self.env["ir.actions.server"].sudo().search(domain):
             tools.setdefault(action.mcp_tool_name, server_actions.as_tool(action))
         return tools
@@ -87,10 +89,13 @@ class McpTool(models.Model):
         tools), on uninstall, and when a server action is made available. A tool an administrator
         archived stays archived: an update never turns a tool back on. A tool whose module or
         server action is gone is archived, and comes back with them."""
+        # sudo: the catalogue follows the installed modules, whoever triggered the update
         modules = self.env["ir.module.module"].sudo().search([("state", "in", OFFERING_STATES)]).mapped("name")
         declared = {tool.name: (tool, False) for tool in registry.ordered(set(modules))}
+        # sudo: the catalogue follows the server actions marked as tools, whoever triggered the update
         for action in self.env["ir.actions.server"].sudo().search([("mcp_tool", "=", True)]):
             declared.setdefault(action.mcp_tool_name, (server_actions.as_tool(action), action))
+        # sudo: the catalogue is system data kept up to date whoever triggered the update
         existing = {tool.name: tool for tool in self.sudo().with_context(active_test=False).search([])}
         for tool, action in declared.values():
             values = {
@@ -106,6 +111,7 @@ class McpTool(models.Model):
             }
             record = existing.pop(tool.name, None)
             if record is None:
+                # sudo: the catalogue is system data kept up to date whoever triggered the update
                 self.sudo().create(values)
                 continue
             if record.missing:

@@ -18,7 +18,7 @@ class McpUsageReport(models.Model):
     _order = "calls desc, id"
     _rec_name = "tool"
 
-    connection_id = fields.Many2one("mcp.connection", string="Connection", readonly=True)
+    connection_id = fields.Many2one("mcp.connection", readonly=True)
     tool = fields.Char(readonly=True)
     calls = fields.Integer(readonly=True, help="Tool calls in the last 30 days.")
     errors = fields.Integer(readonly=True, help="Calls that ended in an error.")

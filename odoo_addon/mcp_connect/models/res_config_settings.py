@@ -78,7 +78,7 @@ class ResConfigSettings(models.TransientModel):
         return values
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         for field_name, setting in self._mcp_fields().items():
             value = self[field_name]
             if setting.name == "paused":
@@ -91,3 +91,4 @@ class ResConfigSettings(models.TransientModel):
             elif setting.name == "trusted_proxies":
                 value = ", ".join(config.split_networks(value))
             config.set_value(self.env, setting.name, value)
+        return result

@@ -24,12 +24,12 @@ import mcp_connect_core as core
 from . import events
 from . import scopes as scope_rules
 from .errors import (
-    AccessDenied,
     AccessPaused,
     ConsentRequired,
     InvalidRequest,
     InvalidTarget,
     LoginRequired,
+    OAuthAccessDenied,
     OAuthError,
     PageError,
     UnsupportedResponseType,
@@ -149,11 +149,11 @@ def begin(storage, urls, pairs, user):
             return refuse(LoginRequired("The user is not signed in to Odoo."))
         return Login()
     if not user.may_connect:
-        denied = AccessDenied("This Odoo user is not allowed to connect AI tools.")
+        denied = OAuthAccessDenied("This Odoo user is not allowed to connect AI tools.")
         return NotAllowed(client.name, error_redirect(redirect_uri, denied, state, urls.issuer))
     choices = company_choices(client, user)
     if not choices:
-        return refuse(AccessDenied("This connection may not work in any of this user's companies."))
+        return refuse(OAuthAccessDenied("This connection may not work in any of this user's companies."))
     consented = storage.find_consent(client.client_id, user.user_id)
     covered = consented is not None and scope_rules.covers_all(consented, request.scopes)
     already_allowed = client.skip_consent or covered
@@ -216,11 +216,11 @@ def decide(storage, urls, handle, user, allow, companies=()):
     if storage.settings().paused:
         return Redirect(error_redirect(pending.redirect_uri, AccessPaused(), pending.state, urls.issuer))
     if not allow:
-        denied = AccessDenied("The user denied access.")
+        denied = OAuthAccessDenied("The user denied access.")
         return Redirect(error_redirect(pending.redirect_uri, denied, pending.state, urls.issuer))
     if not user.may_connect:
         # Taken out of the MCP user group while the consent page was open.
-        denied = AccessDenied("This Odoo user is not allowed to connect AI tools.")
+        denied = OAuthAccessDenied("This Odoo user is not allowed to connect AI tools.")
         return NotAllowed(client.name, error_redirect(pending.redirect_uri, denied, pending.state, urls.issuer))
     try:
         client = storage.ensure_client(client)

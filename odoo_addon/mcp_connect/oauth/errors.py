@@ -58,7 +58,7 @@ class InvalidScope(OAuthError):
     error = "invalid_scope"
 
 
-class AccessDenied(OAuthError):
+class OAuthAccessDenied(OAuthError):
     error = "access_denied"
     status = 403
 

@@ -18,10 +18,10 @@ from . import events
 from . import redirect_uris as redirect_uri_rules
 from . import scopes as scope_rules
 from .errors import (
-    AccessDenied,
     AccessPaused,
     InvalidClientMetadata,
     InvalidRedirectUri,
+    OAuthAccessDenied,
     OAuthError,
     SlowDown,
     TooManyRequests,
@@ -168,7 +168,7 @@ def _register(storage, metadata, client_ip):
     if settings.paused:
         raise AccessPaused()
     if not settings.registration_enabled:
-        raise AccessDenied(
+        raise OAuthAccessDenied(
             "Dynamic client registration is turned off on this Odoo. Ask an administrator to create a "
             "Custom OAuth connection for this tool."
         )

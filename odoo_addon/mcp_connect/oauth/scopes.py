@@ -97,8 +97,9 @@ def covers_all(granted, wanted):
     return set(expand(wanted)) <= set(expand(granted))
 
 
-def describe(scopes, words=DESCRIPTIONS):
+def describe(scopes, words=None):
     """Plain words for the consent page (``LABELS`` for a list): the broadest resource scope says it all."""
+    words = DESCRIPTIONS if words is None else words
     expanded = expand(scopes)
     shown = [s for s in expanded if s != READ] if WRITE in expanded else expanded
     return [words[s] for s in shown]

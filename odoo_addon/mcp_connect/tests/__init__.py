@@ -1,6 +1,7 @@
 from . import (
     test_authorize,
     test_companies,
+    test_company_rules,
     test_connection,
     test_connection_template,
     test_data_scopes,

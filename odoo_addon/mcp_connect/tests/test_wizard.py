@@ -345,7 +345,7 @@ class TestConnectionActions(IdentityChecked):
     def test_the_show_once_form_fills_from_the_context(self):
         """The form's values come from the action's context through default_get, as the web client asks."""
         context = self.connection.with_user(self.manager).action_rotate_secret()["context"]
-        show = self.env["mcp.credential.show"].with_user(self.manager).with_context(context)
+        show = self.env["mcp.credential.show"].with_user(self.manager).with_context(**context)
         values = show.default_get(["purpose", "client_id", "client_secret", "connection_name"])
         self.assertEqual(values["client_secret"], context["default_client_secret"])
         self.assertEqual(values["connection_name"], "Rotating")

@@ -22,6 +22,7 @@ from .context import ToolError
     ),
 )
 def get_approval_status(ctx, arguments):
+    # sudo: the caller asks about their own request (filtered below), which users may not always read
     request = (
         ctx.env["mcp.approval.request"]
         .sudo()

@@ -181,6 +181,7 @@ def _message(message, tracked):
         "body": convert(message.body, "html") or None,
     }
     if shown.attachment_ids:
+        # sudo: the attachment names of a message the user may read, as Odoo's chatter shows them
         row["attachments"] = [{"id": item.id, "name": item.name} for item in message.attachment_ids.sudo()]
     changes = []
     for tracking in shown.tracking_value_ids._filter_has_field_access(message.env):

@@ -91,7 +91,9 @@ def _document(ctx, arguments, operation="read"):
 
 def _reports(ctx, model):
     """The reports of ``model`` the user may print (the report's groups)."""
+    # sudo: reports are metadata; each is filtered below by the groups the user has
     reports = ctx.env["ir.actions.report"].sudo().search([("model", "=", model._name)], order="name, id")
+    # sudo: the user's own groups, which the user may not read through res.groups
     user_groups = compat.user_all_groups(ctx.env.user.sudo())
     field = compat.action_groups_field(ctx.env)
     return reports.filtered(lambda report: not report[field] or report[field] & user_groups)

@@ -39,6 +39,7 @@ def list_models(ctx, arguments):
     search = (arguments.get("search") or "").lower()
     limit = arguments.get("limit", 100)
     offset = arguments.get("offset", 0)
+    # sudo: the model list names every model; each is checked against the user's rights afterwards
     described = ctx.env["ir.model"].sudo().search_read([("transient", "=", False)], ["model", "name"], order="model")
     labels = {row["model"]: row["name"] for row in described}
     models = []

@@ -19,6 +19,7 @@ Previews need the same scope, models, operations and record filters as the write
 no approval: an approver or a user sees with them what an approved call would do.
 """
 
+import contextlib
 import dataclasses
 
 from odoo import _
@@ -94,11 +95,10 @@ def run(ctx, work):
     replaced = cr.__dict__.get("commit", _UNSET)
     cr.commit = _refuse_commit
     try:
-        with cr.savepoint():
+        # The savepoint rolls back on _Undo, then suppress() swallows it.
+        with contextlib.suppress(_Undo), cr.savepoint():
             answer.update(work(previewing))
             raise _Undo()
-    except _Undo:
-        pass
     finally:
         if replaced is _UNSET:
             del cr.commit

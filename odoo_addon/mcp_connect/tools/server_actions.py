@@ -46,6 +46,7 @@ def as_tool(action):
 def _runner(action_id):
     def run_server_action(ctx, arguments):
         action = ctx.env["ir.actions.server"].browse(action_id)
+        # sudo: only the action's model name is read; ctx.model checks the user's rights on that model
         model = ctx.model(action.sudo().model_id.model, "call")
         records = ctx.records(model, arguments["ids"])
         context = {"active_model": model._name, "active_ids": records.ids, "active_id": records.ids[0]}

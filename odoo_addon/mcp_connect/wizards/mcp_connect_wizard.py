@@ -188,6 +188,7 @@ class McpConnectWizard(models.TransientModel):
             }
         )
         if secret:
+            # sudo: the secret's hash is a field no user may write (NO_ACCESS); the manager just created the connection
             connection.sudo().secret_hash = core.hash_secret(secret)
         connection.message_post(body=self.env._("Connection created with the Connect a New Tool wizard."))
         # What a tool set up by hand (n8n, Power Automate, Postman) asks for: the endpoints the
@@ -222,6 +223,7 @@ class McpConnectWizard(models.TransientModel):
             problems.append(self.env._("%(name)s is not allowed to use AI tools (MCP Connect: User).", name=user.name))
         if not (self.token_name or "").strip():
             problems.append(self.env._("Give the token a name, such as the tool that will use it."))
+        # sudo: the user's companies, which the manager creating the token may not read
         if self.token_company_ids - user.sudo().company_ids:
             problems.append(self.env._("%(name)s has no access to some of the companies chosen.", name=user.name))
         return problems

@@ -21,7 +21,7 @@ class McpCredentialShow(models.AbstractModel):
     endpoint_url = fields.Char(string="MCP endpoint URL", readonly=True)
     authorize_url = fields.Char(string="Authorization URL", readonly=True)
     token_url = fields.Char(string="Token URL", readonly=True)
-    scopes = fields.Char(string="Scopes", readonly=True)
+    scopes = fields.Char(readonly=True)
     client_id = fields.Char(string="Client ID", readonly=True)
     client_secret = fields.Char(string="Client secret", readonly=True)
     personal_token = fields.Char(string="Token", readonly=True)

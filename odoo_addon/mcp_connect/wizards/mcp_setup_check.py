@@ -139,6 +139,7 @@ class McpSetupCheck(models.TransientModel):
 
     @api.model
     def _facts_base_url(self):
+        # sudo: the setup check reads the system parameters it reports on
         parameters = self.env["ir.config_parameter"].sudo()
         return {
             "base_url": parameters.get_param("web.base.url") or "",
@@ -233,6 +234,7 @@ class McpSetupCheck(models.TransientModel):
 
     @api.model
     def _facts_discovery(self):
+        # sudo: the setup check reads the system parameters it reports on
         return {"base_url": self.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""}
 
     @api.model
@@ -355,6 +357,7 @@ class McpSetupCheck(models.TransientModel):
 
     @api.model
     def _facts_proxy(self):
+        # sudo: the setup check reads the system parameters it reports on
         facts = {
             "proxy_mode": bool(odoo_config["proxy_mode"]),
             "base_url": self.env["ir.config_parameter"].sudo().get_param("web.base.url") or "",
@@ -450,6 +453,7 @@ class McpSetupCheck(models.TransientModel):
 
     @api.model
     def _facts_workers(self):
+        # sudo: the setup check reads the system parameters it reports on
         return {
             "workers": int(odoo_config["workers"] or 0),
             "base_url": self.env["ir.config_parameter"].sudo().get_param("web.base.url") or "",
@@ -495,6 +499,7 @@ class McpSetupCheck(models.TransientModel):
 
     @api.model
     def _facts_databases(self):
+        # sudo: the setup check reads the system parameters it reports on
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""
         netloc = urlsplit(base_url).netloc.rpartition("@")[2]
         return {
