@@ -133,7 +133,11 @@ def default_fields(model, described):
 
 
 def serialize_records(records, field_names, described):
-    rows = records.read(field_names)
+    return serialize_rows(records.read(field_names), field_names, described)
+
+
+def serialize_rows(rows, field_names, described):
+    """Rows as ``read()`` returns them, as JSON."""
     result = []
     for row in rows:
         item = {"id": row["id"]}
