@@ -10,6 +10,7 @@ Datetimes carry their zone: Odoo stores them as naive UTC, and a model reading
 import base64
 import datetime
 import json
+from collections.abc import Mapping
 
 import pytz
 from lxml import etree
@@ -92,25 +93,60 @@ def convert(value, field_type):
     return value
 
 
+class CheckedFields(Mapping):
+    """Field name -> description, a field admitted (``admit`` returns its description, or None)
+    when it is first looked up: a call that names five fields checks those five, not every
+    field of the model. Iterating (listing the fields) checks them all."""
+
+    def __init__(self, descriptions, admit):
+        self._descriptions = descriptions
+        self._admit = admit
+        self._checked = {}
+
+    def __getitem__(self, name):
+        if name not in self._checked:
+            description = self._descriptions[name]
+            self._checked[name] = self._admit(name, description)
+        found = self._checked[name]
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __contains__(self, name):
+        try:
+            self[name]
+        except (KeyError, TypeError):
+            return False
+        return True
+
+    def __iter__(self):
+        return (name for name in self._descriptions if name in self)
+
+    def __len__(self):
+        return sum(1 for _name in self)
+
+
 def readable_fields(model):
     """Field name -> description for the fields the user may read, like ``fields_get``.
 
     Describing every field of a large model costs more than the search a tool runs, so
     the descriptions are computed once per model, user and language (``_mcp_field_descriptions``,
-    cleared when the registry changes) and only the access check runs per request.
+    cleared when the registry changes) and only the access check runs per request, for the
+    fields the call looks up (``CheckedFields``).
     """
     descriptions = model.env["mcp.connection"]._mcp_field_descriptions(model._name)
-    readable = {}
-    for name, description in descriptions.items():
+
+    def admit(name, description):
         field = model._fields.get(name)
         # Names without a field are ones a model's fields_get adds itself (18.0's res.users).
         if field is not None and not compat.field_access(model, field, "read"):
-            continue
+            return None
         description = dict(description)
         if field is not None and "readonly" in description:
             description["readonly"] = description["readonly"] or not compat.field_access(model, field, "write")
-        readable[name] = description
-    return readable
+        return description
+
+    return CheckedFields(descriptions, admit)
 
 
 def default_fields(model, described):
