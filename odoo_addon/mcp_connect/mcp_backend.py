@@ -329,7 +329,9 @@ class OdooBackend:
         approval = decision.outcome == "needs_approval" or self.policy.needs_approval(SAME_DATA.get(name, name))
         if approval and not previewing:
             return self._hold_for_approval(tool, arguments)
-        result, error = runner.run(tool, self._context(), arguments)
+        # The first message of a request finds its transaction untouched (the rate counter and
+        # "last used" stamps have cursors of their own); later messages of a batch may follow writes.
+        result, error = runner.run(tool, self._context(), arguments, alone=len(self.messages) == 1)
         if error is not None:
             self.details.update(outcome="error", error=error)
             return _error_result(error)
