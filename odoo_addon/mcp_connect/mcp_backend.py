@@ -439,9 +439,13 @@ class OdooBackend:
 def _result(structured):
     """A tool's result; a file it returns (``resource``) becomes an embedded resource of the content."""
     resource = structured.pop("resource", None) if isinstance(structured, dict) else None
-    content = [{"type": "text", "text": json.dumps(structured, ensure_ascii=False, default=str)}]
+    text = jsonrpc.dumps(structured)
+    content = [{"type": "text", "text": text}]
     if resource:
         content.append({"type": "resource", "resource": resource})
+    # The same JSON twice (the text for clients without structured output): encoded once.
+    if isinstance(structured, dict):
+        structured = jsonrpc.Encoded(structured, text)
     return {"content": content, "structuredContent": structured, "isError": False}
 
 

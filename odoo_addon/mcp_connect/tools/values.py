@@ -18,6 +18,7 @@ from odoo import fields
 from odoo.tools import html2plaintext
 
 from .. import compat
+from ..mcp.jsonrpc import Encoded
 
 MAX_TEXT = 2000
 MAX_RELATED_IDS = 50
@@ -189,14 +190,19 @@ def size(value):
 
 
 def fit(rows, overhead=0):
-    """Keep as many leading rows as fit in the budget; return (rows, truncated)."""
+    """Keep as many leading rows as fit in the budget; return (rows, truncated).
+
+    Each row is measured by encoding it: rows that are objects come back with that text
+    (``Encoded``), so the answer does not encode them again.
+    """
     budget = MAX_RESULT_CHARS - overhead
     total, kept = 2, []
     for row in rows:
-        row_size = size(row) + 1
+        text = json.dumps(row, ensure_ascii=False, default=str)
+        row_size = len(text) + 1
         if total + row_size > budget and kept:
             return kept, True
-        kept.append(row)
+        kept.append(Encoded(row, text) if isinstance(row, dict) else row)
         total += row_size
     return kept, False
 
