@@ -27,6 +27,8 @@ MAX_BINARY_BYTES = 64 * 1024
 MAX_SUMMARY = 500
 DEFAULT_FIELD_COUNT = 12
 SKIPPED_BY_DEFAULT = ("binary", "image", "html", "properties", "properties_definition", "json")
+# Types whose text values are shown as they are (cut when long).
+PLAIN_TEXT = frozenset({"char", "text", "selection"})
 NAME_LIKE = ("name", "display_name", "email", "phone", "state", "date", "ref", "partner_id", "user_id", "amount_total")
 
 
@@ -66,6 +68,8 @@ def naive_utc(value):
 
 def convert(value, field_type):
     """One value from ``read()`` as JSON."""
+    if field_type in PLAIN_TEXT and value.__class__ is str:
+        return _text(value)
     if value is False and field_type != "boolean":
         return None
     if field_type == "many2one" and isinstance(value, (tuple, list)):
@@ -175,12 +179,13 @@ def serialize_records(records, field_names, described):
 
 def serialize_rows(rows, field_names, described):
     """Rows as ``read()`` returns them, as JSON."""
+    types = {name: described[name]["type"] for name in field_names if name in described}
     result = []
     for row in rows:
         item = {"id": row["id"]}
         for name in field_names:
             if name in row:
-                item[name] = convert(row[name], described[name]["type"])
+                item[name] = convert(row[name], types[name])
         result.append(item)
     return result
 
