@@ -96,7 +96,10 @@ class TestReadToolFailure(McpCase):
                 "jsonrpc": "2.0",
                 "id": 1,
                 "method": "tools/call",
-                "params": {"name": "create_records", "arguments": {"model": "res.partner", "values": {"name": "Kept Qzy"}}},
+                "params": {
+                    "name": "create_records",
+                    "arguments": {"model": "res.partner", "values": {"name": "Kept Qzy"}},
+                },
             },
             {
                 "jsonrpc": "2.0",

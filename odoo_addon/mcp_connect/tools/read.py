@@ -7,7 +7,17 @@ from .. import compat
 from ..mcp.registry import TOOLS, tool
 from ..mcp.schemas import DOMAIN, FIELDS, IDS, MODEL, RECORD, inputs, nullable, outputs
 from .context import ToolError
-from .values import MAX_RELATED_IDS, MAX_RESULT_CHARS, convert, default_fields, fit, local_text, serialize_records, serialize_rows, size
+from .values import (
+    MAX_RELATED_IDS,
+    MAX_RESULT_CHARS,
+    convert,
+    default_fields,
+    fit,
+    local_text,
+    serialize_records,
+    serialize_rows,
+    size,
+)
 
 DATETIMES = "Datetimes are in UTC, ISO 8601 ending in Z (2026-03-01T09:30:00Z); dates are YYYY-MM-DD."
 MAX_LIMIT = 200
