@@ -333,7 +333,9 @@ class OdooBackend:
         approval = decision.outcome == "needs_approval" or self.policy.needs_approval(SAME_DATA.get(name, name))
         if approval and not previewing:
             return self._hold_for_approval(tool, arguments)
-        result, error = runner.run(tool, self._context(), arguments)
+        # The first message of a request finds its transaction untouched (the rate counter and
+        # "last used" stamps have cursors of their own); later messages of a batch may follow writes.
+        result, error = runner.run(tool, self._context(), arguments, alone=len(self.messages) == 1)
         if error is not None:
             self.details.update(outcome="error", error=error)
             return _error_result(error)
@@ -442,9 +444,13 @@ class OdooBackend:
 def _result(structured):
     """A tool's result; a file it returns (``resource``) becomes an embedded resource of the content."""
     resource = structured.pop("resource", None) if isinstance(structured, dict) else None
-    content = [{"type": "text", "text": json.dumps(structured, ensure_ascii=False, default=str)}]
+    text = jsonrpc.dumps(structured)
+    content = [{"type": "text", "text": text}]
     if resource:
         content.append({"type": "resource", "resource": resource})
+    # The same JSON twice (the text for clients without structured output): encoded once.
+    if isinstance(structured, dict):
+        structured = jsonrpc.Encoded(structured, text)
     return {"content": content, "structuredContent": structured, "isError": False}
 
 

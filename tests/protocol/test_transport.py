@@ -151,6 +151,20 @@ def test_nesting_up_to_the_limit_is_parsed():
         jsonrpc.loads(b"[" * (jsonrpc.MAX_DEPTH + 1) + b"]" * (jsonrpc.MAX_DEPTH + 1))
 
 
+def test_dumps_copies_what_is_already_encoded_and_encodes_the_rest_as_json_dumps_does():
+    plain = {"model": "res.partner", "records": [{"id": 1, "name": "Zoë", "tags": [1, 2]}], "next": None}
+    assert jsonrpc.dumps(plain) == json.dumps(plain, ensure_ascii=False)
+    # The text of an Encoded object is copied as it is (the marker is only in the text), at the
+    # top, in an object, or as an item of a list; to anything else it is the plain dict.
+    marked = jsonrpc.Encoded({"id": 1}, '{"id": 1, "copied": true}')
+    assert marked == {"id": 1}
+    assert json.loads(jsonrpc.dumps(marked)) == {"id": 1, "copied": True}
+    body = jsonrpc.response(7, {"content": [], "structuredContent": marked, "isError": False})
+    assert json.loads(jsonrpc.dumps(body))["result"]["structuredContent"] == {"id": 1, "copied": True}
+    listed = json.loads(jsonrpc.dumps({"records": [marked, {"id": 2}], "total": 2}))
+    assert listed == {"records": [{"id": 1, "copied": True}, {"id": 2}], "total": 2}
+
+
 @pytest.mark.parametrize(
     "body",
     [

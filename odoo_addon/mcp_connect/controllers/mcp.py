@@ -21,7 +21,9 @@ def json_reply(reply):
     headers = {"Cache-Control": "no-store", **reply.headers}
     if reply.body is None:
         return request.make_response(b"", headers=list(headers.items()), status=reply.status)
-    return request.make_json_response(reply.body, status=reply.status, headers=headers)
+    # Written by jsonrpc.dumps: what a tool's result already encoded is not encoded again.
+    headers.setdefault("Content-Type", "application/json; charset=utf-8")
+    return request.make_response(jsonrpc.dumps(reply.body), headers=list(headers.items()), status=reply.status)
 
 
 class McpController(http.Controller):

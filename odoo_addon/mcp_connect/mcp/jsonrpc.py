@@ -62,6 +62,34 @@ def loads(body):
     return value
 
 
+class Encoded(dict):
+    """A JSON object whose text is already known (``text``): ``dumps`` writes that text rather
+    than encoding the object again. Anything else sees a plain dict."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value, text):
+        super().__init__(value)
+        self.text = text
+
+
+def dumps(value):
+    """``value`` as JSON text, written once: an ``Encoded`` object (a tool's structured result, a
+    row of records measured for the size budget) is copied as its text, whether it is ``value``
+    itself, in one of its objects, or an item of one of their lists; the rest is ``json.dumps``'s."""
+    if isinstance(value, Encoded):
+        return value.text
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_dumps(str(key))}: {dumps(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list) and any(isinstance(item, Encoded) for item in value):
+        return "[" + ", ".join(dumps(item) for item in value) + "]"
+    return _dumps(value)
+
+
+def _dumps(value):
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def response(request_id, result):
     return {"jsonrpc": "2.0", "id": request_id, "result": result}
 

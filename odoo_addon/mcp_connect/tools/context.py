@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .. import compat, guard
-from .values import naive_utc, readable_fields
+from .values import CheckedFields, naive_utc, readable_fields
 
 # Never reachable through MCP, whatever the user's rights or a manager lists: MCP
 # Connect's own records (an AI tool must not loosen its own restrictions or approve
@@ -141,20 +141,28 @@ class ToolContext:
         Lists of records of a model the call may not read are left out: reading them would
         read that model.
         """
-        described = readable_fields(model)
+        readable = readable_fields(model)
         current = guard.current()
-        if current is not None:
-            described = {
-                name: info
-                for name, info in described.items()
-                if info.get("type") not in ("one2many", "many2many")
-                or not info.get("relation")
-                or current.model_refusal(info["relation"], "read") is None
-            }
         scope = self.scope(model)
-        if scope is None or scope.fields is None:
-            return described
-        return {name: info for name, info in described.items() if name in scope.fields or name == "id"}
+        listed = None if scope is None else scope.fields
+        if current is None and listed is None:
+            return readable
+
+        def admit(name, _description):
+            if listed is not None and name not in listed and name != "id":
+                return None
+            info = readable.get(name)
+            if (
+                info is not None
+                and current is not None
+                and info.get("type") in ("one2many", "many2many")
+                and info.get("relation")
+                and current.model_refusal(info["relation"], "read") is not None
+            ):
+                return None
+            return info
+
+        return CheckedFields(readable, admit)
 
     def check_fields(self, model, names, described):
         """Refuse field names that are unknown, unreadable, or outside the connection's allow-list."""

@@ -7,7 +7,17 @@ from .. import compat
 from ..mcp.registry import TOOLS, tool
 from ..mcp.schemas import DOMAIN, FIELDS, IDS, MODEL, RECORD, inputs, nullable, outputs
 from .context import ToolError
-from .values import MAX_RELATED_IDS, MAX_RESULT_CHARS, convert, default_fields, fit, local_text, serialize_records, size
+from .values import (
+    MAX_RELATED_IDS,
+    MAX_RESULT_CHARS,
+    convert,
+    default_fields,
+    fit,
+    local_text,
+    serialize_records,
+    serialize_rows,
+    size,
+)
 
 DATETIMES = "Datetimes are in UTC, ISO 8601 ending in Z (2026-03-01T09:30:00Z); dates are YYYY-MM-DD."
 MAX_LIMIT = 200
@@ -83,15 +93,15 @@ def search_records(ctx, arguments):
     limit = arguments.get("limit", DEFAULT_LIMIT)
     offset = arguments.get("offset", 0)
     order = checked_order(model, described, arguments.get("order"))
-    # search_read's queries: the page and its stored fields in one query (read() below then finds
-    # them in the cache), and a count only when the page alone cannot tell the total.
-    stored = [name for name in names if model._fields[name].store]
-    records = model.search_fetch(domain, stored, offset=offset, limit=limit, order=order)
+    # search_read's queries and checks: the page and its fields in one query, formatted from the
+    # cache (the search applied the record rules, so read()'s access check of the same records
+    # would only read them again); a count only when the page alone cannot tell the total.
+    records = model.search_fetch(domain, names, offset=offset, limit=limit, order=order)
     if (records and len(records) < limit) or (not records and not offset):
         total = offset + len(records)
     else:
         total = model.search_count(domain)
-    rows, truncated = fit(serialize_records(records, names, described), overhead=300)
+    rows, truncated = fit(serialize_rows(records._read_format(names), names, described), overhead=300)
     following = offset + len(rows)
     return {
         "model": model._name,

@@ -1,13 +1,17 @@
-"""Running one tool call: argument validation, a savepoint, and errors the model can act on.
+"""Running one tool call: argument validation, isolation, and errors the model can act on.
 
-Every call runs inside a savepoint: a tool that fails half-way leaves nothing behind
-(no partial writes), and under the connection's guard (``mcp_connect.guard``), which
-narrows Odoo's own access checks for everything the call does. Validation and
-business errors become ``isError`` results; only an unexpected failure is logged,
-and its details stay in the server log.
+A tool that fails half-way leaves nothing behind (no partial writes, and a SQL error does
+not leave the transaction aborted for the audit row written after it): a call runs inside
+a savepoint, except a read-only tool alone in its request's transaction (``alone``), which
+has nothing before it to keep: its failure rolls the whole transaction back instead, and
+its success spares the savepoint's two statements. Every call runs under the connection's
+guard (``mcp_connect.guard``), which narrows Odoo's own access checks for everything the
+call does. Validation and business errors become ``isError`` results; only an unexpected
+failure is logged, and its details stay in the server log.
 """
 
 import logging
+from contextlib import contextmanager
 
 import psycopg2
 from odoo.exceptions import AccessDenied, AccessError, MissingError, UserError, ValidationError
@@ -19,15 +23,35 @@ from .context import ToolError
 _logger = logging.getLogger(__name__)
 
 
-def run(tool, ctx, arguments):
-    """Return ``(result, None)`` or ``(None, error message)``."""
+@contextmanager
+def _undone_on_failure(cr, alone):
+    if not alone:
+        with cr.savepoint():
+            yield
+        return
+    try:
+        yield
+    except Exception:
+        cr.rollback()
+        raise
+
+
+def run(tool, ctx, arguments, alone=False):
+    """Return ``(result, None)`` or ``(None, error message)``.
+
+    ``alone``: nothing was written in this transaction before the call (it serves the first
+    message of its request).
+    """
     try:
         validate(arguments, tool.input_schema)
     except SchemaError as error:
         return None, f"Invalid arguments: {error}."
     try:
         try:
-            with ctx.env.cr.savepoint(), guard.active(guard.for_context(ctx, tool.name)):
+            with (
+                _undone_on_failure(ctx.env.cr, alone and tool.read_only),
+                guard.active(guard.for_context(ctx, tool.name)),
+            ):
                 result = tool.handler(ctx, arguments)
                 ctx.env.flush_all()
         finally:

@@ -10,6 +10,7 @@ Datetimes carry their zone: Odoo stores them as naive UTC, and a model reading
 import base64
 import datetime
 import json
+from collections.abc import Mapping
 
 import pytz
 from lxml import etree
@@ -17,6 +18,7 @@ from odoo import fields
 from odoo.tools import html2plaintext
 
 from .. import compat
+from ..mcp.jsonrpc import Encoded
 
 MAX_TEXT = 2000
 MAX_RELATED_IDS = 50
@@ -25,6 +27,8 @@ MAX_BINARY_BYTES = 64 * 1024
 MAX_SUMMARY = 500
 DEFAULT_FIELD_COUNT = 12
 SKIPPED_BY_DEFAULT = ("binary", "image", "html", "properties", "properties_definition", "json")
+# Types whose text values are shown as they are (cut when long).
+PLAIN_TEXT = frozenset({"char", "text", "selection"})
 NAME_LIKE = ("name", "display_name", "email", "phone", "state", "date", "ref", "partner_id", "user_id", "amount_total")
 
 
@@ -64,6 +68,8 @@ def naive_utc(value):
 
 def convert(value, field_type):
     """One value from ``read()`` as JSON."""
+    if field_type in PLAIN_TEXT and value.__class__ is str:
+        return _text(value)
     if value is False and field_type != "boolean":
         return None
     if field_type == "many2one" and isinstance(value, (tuple, list)):
@@ -92,25 +98,60 @@ def convert(value, field_type):
     return value
 
 
+class CheckedFields(Mapping):
+    """Field name -> description, a field admitted (``admit`` returns its description, or None)
+    when it is first looked up: a call that names five fields checks those five, not every
+    field of the model. Iterating (listing the fields) checks them all."""
+
+    def __init__(self, descriptions, admit):
+        self._descriptions = descriptions
+        self._admit = admit
+        self._checked = {}
+
+    def __getitem__(self, name):
+        if name not in self._checked:
+            description = self._descriptions[name]
+            self._checked[name] = self._admit(name, description)
+        found = self._checked[name]
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __contains__(self, name):
+        try:
+            self[name]
+        except (KeyError, TypeError):
+            return False
+        return True
+
+    def __iter__(self):
+        return (name for name in self._descriptions if name in self)
+
+    def __len__(self):
+        return sum(1 for _name in self)
+
+
 def readable_fields(model):
     """Field name -> description for the fields the user may read, like ``fields_get``.
 
     Describing every field of a large model costs more than the search a tool runs, so
     the descriptions are computed once per model, user and language (``_mcp_field_descriptions``,
-    cleared when the registry changes) and only the access check runs per request.
+    cleared when the registry changes) and only the access check runs per request, for the
+    fields the call looks up (``CheckedFields``).
     """
     descriptions = model.env["mcp.connection"]._mcp_field_descriptions(model._name)
-    readable = {}
-    for name, description in descriptions.items():
+
+    def admit(name, description):
         field = model._fields.get(name)
         # Names without a field are ones a model's fields_get adds itself (18.0's res.users).
         if field is not None and not compat.field_access(model, field, "read"):
-            continue
+            return None
         description = dict(description)
         if field is not None and "readonly" in description:
             description["readonly"] = description["readonly"] or not compat.field_access(model, field, "write")
-        readable[name] = description
-    return readable
+        return description
+
+    return CheckedFields(descriptions, admit)
 
 
 def default_fields(model, described):
@@ -133,13 +174,18 @@ def default_fields(model, described):
 
 
 def serialize_records(records, field_names, described):
-    rows = records.read(field_names)
+    return serialize_rows(records.read(field_names), field_names, described)
+
+
+def serialize_rows(rows, field_names, described):
+    """Rows as ``read()`` returns them, as JSON."""
+    types = {name: described[name]["type"] for name in field_names if name in described}
     result = []
     for row in rows:
         item = {"id": row["id"]}
         for name in field_names:
             if name in row:
-                item[name] = convert(row[name], described[name]["type"])
+                item[name] = convert(row[name], types[name])
         result.append(item)
     return result
 
@@ -149,14 +195,19 @@ def size(value):
 
 
 def fit(rows, overhead=0):
-    """Keep as many leading rows as fit in the budget; return (rows, truncated)."""
+    """Keep as many leading rows as fit in the budget; return (rows, truncated).
+
+    Each row is measured by encoding it: rows that are objects come back with that text
+    (``Encoded``), so the answer does not encode them again.
+    """
     budget = MAX_RESULT_CHARS - overhead
     total, kept = 2, []
     for row in rows:
-        row_size = size(row) + 1
+        text = json.dumps(row, ensure_ascii=False, default=str)
+        row_size = len(text) + 1
         if total + row_size > budget and kept:
             return kept, True
-        kept.append(row)
+        kept.append(Encoded(row, text) if isinstance(row, dict) else row)
         total += row_size
     return kept, False
 
