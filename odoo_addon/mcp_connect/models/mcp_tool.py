@@ -77,11 +77,9 @@ class McpTool(models.Model):
         """The server action the tool ``name`` runs (``_available``'s choice), empty for a module's tool."""
         if any(tool.name == name for tool in registry.ordered(self.env.registry._init_modules)):
             return self.env["ir.actions.server"]
-        return (
-            self.env["ir.actions.server"]
-            .sudo()
-            .search([("mcp_tool", "=", True), ("mcp_tool_name", "=", name)], limit=1)
-        )
+        # sudo: the action behind a tool is found for callers who may not read ir.actions.server
+        actions = self.env["ir.actions.server"].sudo()
+        return actions.search([("mcp_tool", "=", True), ("mcp_tool_name", "=", name)], limit=1)
 
     @api.model
     def _sync_catalogue(self):
