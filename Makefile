@@ -14,7 +14,7 @@ HARNESS := $(VPY) tools/harness.py
 FUZZ_SECONDS ?= 30
 ADDONS := odoo_addon/mcp_connect odoo_addon/mcp_connect_example
 
-.PHONY: help setup odoo wheel node-tools lint protocol-test tools-test rust-test binding-test odoo-check odoo-test pot e2e test dist demo demo-stop load bench profile screenshots fuzz clean
+.PHONY: help setup odoo wheel node-tools lint protocol-test tools-test rust-test binding-test odoo-check odoo-test suites pot e2e test dist demo demo-stop load bench profile screenshots fuzz clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -54,7 +54,7 @@ lint: wheel ## no merge conflict markers, rustfmt, clippy (pedantic, warnings ar
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	$(VENV)/bin/ruff check odoo_addon tests tools
 	$(VENV)/bin/ruff format --check odoo_addon tests tools
-	$(VENV)/bin/pylint --rcfile=.pylintrc $(ADDONS)
+	$(VENV)/bin/pylint --jobs=2 --rcfile=.pylintrc $(ADDONS)
 	$(VENV)/bin/oca-checks-odoo-module $(ADDONS)
 	$(VPY) tools/addon_readme.py --check
 	@# As the OCA's pre-commit runs it: po-pretty-format is off (Odoo's own exports do not pass it).
@@ -89,6 +89,9 @@ odoo-test: wheel ## the addon's Odoo test suite on Odoo 18.0 and 19.0, each in a
 pot: wheel ## regenerate odoo_addon/mcp_connect/i18n/mcp_connect.pot with Odoo 18.0's exporter
 	$(HARNESS) pot
 
+suites: wheel $(NODE_STAMP) ## odoo-test and e2e at once, on one PostgreSQL cluster (what make test runs)
+	$(HARNESS) suites
+
 e2e: wheel $(NODE_STAMP) ## end-to-end tests against live Odoo servers with real MCP/OAuth clients
 	$(HARNESS) e2e
 
@@ -100,8 +103,7 @@ test: ## everything CI runs: protocol, tools, lint, Rust, binding, Odoo 18.0 + 1
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory rust-test
 	$(MAKE) --no-print-directory binding-test
-	$(MAKE) --no-print-directory odoo-test
-	$(MAKE) --no-print-directory e2e
+	$(MAKE) --no-print-directory suites
 	@$(HARNESS) summary
 
 demo: wheel ## run Odoo (ODOO_VERSION=18.0|19.0) with the addon on 127.0.0.1:$$PORT (default 8069)

@@ -755,6 +755,30 @@ def cmd_summary(_args) -> int:
     return 0 if ok else 1
 
 
+def cmd_suites(_args) -> int:
+    """The addon's Odoo tests and the end-to-end tests at once (``make test``).
+
+    Each suite alone leaves one of the two cores idle much of the time (the end-to-end tests
+    wait on servers and clients); together they take the time of the longer one. The cluster,
+    the wheel and the tours' dependencies are made ready here first, so that neither suite
+    starts or stops them under the other.
+    """
+    pg = PgCluster()
+    pg.start()
+    try:
+        for version in selected_versions():
+            odoo = OdooInstall.locate(version)
+            install_wheel(odoo)
+            ensure_tour_dependencies(odoo)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            odoo_tests = pool.submit(cmd_odoo_test, argparse.Namespace(test_tags=None, keep_pg=True))
+            end_to_end = pool.submit(cmd_e2e, argparse.Namespace(pytest_args=[]))
+            codes = [odoo_tests.result(), end_to_end.result()]
+    finally:
+        pg.release()
+    return 0 if all(code == 0 for code in codes) else 1
+
+
 def cmd_pg(args) -> int:
     pg = PgCluster()
     if args.action == "start":
@@ -892,6 +916,9 @@ def main(argv: list[str] | None = None) -> int:
     e2e.set_defaults(func=cmd_e2e)
     sub.add_parser("pot", help="regenerate the addon's .pot from the code (Odoo 18.0's exporter)").set_defaults(
         func=cmd_pot
+    )
+    sub.add_parser("suites", help="the Odoo tests and the end-to-end tests at once (make test)").set_defaults(
+        func=cmd_suites
     )
     sub.add_parser("demo", help="run Odoo with the addon on 127.0.0.1:$PORT").set_defaults(func=cmd_demo)
     sub.add_parser("demo-stop", help="stop a running demo").set_defaults(func=cmd_demo_stop)
