@@ -67,7 +67,8 @@ class TestPageLanguage(McpHttpCase):
 
     def unknown_client_page(self, accept_language):
         _verifier, params = self.authorize_params(self.confidential, client_id="mcpci_unknown")
-        response = self.get("/oauth/authorize", params, headers={"Accept-Language": accept_language})
+        headers = {} if accept_language is None else {"Accept-Language": accept_language}
+        response = self.get("/oauth/authorize", params, headers=headers)
         self.assertEqual(response.status_code, 400, response.text[:300])
         self.assertIn("o_mcp_error", response.text)
         return html.fromstring(response.text).text_content()
@@ -84,6 +85,14 @@ class TestPageLanguage(McpHttpCase):
         text = self.unknown_client_page("en-GB,en;q=0.9")
         self.assertIn("Unknown application", text)
         self.assertIn("Go to Odoo", text)
+
+    def test_error_page_of_a_browser_without_a_usable_language_is_in_odoo_s_language(self):
+        # No header at all (most programs), a wildcard, and tags no installed language matches.
+        for accept_language in (None, "*", "xx-YY;q=abc, ;q=0, *;q=0.1"):
+            with self.subTest(accept_language=accept_language):
+                text = self.unknown_client_page(accept_language)
+                self.assertIn("Unknown application", text)
+                self.assertNotIn("Application inconnue", text)
 
     def test_error_page_after_sign_in_speaks_the_users_language(self):
         self.user.lang = "fr_FR"
