@@ -2,6 +2,7 @@ from . import (
     base,
     grant_source,
     ir_actions_server,
+    ir_attachment,
     ir_http,
     ir_model_access,
     ir_module_module,

@@ -1,5 +1,6 @@
 import base64
 import io
+import json
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -285,6 +286,47 @@ class TestAttachments(McpCase):
         self.assertEqual({a["name"] for a in listed}, {"notes.csv", "page.html", "dot.png"})
         self.assertEqual(
             self.tool_ok("read_attachment", {**arguments, "attachment_id": self.text.id})["text"], "a,b\n1,2\n"
+        )
+
+    def test_a_hidden_binary_field_is_not_reached_as_an_attachment_record(self):
+        """The attachment that holds a binary field is the field: on a connection that allows
+        ir.attachment too, searching, reading or writing it as an attachment does not pass by
+        the field list of its model."""
+        self.partner.image_1920 = base64.b64encode(PNG)
+        # sudo: the test finds the attachment Odoo keeps the photo in
+        photo = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [("res_model", "=", "res.partner"), ("res_id", "=", self.partner.id), ("res_field", "=", "image_1920")]
+            )
+        )
+        self.assertEqual(len(photo), 1)
+        stored = photo.datas
+        self.scope_partners(field_ids=[(6, 0, self.env["ir.model.fields"]._get("res.partner", "name").ids)])
+        self.env["mcp.connection.model"].create(
+            {"connection_id": self.connection.id, "model_id": self.env["ir.model"]._get("ir.attachment").id}
+        )
+        domain = [["res_model", "=", "res.partner"], ["res_id", "=", self.partner.id], ["res_field", "=", "image_1920"]]
+        found = self.tool_ok(
+            "search_records", {"model": "ir.attachment", "domain": domain, "fields": ["name", "datas"]}
+        )
+        self.assertEqual((found["total"], found["records"]), (0, []))
+        by_id = {"model": "ir.attachment", "ids": [photo.id]}
+        for name, arguments in (
+            ("read_records", {**by_id, "fields": ["name", "datas"]}),
+            ("update_records", {**by_id, "values": {"datas": base64.b64encode(b"replaced").decode()}}),
+        ):
+            with self.subTest(tool=name):
+                result = self.call_tool(name, arguments)
+                self.assertTrue(result["isError"], result)
+                self.assertNotIn(base64.b64encode(PNG).decode()[:40], json.dumps(result))
+        photo.invalidate_recordset()
+        self.assertEqual(photo.datas, stored)
+        # The files attached to the record stay reachable as attachments.
+        self.assertEqual(
+            self.tool_ok("read_records", {"model": "ir.attachment", "ids": [self.text.id]})["records"][0]["id"],
+            self.text.id,
         )
 
     def test_attach_a_file(self):
