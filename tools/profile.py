@@ -16,7 +16,10 @@ dispatch". SQL statements (``Cursor.execute``, other cursors such as the rate co
 are counted for the component that runs them.
 
 Environment: PROFILE_CALLS (calls of each kind, default 100; the slowest tenth is left out),
-PROFILE_VERBOSE=1 (list the functions each component matched and the SQL statements of one call).
+PROFILE_VERBOSE=1 (list the functions each component matched and the SQL statements of one call),
+PROFILE_FUNCTIONS=N (before the components are timed, run cProfile over the calls of each kind and
+print its N functions of most own time, or of most cumulative time with PROFILE_SORT=cumulative:
+what to look at when a component is too slow).
 """
 
 import json
@@ -34,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "tools"))
 
 CALLS = int(os.environ.get("PROFILE_CALLS", "100"))
+FUNCTIONS = int(os.environ.get("PROFILE_FUNCTIONS", "0"))
+SORT = os.environ.get("PROFILE_SORT", "tottime")
 ADDON = r"odoo\.addons\.mcp_connect\."
 # (component, pattern on "module:qualname", whether components nested in it get their own time)
 COMPONENTS = [
@@ -119,12 +124,17 @@ def _count_sql(function, tracker):
 
     @functools.wraps(function)
     def counted(*args, **kwargs):
-        if tracker.active:
-            tracker.sql[tracker.current] = tracker.sql.get(tracker.current, 0) + 1
-            query = args[1] if len(args) > 1 else kwargs.get("query")
-            text = " ".join(str(getattr(query, "code", query)).split())
-            tracker.statements.append((tracker.current or REST, text[:160]))
-        return function(*args, **kwargs)
+        if not tracker.active:
+            return function(*args, **kwargs)
+        tracker.sql[tracker.current] = tracker.sql.get(tracker.current, 0) + 1
+        query = args[1] if len(args) > 1 else kwargs.get("query")
+        text = " ".join(str(getattr(query, "code", query)).split())
+        started = tracker.clock()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            elapsed = (tracker.clock() - started) * 1000
+            tracker.statements.append((tracker.current or REST, f"{elapsed:.2f} ms  {text[:140]}"))
 
     return counted
 
@@ -286,6 +296,22 @@ def child():
             if not status.startswith("200") or records(kind, raw) != 80:
                 raise SystemExit(f"{kind}: {status} {raw[:300]!r}")
 
+    functions = {}
+    if spec["functions"]:
+        import cProfile
+        import pstats
+
+        for kind in KINDS:
+            profiler = cProfile.Profile()
+            for _ in range(spec["calls"]):
+                built = environ(kind)
+                profiler.enable()
+                serve(built)
+                profiler.disable()
+            text = io.StringIO()
+            pstats.Stats(profiler, stream=text).sort_stats(spec["sort"]).print_stats(spec["functions"])
+            functions[kind] = text.getvalue()
+
     tracker = Tracker({None} | {component for component, _pattern, split in COMPONENTS if split})
     found = instrument(tracker)
     samples = {kind: [] for kind in KINDS}
@@ -324,7 +350,10 @@ def child():
                 for name in names
             },
         }
-    print("PROFILE=" + json.dumps({"results": result, "wrapped": found, "statements": statements}))
+    print(
+        "PROFILE="
+        + json.dumps({"results": result, "wrapped": found, "statements": statements, "functions": functions})
+    )
 
 
 # --- the orchestrator, in the project's virtualenv --------------------------------------------------
@@ -368,6 +397,8 @@ def prepare(version, pg):
         "session_id": session_id,
         "fields": bench_odoo.FIELDS,
         "calls": CALLS,
+        "functions": FUNCTIONS,
+        "sort": SORT,
     }
     return install, server, spec
 
@@ -428,6 +459,9 @@ def report(version, profile):
             print(f"SQL statements of the last {KINDS[kind]} call:")
             for component, text in statements:
                 print(f"  [{component}] {text}")
+    for kind, text in profile.get("functions", {}).items():
+        print(f"cProfile of {CALLS} {KINDS[kind]} calls, by {SORT}:")
+        print(text.split("\n", 1)[1] if text.startswith("\n") else text)
     missing = [name for name in names[:-1] if name not in profile["wrapped"]]
     if missing:
         print(f"no function matched the pattern of: {', '.join(missing)} (see COMPONENTS in tools/profile.py)")
