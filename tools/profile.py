@@ -56,8 +56,8 @@ COMPONENTS = [
     ),
     (
         "ORM search/read/count",
-        r"^odoo\.(orm\.)?models:BaseModel\.(search|search_fetch|search_count|_search|read|search_read"
-        r"|web_search_read|web_read|_read_format)$",
+        r"^odoo\.(orm\.)?models:BaseModel\.(search|search_fetch|search_count|_search|_fetch_query|read|search_read"
+        rf"|web_search_read|web_read|_read_format)$|^{ADDON}models\.base:Base\._mcp_fetch_page$",
         False,
     ),
     ("savepoint", r"^odoo\.sql_db:(Savepoint|_FlushingSavepoint)\.|^odoo\.sql_db:\w*Cursor\.savepoint$", False),
@@ -351,8 +351,7 @@ def child():
             },
         }
     print(
-        "PROFILE="
-        + json.dumps({"results": result, "wrapped": found, "statements": statements, "functions": functions})
+        "PROFILE=" + json.dumps({"results": result, "wrapped": found, "statements": statements, "functions": functions})
     )
 
 

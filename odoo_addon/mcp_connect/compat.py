@@ -179,3 +179,14 @@ def user_all_groups(user):
     18.0 stores implied groups in ``groups_id``; 19.0 has ``all_group_ids``.
     """
     return user.all_group_ids if "all_group_ids" in user._fields else user.groups_id
+
+
+def insert_fetched(field, records, values):
+    """Put the values of ``field`` read from its column in the cache of ``records``, without
+    overwriting values already there, as ``_fetch_query`` does: 19.0 asks the field (translated
+    texts keep each language apart), 18.0 the cache."""
+    insert = getattr(field, "_insert_cache", None)
+    if insert is not None:
+        insert(records, values)
+    else:
+        records.env.cache.insert_missing(records, field, values)

@@ -1,6 +1,7 @@
 import functools
 
 from odoo import api, models
+from odoo.tools import SQL
 
 from .. import compat, guard
 
@@ -83,6 +84,34 @@ class Base(models.AbstractModel):
     def _fetch_query(self, query, fields):
         with guard.fetching():
             return super()._fetch_query(query, fields)
+
+    @api.model
+    def _mcp_fetch_page(self, query, fields):
+        """``_fetch_query(query, fields)``, counting in the same statement the rows that ``query``
+        matches past its limit and offset: ``(records, total)``. ``total`` is None when the page
+        is empty (no row carries it) or when a field is not a plain column: then this is
+        ``_fetch_query`` itself (relational lists, binary sizes, every language of a text).
+
+        The columns are read as ``_fetch_query`` reads them and put in the cache the same way,
+        without overwriting values already there.
+        """
+        if self.env.context.get("prefetch_langs") or any(
+            field.name != "id" and (not field.column_type or field.type == "binary") for field in fields
+        ):
+            return self._fetch_query(query, fields), None
+        columns = [field for field in fields if field.name != "id"]
+        with guard.fetching():
+            terms = [self._field_to_sql(self._table, field.name, query) for field in columns]
+            rows = self.env.execute_query(
+                query.select(SQL.identifier(self._table, "id"), *terms, SQL("COUNT(*) OVER ()"))
+            )
+        if not rows:
+            return self.browse(), None
+        values = list(zip(*rows, strict=True))
+        records = self.browse(values[0])
+        for field, column in zip(columns, values[1:-1], strict=True):
+            compat.insert_fetched(field, records, column)
+        return records, values[-1][0]
 
     def _fetch_field(self, field):
         with guard.implicit():

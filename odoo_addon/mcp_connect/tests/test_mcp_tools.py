@@ -6,6 +6,7 @@ from odoo.tests import tagged
 
 from .. import config
 from ..mcp import registry
+from ..tools import read as read_tools
 from ..tools import values
 from .common import McpCase
 
@@ -209,15 +210,59 @@ class TestReadTools(McpCase):
         self.assertEqual((empty["total"], empty["records"], empty["next_offset"]), (0, [], None))
 
     def test_search_counts_only_when_the_page_is_full(self):
-        """A partial first page is the whole result: no second query to count it."""
+        """A partial first page is the whole result, and a full page carries its total (a window
+        count in the page's own query): no second query, and the domain is parsed once. A page
+        that cannot carry it (past the end, or with a field that is not a plain column) is
+        counted from the search's query, still without parsing the domain again."""
         self.env["res.partner"].create([{"name": f"Qwc counted {n}"} for n in range(3)])
         partners = type(self.env["res.partner"])
-        arguments = {"model": "res.partner", "domain": [["name", "ilike", "Qwc counted"]]}
-        with patch.object(partners, "search_count", autospec=True, side_effect=partners.search_count) as counted:
+        arguments = {
+            "model": "res.partner",
+            "domain": [["name", "ilike", "Qwc counted"]],
+            "fields": ["name", "email"],
+            "order": "id",
+        }
+        with (
+            patch.object(read_tools, "_count_all", side_effect=read_tools._count_all) as counted,
+            patch.object(partners, "_search", autospec=True, side_effect=partners._search) as searched,
+        ):
             self.assertEqual(self.tool_ok("search_records", {**arguments, "limit": 10})["total"], 3)
+            full = self.tool_ok("search_records", {**arguments, "limit": 2})
+            self.assertEqual((full["total"], len(full["records"]), full["next_offset"]), (3, 2, 2))
             self.assertEqual(counted.call_count, 0)
-            self.assertEqual(self.tool_ok("search_records", {**arguments, "limit": 2})["total"], 3)
+            past = self.tool_ok("search_records", {**arguments, "limit": 2, "offset": 5})
+            self.assertEqual((past["total"], past["records"]), (3, []))
             self.assertEqual(counted.call_count, 1)
+            listed = self.tool_ok("search_records", {**arguments, "limit": 2, "fields": ["name", "category_id"]})
+            self.assertEqual((listed["total"], len(listed["records"])), (3, 2))
+            self.assertEqual(counted.call_count, 2)
+        # The tool's domain was parsed once for each page.
+        parsed = [call for call in searched.call_args_list if "Qwc counted" in repr(call.args[1:2])]
+        self.assertEqual(len(parsed), 4)
+
+    def test_a_page_read_with_its_total_holds_what_search_read_reads(self):
+        """The page that carries its total reads its columns itself: the same values as Odoo's
+        search_read, a translated text in the request's language (not another one it has)."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env.ref("base.be").with_context(lang="fr_FR").name = "Belgique"
+        fields = ["name", "code", "currency_id", "phone_code"]
+        found = self.tool_ok("search_records", {"model": "res.country", "fields": fields, "limit": 5, "order": "code"})
+        countries = self.env["res.country"].with_user(self.user).with_context(lang="en_US")
+        expected = countries.search_read([], fields, limit=5, order="code")
+        self.assertEqual(found["total"], countries.search_count([]))
+        self.assertEqual(
+            [(row["id"], row["name"], row["code"], row["phone_code"]) for row in found["records"]],
+            [(row["id"], row["name"], row["code"], row["phone_code"]) for row in expected],
+        )
+        self.assertEqual(
+            [row["currency_id"]["id"] if row["currency_id"] else None for row in found["records"]],
+            [row["currency_id"][0] if row["currency_id"] else None for row in expected],
+        )
+        belgium = self.tool_ok(
+            "search_records",
+            {"model": "res.country", "domain": [["code", "in", ["BE", "NL"]]], "fields": ["name"], "limit": 1},
+        )
+        self.assertEqual((belgium["total"], belgium["records"][0]["name"]), (2, "Belgium"))
 
     def test_search_refuses_bad_domains_fields_and_orders(self):
         for domain, fragment in (

@@ -45,6 +45,9 @@ class TestIndependentCursor(TransactionCase):
         self.assertEqual(self.env.cr.fetchone()[0], 3)
 
 
+FAILING_SEARCH = {"model": "res.partner", "domain": [["ref", "!=", "FAILING"]], "fields": ["name"]}
+
+
 @tagged("post_install", "-at_install")
 class TestReadToolFailure(McpCase):
     """A read-only tool that fails on a SQL error leaves nothing behind and still answers and
@@ -56,17 +59,18 @@ class TestReadToolFailure(McpCase):
         cls.partner = cls.env["res.partner"].create({"name": "Failing read Qzy", "ref": "BEFORE"})
 
     def failing_search(self):
-        """``search_fetch`` of partners writes half-way, then runs a statement PostgreSQL refuses."""
-        original = BaseModel.search_fetch
+        """The tool's search of partners (its domain names ``FAILING``) writes half-way, then runs a
+        statement PostgreSQL refuses."""
+        original = BaseModel._search
         partner_id = self.partner.id
 
-        def search_fetch(model, *args, **kwargs):
-            if model._name == "res.partner":
+        def _search(model, *args, **kwargs):
+            if model._name == "res.partner" and "FAILING" in repr(args[:1]):
                 model.env.cr.execute("UPDATE res_partner SET ref = 'HALF-WAY' WHERE id = %s", [partner_id])
                 model.env.cr.execute("SELECT 1 / 0")
             return original(model, *args, **kwargs)
 
-        return patch.object(BaseModel, "search_fetch", search_fetch)
+        return patch.object(BaseModel, "_search", _search)
 
     def last_audit(self, tool):
         return self.env["mcp.audit.log"].search([("tool", "=", tool)], order="id desc", limit=1)
@@ -78,7 +82,7 @@ class TestReadToolFailure(McpCase):
     @mute_logger("odoo.sql_db", "odoo.addons.mcp_connect.tools.runner")
     def test_a_sql_error_alone_in_its_request_is_a_clean_error_with_its_audit_row(self):
         with self.failing_search():
-            text = self.tool_error("search_records", {"model": "res.partner", "fields": ["name"]})
+            text = self.tool_error("search_records", FAILING_SEARCH)
         self.assertIn("Internal error", text)
         audit = self.last_audit("search_records")
         self.assertEqual((audit.outcome, audit.http_status, audit.model_name), ("error", 200, "res.partner"))
@@ -105,7 +109,7 @@ class TestReadToolFailure(McpCase):
                 "jsonrpc": "2.0",
                 "id": 2,
                 "method": "tools/call",
-                "params": {"name": "search_records", "arguments": {"model": "res.partner", "fields": ["name"]}},
+                "params": {"name": "search_records", "arguments": FAILING_SEARCH},
             },
         ]
         with self.failing_search():

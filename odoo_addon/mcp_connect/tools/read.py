@@ -1,7 +1,10 @@
 """Searching, reading, counting and aggregating records."""
 
+import copy
 import datetime
 import re
+
+from odoo.tools import SQL
 
 from .. import compat
 from ..mcp.registry import TOOLS, tool
@@ -37,6 +40,14 @@ def chosen_fields(ctx, model, described, requested):
         return default_fields(model, described)
     ctx.check_fields(model, requested, described)
     return list(dict.fromkeys(requested))
+
+
+def _count_all(model, query):
+    """How many rows a search's ``query`` matches past its limit and offset: one ``COUNT(*)`` with
+    the search's joins and conditions (record rules included), without parsing the domain again."""
+    counted = copy.copy(query)
+    counted.limit = counted.offset = counted.order = None
+    return model.env.execute_query(counted.select(SQL("COUNT(*)")))[0][0]
 
 
 def checked_order(model, described, order):
@@ -95,12 +106,16 @@ def search_records(ctx, arguments):
     order = checked_order(model, described, arguments.get("order"))
     # search_read's queries and checks: the page and its fields in one query, formatted from the
     # cache (the search applied the record rules, so read()'s access check of the same records
-    # would only read them again); a count only when the page alone cannot tell the total.
-    records = model.search_fetch(domain, names, offset=offset, limit=limit, order=order)
+    # would only read them again). The total comes with the page (a window count); a separate
+    # count from the same query (the domain and the record rules are not parsed twice) only when
+    # the page cannot carry it: past the end, or with fields that are not plain columns.
+    query = model._search(domain, offset=offset, limit=limit, order=order or model._order)
+    fetched = model._determine_fields_to_fetch(names)
+    records, total = (model.browse(), None) if query.is_empty() else model._mcp_fetch_page(query, fetched)
     if (records and len(records) < limit) or (not records and not offset):
         total = offset + len(records)
-    else:
-        total = model.search_count(domain)
+    elif total is None:
+        total = _count_all(model, query)
     rows, truncated = fit(serialize_rows(records._read_format(names), names, described), overhead=300)
     following = offset + len(rows)
     return {
