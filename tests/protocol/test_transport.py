@@ -163,6 +163,11 @@ def test_dumps_copies_what_is_already_encoded_and_encodes_the_rest_as_json_dumps
     assert json.loads(jsonrpc.dumps(body))["result"]["structuredContent"] == {"id": 1, "copied": True}
     listed = json.loads(jsonrpc.dumps({"records": [marked, {"id": 2}], "total": 2}))
     assert listed == {"records": [{"id": 1, "copied": True}, {"id": 2}], "total": 2}
+    # A whole array whose text is known is copied too.
+    page = jsonrpc.EncodedList([{"id": 1}], '[{"id": 1, "copied": true}]')
+    assert page == [{"id": 1}]
+    assert json.loads(jsonrpc.dumps({"records": page})) == {"records": [{"id": 1, "copied": True}]}
+    assert jsonrpc.encode(plain) == json.dumps(plain, ensure_ascii=False)
 
 
 @pytest.mark.parametrize(

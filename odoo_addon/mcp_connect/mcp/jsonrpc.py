@@ -73,11 +73,25 @@ class Encoded(dict):
         self.text = text
 
 
+class EncodedList(list):
+    """A JSON array whose text is already known, as ``Encoded`` is for an object."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value, text):
+        super().__init__(value)
+        self.text = text
+
+
+# ``json.dumps`` with these arguments builds an encoder on every call; one is enough.
+encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 def dumps(value):
     """``value`` as JSON text, written once: an ``Encoded`` object (a tool's structured result, a
     row of records measured for the size budget) is copied as its text, whether it is ``value``
     itself, in one of its objects, or an item of one of their lists; the rest is ``json.dumps``'s."""
-    if isinstance(value, Encoded):
+    if isinstance(value, Encoded | EncodedList):
         return value.text
     if isinstance(value, dict):
         return "{" + ", ".join(f"{_dumps(str(key))}: {dumps(item)}" for key, item in value.items()) + "}"
@@ -87,7 +101,7 @@ def dumps(value):
 
 
 def _dumps(value):
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return encode(value)
 
 
 def response(request_id, result):

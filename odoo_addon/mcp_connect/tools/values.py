@@ -18,7 +18,7 @@ from odoo import fields
 from odoo.tools import html2plaintext
 
 from .. import compat
-from ..mcp.jsonrpc import Encoded
+from ..mcp.jsonrpc import Encoded, EncodedList, encode
 
 MAX_TEXT = 2000
 MAX_RELATED_IDS = 50
@@ -191,19 +191,25 @@ def serialize_rows(rows, field_names, described):
 
 
 def size(value):
-    return len(json.dumps(value, ensure_ascii=False, default=str))
+    return len(encode(value))
 
 
 def fit(rows, overhead=0):
     """Keep as many leading rows as fit in the budget; return (rows, truncated).
 
-    Each row is measured by encoding it: rows that are objects come back with that text
-    (``Encoded``), so the answer does not encode them again.
+    The rows are measured by encoding them, and come back with that text, so the answer does
+    not encode them again: all of them at once when they fit (``EncodedList``), else each row
+    that is an object (``Encoded``).
     """
     budget = MAX_RESULT_CHARS - overhead
+    if not isinstance(rows, list):
+        rows = list(rows)
+    text = encode(rows)
+    if len(text) <= budget:
+        return EncodedList(rows, text), False
     total, kept = 2, []
     for row in rows:
-        text = json.dumps(row, ensure_ascii=False, default=str)
+        text = encode(row)
         row_size = len(text) + 1
         if total + row_size > budget and kept:
             return kept, True
