@@ -29,6 +29,10 @@ RECORDED = (
     "refusal_count",
 )
 REFUSALS = ("denied", "rate_limited")
+_INSERTED = (*RECORDED, "create_uid", "write_uid", "create_date", "write_date")
+_INSERT_HEAD = SQL(
+    "INSERT INTO mcp_audit_log (%s) VALUES ", SQL(", ").join(SQL.identifier(column) for column in _INSERTED)
+)
 
 
 def _column_value(value):
@@ -223,23 +227,16 @@ class McpAuditLog(models.Model):
 
     @api.model
     def _insert_query(self, rows):
+        """One ``INSERT`` of ``rows``: one statement and one ``SQL`` object, however many columns
+        (this runs on every MCP request)."""
         now = fields.Datetime.now()
-        rows = [{**values, **self._counts(values.get("event"), values.get("outcome"))} for values in rows]
-        return SQL(
-            "INSERT INTO mcp_audit_log (%s, create_uid, write_uid, create_date, write_date) VALUES %s",
-            SQL(", ").join(SQL.identifier(column) for column in RECORDED),
-            SQL(", ").join(
-                SQL(
-                    "(%s, %s, %s, %s, %s)",
-                    SQL(", ").join(SQL("%s", _column_value(values.get(column))) for column in RECORDED),
-                    self.env.uid,
-                    self.env.uid,
-                    now,
-                    now,
-                )
-                for values in rows
-            ),
-        )
+        values = []
+        for row in rows:
+            row = {**row, **self._counts(row.get("event"), row.get("outcome"))}
+            values.append(
+                (*(_column_value(row.get(column)) for column in RECORDED), self.env.uid, self.env.uid, now, now)
+            )
+        return SQL("%s%s", _INSERT_HEAD, SQL(", ").join(SQL("%s", value) for value in values))
 
     @api.autovacuum
     def _gc_old_entries(self):
