@@ -1,11 +1,10 @@
 import secrets
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
-from .. import compat
-from ..transactions import touch
+from .. import compat, grants
 
 HANDLE_MAX_LENGTH = 100
 SEEN_EVERY_SECONDS = 300
@@ -72,7 +71,7 @@ class McpSession(models.Model):
 
     @api.model
     def _recall(self, handle, user, connection, token_family):
-        """What a request's client negotiated, in one indexed query: ``(version, ended)``.
+        """What a request's client negotiated: ``(version, ended)``.
 
         ``version`` is that of the session ``handle`` when it is a session of this user and
         connection, else that of the latest initialize of ``token_family`` whose session was not
@@ -80,40 +79,66 @@ class McpSession(models.Model):
         ``ended`` is True when ``handle`` names a session of this user that was ended with
         DELETE (the client must initialize again). A session of another user or connection
         is unknown here: it lends nothing, not even its version.
+
+        A named session is read once per worker (``_named``); the fallback, for clients that do
+        not echo their session id, in one indexed query.
         """
         if not isinstance(handle, str) or len(handle) > HANDLE_MAX_LENGTH:
             handle = None
-        named = SQL("handle = %s", handle) if handle else SQL("FALSE")
+        named = self._named(handle, user.id, connection.id) if handle else None
+        if named:
+            session_id, ended, version, last_seen_at = named
+            if ended:
+                return None, True
+            # last seen is bookkeeping written on every call, by users who may not write sessions
+            grants.touch_row(self.env, self._table, session_id, last_seen_at, "last_seen_at", SEEN_EVERY_SECONDS)
+            return version, False
         self.flush_model()
         self.env.cr.execute(
             SQL(
-                "SELECT id, %(named)s, ended, protocol_version, last_seen_at FROM mcp_session"
+                "SELECT protocol_version FROM mcp_session"
                 " WHERE user_id = %(user)s AND connection_id = %(connection)s"
-                " AND (%(named)s OR (token_family = %(family)s AND ended IS NOT TRUE))"
-                " ORDER BY 2 DESC, id DESC LIMIT 1",
-                named=named,
+                " AND token_family = %(family)s AND ended IS NOT TRUE"
+                " ORDER BY id DESC LIMIT 1",
                 user=user.id,
                 connection=connection.id,
                 family=token_family,
             )
         )
         row = self.env.cr.fetchone()
-        if not row:
-            return None, False
-        session_id, is_named, ended, version, last_seen_at = row
-        if is_named and ended:
-            return None, True
-        stale = not last_seen_at or fields.Datetime.now() - last_seen_at >= timedelta(seconds=SEEN_EVERY_SECONDS)
-        if is_named and stale:
-            # sudo: last seen is bookkeeping written on every call, by users who may not write sessions
-            touch(self.sudo().browse(session_id), "last_seen_at", SEEN_EVERY_SECONDS)
-        return version, False
+        return (row[0] if row else None), False
+
+    @api.model
+    @tools.ormcache("handle", "user_id", "connection_id")
+    def _named(self, handle, user_id, connection_id):
+        """The session ``handle`` if it is one of this user and connection:
+        ``(id, ended, protocol_version, last_seen_at)``, else None.
+
+        Kept in the registry's ormcache, so a client naming its session costs no query: ending a
+        session forgets it on every worker (``grants.forget``), as revoking a token does. The
+        version of a session never changes; ``last_seen_at`` only moves forward, and
+        ``grants.touch_row`` also knows this worker's own later stamps.
+        """
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, ended, protocol_version, last_seen_at FROM mcp_session"
+                " WHERE handle = %s AND user_id = %s AND connection_id = %s",
+                handle,
+                user_id,
+                connection_id,
+            )
+        )
+        row = self.env.cr.fetchone()
+        return tuple(row) if row else None
 
     @api.model
     def _end(self, handle, user, connection):
         session = self._find(handle, user, connection)
         # Kept (ended) as long as an unused session: a client replaying it gets 404 and initializes again.
         session.write({"ended": True, "last_seen_at": fields.Datetime.now()})
+        if session:
+            grants.forget(self.env)
         return bool(session)
 
     @api.autovacuum
@@ -132,3 +157,5 @@ class McpSession(models.Model):
                 limit=fields.Datetime.now() - timedelta(days=2),
             )
         )
+        if self.env.cr.rowcount:
+            grants.forget(self.env)

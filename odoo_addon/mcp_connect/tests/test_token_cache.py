@@ -76,6 +76,18 @@ class TestBearerCache(McpCase):
         _logger.info("warm search_records: %d queries", len(queries))
         self.assertEqual([q for q in queries if any(table in q for table in CACHED_TABLES)], [])
 
+    def test_a_warm_call_naming_its_session_reads_no_session(self):
+        session, _body = self.initialize()
+        self.assertEqual(self.legacy("ping", session=session).status_code, 200)
+        self.env.flush_all()
+        with captured_queries() as queries:
+            self.assertEqual(self.legacy("ping", session=session).status_code, 200)
+        self.assertEqual([q for q in queries if "mcp_session" in q], [])
+        # Ended in another transaction, as by another worker (which then signals the change).
+        self.env["mcp.session"].search([("handle", "=", session)]).write({"ended": True})
+        grants.forget(self.env)
+        self.assertEqual(self.legacy("ping", session=session).status_code, 404)
+
     def test_revocation_by_a_manager_applies_to_the_next_call(self):
         self.search()
         self.env["mcp.token"].search([("user_id", "=", self.user.id)]).action_revoke()
