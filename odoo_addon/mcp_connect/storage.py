@@ -5,6 +5,7 @@ class only stores and loads. Codes and tokens are looked up by digest under a un
 index; rows that must change atomically are locked with ``SELECT ... FOR UPDATE``.
 """
 
+import functools
 import hashlib
 from datetime import timedelta
 
@@ -36,7 +37,13 @@ def _registered_scope(registration):
 def server_urls(env):
     """Issuer and resource from the configured base URL, never from request headers."""
     # sudo: the base URL is a system parameter, read for every request, signed in or not
-    return ServerUrls.from_base_url(env["ir.config_parameter"].sudo().get_param("web.base.url"))
+    return _urls_of(env["ir.config_parameter"].sudo().get_param("web.base.url"))
+
+
+@functools.lru_cache(maxsize=32)
+def _urls_of(base_url):
+    """The URLs of one base URL, parsed once per worker (this runs on every request)."""
+    return ServerUrls.from_base_url(base_url)
 
 
 def subject(env, user_id):
