@@ -4,6 +4,10 @@ Each session signs in with OAuth, makes 200 tool calls (searches, whoami, create
 refreshes its token twice at once. Prints throughput and latency, and fails on any 5xx, lost or
 duplicated write, surfaced serialization error or failed concurrent refresh.
 
+Then one user fires 1,100 calls from 8 threads at a connection limited to 1,000 a minute, which
+the workers lease 10 at a time: fails if they admit more than the limit, or fewer than
+``1,000 - workers x 9``.
+
 Odoo's prefork server listens with a backlog of 8 connections per worker; connections beyond it
 are dropped by the kernel and the client waits for TCP retransmissions (seconds, then a minute).
 Each run therefore has at least one worker per 4 tools (each tool has up to two requests in
@@ -24,6 +28,7 @@ from tests.e2e import load  # noqa: E402
 
 SIZES = [int(n) for n in os.environ.get("LOAD_CLIENTS", "16 64").split()]
 CALLS = int(os.environ.get("LOAD_CALLS", "200"))
+RATE_LIMIT, RATE_BLOCK, RATE_CALLS = 1000, 10, 1100
 
 
 def workers_for(clients):
@@ -48,10 +53,17 @@ def main():
             try:
                 harness.say(f"load: {clients} clients x {CALLS} calls on Odoo {version} ({workers} workers)")
                 stats, wrong = load.run(server, clients, CALLS)
+                burst = load.rate_limit_burst(server, RATE_LIMIT, RATE_CALLS)
             finally:
                 server.stop()
-            rows.append({"workers": workers, **stats.summary()})
+            admitted = "crossed a minute" if burst.crossed_a_window else burst.admitted
+            rows.append({"workers": workers, **stats.summary(), "admitted_of_1100_at_1000": admitted})
             failures += [f"{clients} clients: {problem}" for problem in load.require_clean(stats, wrong)]
+            if not burst.crossed_a_window and not (
+                RATE_LIMIT - workers * (RATE_BLOCK - 1) <= burst.admitted <= RATE_LIMIT
+                and burst.admitted + burst.refused == RATE_CALLS
+            ):
+                failures.append(f"{clients} clients: {burst.admitted} of {RATE_CALLS} calls admitted at {RATE_LIMIT}")
             errors = server.error_lines()
             if errors:
                 failures.append(f"{clients} clients: Odoo logged {len(errors)} errors, first: {errors[0]}")
@@ -70,6 +82,7 @@ def main():
         "http_5xx",
         "internal_errors",
         "refresh_failures",
+        "admitted_of_1100_at_1000",
     ]
     print("\n" + " | ".join(columns))
     for row in rows:

@@ -227,8 +227,9 @@ class OAuthClient:
         )
 
 
-def mcp_call(server, token, method, params=None, request_id=1, host=None):
-    """One stateless (2026-07-28) MCP request with the headers the revision requires."""
+def mcp_call(server, token, method, params=None, request_id=1, host=None, session=None):
+    """One stateless (2026-07-28) MCP request with the headers the revision requires (on
+    ``session``'s kept-alive connection when given)."""
     params = dict(params or {})
     params["_meta"] = {
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -244,7 +245,7 @@ def mcp_call(server, token, method, params=None, request_id=1, host=None):
         headers["Mcp-Name"] = params["name"]
     if host:
         headers["Host"] = host
-    return requests.post(
+    return (session or requests).post(
         f"{server.url}/api/mcp",
         json={"jsonrpc": "2.0", "id": request_id, "method": method, "params": params},
         headers=headers,

@@ -12,6 +12,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import requests
+
 from .helpers import Browser, OAuthClient, OdooAdmin, mcp_call
 
 
@@ -140,3 +142,51 @@ def require_clean(stats, wrong):
     if non_ok:
         problems.append(f"unexpected statuses {non_ok}")
     return problems
+
+
+@dataclass
+class Burst:
+    limit: int
+    calls: int
+    statuses: list = field(default_factory=list)
+    retry_after: list = field(default_factory=list)
+    crossed_a_window: bool = False
+
+    @property
+    def admitted(self):
+        return self.statuses.count(200)
+
+    @property
+    def refused(self):
+        return self.statuses.count(429)
+
+
+def rate_limit_burst(server, limit, calls, threads=8):
+    """``calls`` tools/list from ``threads`` client threads, inside one one-minute window, by one
+    user of a connection limited to ``limit`` calls a minute: how many the workers together admit."""
+    admin = OdooAdmin(server)
+    client = OAuthClient(server, name=f"rate limit {limit}")
+    token = client.sign_in(Browser())["access_token"]
+    connection = admin.call("mcp.connection", "search", [[["client_id", "=", client.client_id]]])
+    admin.call("mcp.connection", "write", [connection, {"rate_limit": limit}])
+    burst = Burst(limit, calls)
+    lock = threading.Lock()
+
+    def fire(count):
+        with requests.Session() as session:
+            for _call in range(count):
+                response = mcp_call(server, token, "tools/list", session=session)
+                with lock:
+                    burst.statuses.append(response.status_code)
+                    if response.status_code == 429:
+                        burst.retry_after.append(response.headers.get("Retry-After"))
+
+    if time.time() % 60 > 40:
+        time.sleep(61 - time.time() % 60)
+    window = time.time() // 60
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        shares = [calls // threads + (n < calls % threads) for n in range(threads)]
+        for future in [pool.submit(fire, share) for share in shares]:
+            future.result()
+    burst.crossed_a_window = time.time() // 60 != window
+    return burst

@@ -11,6 +11,7 @@ import harness
 import pytest
 import requests
 
+from . import load
 from .conftest import fresh_server
 from .helpers import Browser, OAuthClient, OdooAdmin, call_tool, mcp_call
 from .metadata_server import _self_signed
@@ -199,6 +200,19 @@ def test_rate_limit_holds_across_servers_and_workers(two_servers):
         thread.join()
     assert sorted(statuses).count(200) == 10, statuses
     assert statuses.count(429) == 2, statuses
+
+
+def test_a_large_rate_limit_leased_by_four_workers_is_never_exceeded(two_servers):
+    """At 1,000 calls a minute each worker reserves hits 10 at a time (one statement per 10 calls):
+    the 4 prefork workers together admit no more than the limit and refuse at most 4 x 9 early."""
+    prefork, _threaded = two_servers
+    limit, block, workers = 1000, 10, 4
+    burst = load.rate_limit_burst(prefork, limit, calls=1100)
+    assert not burst.crossed_a_window
+    assert len(burst.statuses) == 1100
+    assert burst.admitted + burst.refused == 1100, sorted(set(burst.statuses))
+    assert limit - workers * (block - 1) <= burst.admitted <= limit
+    assert all(value and 1 <= int(value) <= 60 for value in burst.retry_after), burst.retry_after
 
 
 # -- several databases on one server ---------------------------------------------------------

@@ -22,6 +22,7 @@ from . import (
     test_no_secret_at_rest,
     test_oauth_hardening,
     test_policy_orm,
+    test_rate_leases,
     test_register,
     test_revoke_introspect,
     test_security_events,
