@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .. import compat
-from ..transactions import independent_cursor
+from ..transactions import autocommit_fetchone, independent_cursor
 
 LEASES_MAX = 10000
 
@@ -128,7 +128,8 @@ class McpRateCounter(models.Model):
 
     @api.model
     def _reserve(self, key, window_start, amount):
-        """Add ``amount`` to the counter in one statement and in a transaction of its own; return the new count."""
+        """Add ``amount`` to the counter in one statement and in a transaction of its own (one round
+        trip, ``autocommit_fetchone``); return the new count."""
         query = SQL(
             "INSERT INTO mcp_rate_counter (key, window_start, count) VALUES (%s, %s, %s) "
             "ON CONFLICT (key, window_start) DO UPDATE SET count = mcp_rate_counter.count + EXCLUDED.count "
@@ -137,9 +138,7 @@ class McpRateCounter(models.Model):
             window_start,
             amount,
         )
-        with independent_cursor(self.env) as cr:
-            cr.execute(query)
-            return cr.fetchone()[0]
+        return autocommit_fetchone(self.env, query)[0]
 
     @staticmethod
     def _window(now, window_seconds):
