@@ -8,8 +8,9 @@ and ``search_records`` of 80 partners x 5 fields against the same ``search_read`
 - ``/json/2`` with an API key (19.0 only), XML-RPC ``execute_kw`` (a password, as scripts do);
 - ``/api/mcp`` with a bearer token, stateless (2026-07-28: no MCP session) and with an MCP
   session (2025-11-25: ``initialize``, then every call with its ``Mcp-Session-Id``), each on a
-  connection without a rate limit and on one with a rate limit (the counting runs, the limit
-  is set high enough not to refuse);
+  connection without a rate limit and on one with the Settings' default limit (120 calls a
+  minute, counted exactly: one reservation a call; the rounds stay under it), each rate-limited
+  variant on its own connection;
 - ``/api/mcp`` on a connection with 100 model rules (data scopes) against one without;
 - mcp-server-odoo (PyPI, stdio, XML-RPC to Odoo).
 
@@ -58,22 +59,29 @@ WARMUP = 10
 THROUGHPUT_SECONDS = float(os.environ.get("BENCH_THROUGHPUT_SECONDS", "3"))
 THROUGHPUT_REPEATS = 2
 TOKEN_CODES = int(os.environ.get("BENCH_TOKEN_CODES", "24"))
-# High enough that the run is never refused, low enough to be a limit: the counter runs on every call.
+# The latency rounds' rate-limited connections: the Settings' default (120 calls a minute), counted
+# exactly, one reservation a call; each connection serves one variant, WARMUP + ROUNDS calls in all
+# (more rounds raise it, below the 200 where a worker starts leasing calls in blocks).
+RATE_LIMIT_DEFAULT = max(120, WARMUP + ROUNDS)
+# The throughput runs' rate-limited connection: thousands of calls a minute, never refused, leased
+# 50 at a time (``mcp.rate.counter``).
 RATE_LIMIT_ON = 100000
 MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
 RESULTS = harness.RUN / "results" / "bench.json"
 SEARCH_ARGUMENTS = {"model": "res.partner", "fields": FIELDS, "limit": LIMIT, "order": "id"}
 
+# The throughput runs' own labels, where their connection differs from the latency rounds'.
+THROUGHPUT_LABELS = {"mcp_limited": f"/api/mcp stateless, limit of {RATE_LIMIT_ON:,} a minute"}
 # name -> label; the order of the table.
 VARIANTS = {
     "jsonrpc": "session JSON-RPC (/web/dataset/call_kw, cookie)",
     "json2": "/json/2 with an API key",
     "xmlrpc": "XML-RPC execute_kw (/xmlrpc/2/object)",
     "mcp": "/api/mcp stateless, rate limit off",
-    "mcp_limited": "/api/mcp stateless, rate limit on",
+    "mcp_limited": "/api/mcp stateless, default rate limit",
     "mcp_session": "/api/mcp with a session, rate limit off",
-    "mcp_session_limited": "/api/mcp with a session, rate limit on",
+    "mcp_session_limited": "/api/mcp with a session, default rate limit",
     "mcp_rules": f"/api/mcp stateless, {RULES} model rules",
     "mcp_server_odoo": "mcp-server-odoo 0.9.0 (stdio, XML-RPC)",
     "anonymous": "reference: unauthenticated GET (metadata)",
@@ -83,7 +91,7 @@ VARIANTS = {
 # (label, what is compared, bound, how): ratio = median of the first / median of the second.
 GOALS = [
     ("MCP stateless, no rate limit / session JSON-RPC", ("mcp", "jsonrpc"), 1.15, "<="),
-    ("MCP with session, rate limit on / session JSON-RPC", ("mcp_session_limited", "jsonrpc"), 1.25, "<="),
+    ("MCP with session, default rate limit / session JSON-RPC", ("mcp_session_limited", "jsonrpc"), 1.25, "<="),
     ("MCP stateless / /json/2 (faster than it)", ("mcp", "json2"), 1.00, "<"),
     ("mcp-server-odoo / MCP stateless", ("mcp_server_odoo", "mcp"), 3.0, ">="),
     (f"MCP, {RULES} model rules / no rules", ("mcp_rules", "mcp"), 1.10, "<="),
@@ -549,10 +557,15 @@ def bench_version(version, pg):
             ],
         )
         plain = OAuthClient(server, name="bench")
-        limited = OAuthClient(server, name="bench, rate limit on")
+        limited = OAuthClient(server, name="bench, default rate limit")
+        session_limited = OAuthClient(server, name="bench, default rate limit, session")
+        leased = OAuthClient(server, name=f"bench, rate limit of {RATE_LIMIT_ON}")
         ruled = OAuthClient(server, name=f"bench, {RULES} model rules")
-        tokens = {client: client.sign_in(Browser())["access_token"] for client in (plain, limited, ruled)}
-        admin.call("mcp.connection", "write", [[connection_of(admin, limited)], {"rate_limit": RATE_LIMIT_ON}])
+        clients = (plain, limited, session_limited, leased, ruled)
+        tokens = {client: client.sign_in(Browser())["access_token"] for client in clients}
+        limits = {limited: RATE_LIMIT_DEFAULT, session_limited: RATE_LIMIT_DEFAULT, leased: RATE_LIMIT_ON}
+        for client, limit in limits.items():
+            admin.call("mcp.connection", "write", [[connection_of(admin, client)], {"rate_limit": limit}])
         result["model_rules"] = add_model_rules(admin, connection_of(admin, ruled), RULES)
 
         calls = {}
@@ -562,7 +575,7 @@ def bench_version(version, pg):
             "mcp": lambda: Mcp(server, tokens[plain]).search,
             "mcp_limited": lambda: Mcp(server, tokens[limited]).search,
             "mcp_session": lambda: Mcp(server, tokens[plain], with_session=True).search,
-            "mcp_session_limited": lambda: Mcp(server, tokens[limited], with_session=True).search,
+            "mcp_session_limited": lambda: Mcp(server, tokens[session_limited], with_session=True).search,
             "mcp_rules": lambda: Mcp(server, tokens[ruled]).search,
             "ping": lambda: Mcp(server, tokens[plain], with_session=True).ping,
         }
@@ -594,7 +607,7 @@ def bench_version(version, pg):
             {
                 "jsonrpc": makers["jsonrpc"],
                 "mcp": makers["mcp"],
-                "mcp_limited": makers["mcp_limited"],
+                "mcp_limited": lambda: Mcp(server, tokens[leased]).search,
             },
         )
         result["memory_after"] = worker_memory(server)
@@ -685,7 +698,8 @@ def report(result):
         print(f"\nthroughput, {CLIENTS} clients on {WORKERS} workers ({phases}):")
         for name, row in rates.items():
             errors = f", {row['errors']} errors ({row['first_error']})" if row["errors"] else ""
-            print(f"  {VARIANTS[name]:<50} {row['calls_per_second']:>7.0f} calls/s{errors}")
+            label = THROUGHPUT_LABELS.get(name, VARIANTS[name])
+            print(f"  {label:<50} {row['calls_per_second']:>7.0f} calls/s{errors}")
     tokens = result.get("token_endpoint")
     if tokens:
         print(
@@ -724,6 +738,7 @@ def write_results(results):
             "clients": CLIENTS,
             "throughput_seconds": THROUGHPUT_SECONDS,
             "throughput_repeats": THROUGHPUT_REPEATS,
+            "rate_limit_default": RATE_LIMIT_DEFAULT,
             "rate_limit_on": RATE_LIMIT_ON,
             "model_rules": RULES,
         },
