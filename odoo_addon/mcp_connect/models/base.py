@@ -1,9 +1,18 @@
+import copy
 import functools
 
 from odoo import api, models
 from odoo.tools import SQL
 
 from .. import compat, guard
+
+
+def unpaged(query):
+    """A copy of a search's ``Query`` without its limit, offset and order: the same joins and
+    conditions (record rules included), to count what the search matches."""
+    counted = copy.copy(query)
+    counted.limit = counted.offset = counted.order = None
+    return counted
 
 
 class Base(models.AbstractModel):
@@ -93,7 +102,9 @@ class Base(models.AbstractModel):
         ``_fetch_query`` itself (relational lists, binary sizes, every language of a text).
 
         The columns are read as ``_fetch_query`` reads them and put in the cache the same way,
-        without overwriting values already there.
+        without overwriting values already there. The count is a scalar subquery, which
+        PostgreSQL runs once while the page itself still stops at its limit (a window count
+        would read every matching row's columns first).
         """
         if self.env.context.get("prefetch_langs") or any(
             field.name != "id" and (not field.column_type or field.type == "binary") for field in fields
@@ -102,9 +113,8 @@ class Base(models.AbstractModel):
         columns = [field for field in fields if field.name != "id"]
         with guard.fetching():
             terms = [self._field_to_sql(self._table, field.name, query) for field in columns]
-            rows = self.env.execute_query(
-                query.select(SQL.identifier(self._table, "id"), *terms, SQL("COUNT(*) OVER ()"))
-            )
+            total = unpaged(query).subselect(SQL("COUNT(*)"))
+            rows = self.env.execute_query(query.select(SQL.identifier(self._table, "id"), *terms, total))
         if not rows:
             return self.browse(), None
         values = list(zip(*rows, strict=True))

@@ -210,8 +210,8 @@ class TestReadTools(McpCase):
         self.assertEqual((empty["total"], empty["records"], empty["next_offset"]), (0, [], None))
 
     def test_search_counts_only_when_the_page_is_full(self):
-        """A partial first page is the whole result, and a full page carries its total (a window
-        count in the page's own query): no second query, and the domain is parsed once. A page
+        """A partial first page is the whole result, and a full page carries its total (a count
+        subquery in the page's own query): no second query, and the domain is parsed once. A page
         that cannot carry it (past the end, or with a field that is not a plain column) is
         counted from the search's query, still without parsing the domain again."""
         self.env["res.partner"].create([{"name": f"Qwc counted {n}"} for n in range(3)])

@@ -1,6 +1,5 @@
 """Searching, reading, counting and aggregating records."""
 
-import copy
 import datetime
 import re
 
@@ -9,6 +8,7 @@ from odoo.tools import SQL
 from .. import compat
 from ..mcp.registry import TOOLS, tool
 from ..mcp.schemas import DOMAIN, FIELDS, IDS, MODEL, RECORD, inputs, nullable, outputs
+from ..models.base import unpaged
 from .context import ToolError
 from .values import (
     MAX_RELATED_IDS,
@@ -45,9 +45,7 @@ def chosen_fields(ctx, model, described, requested):
 def _count_all(model, query):
     """How many rows a search's ``query`` matches past its limit and offset: one ``COUNT(*)`` with
     the search's joins and conditions (record rules included), without parsing the domain again."""
-    counted = copy.copy(query)
-    counted.limit = counted.offset = counted.order = None
-    return model.env.execute_query(counted.select(SQL("COUNT(*)")))[0][0]
+    return model.env.execute_query(unpaged(query).select(SQL("COUNT(*)")))[0][0]
 
 
 def checked_order(model, described, order):
@@ -106,7 +104,7 @@ def search_records(ctx, arguments):
     order = checked_order(model, described, arguments.get("order"))
     # search_read's queries and checks: the page and its fields in one query, formatted from the
     # cache (the search applied the record rules, so read()'s access check of the same records
-    # would only read them again). The total comes with the page (a window count); a separate
+    # would only read them again). The total comes with the page (a count subquery); a separate
     # count from the same query (the domain and the record rules are not parsed twice) only when
     # the page cannot carry it: past the end, or with fields that are not plain columns.
     query = model._search(domain, offset=offset, limit=limit, order=order or model._order)
