@@ -14,7 +14,7 @@ and ``search_records`` of 80 partners x 5 fields against the same ``search_read`
 - ``/api/mcp`` on a connection with 100 model rules (data scopes) against one without;
 - mcp-server-odoo (PyPI, stdio, XML-RPC to Odoo).
 
-Every variant is called once per round, in turn (round-robin), so that the machine's load falls
+Every variant is called once per round, in an order shuffled each round, so that the machine's load falls
 on all alike; the table gives medians and 95th percentiles. Then: throughput of 16 concurrent
 clients on the 4 workers (MCP against session JSON-RPC, phases alternated), worker memory before
 and after it, and the token endpoint's rates. A measurement or a version that fails is reported
@@ -26,6 +26,7 @@ phase), BENCH_TOKEN_CODES (24).
 
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -306,10 +307,19 @@ async def _timed(call):
 
 
 async def _round_robin(calls, failures, rounds):
-    """Each round calls every variant once, in turn; a variant that fails leaves the rounds, noted in ``failures``."""
+    """Each round calls every variant once, in an order shuffled for each round (seeded, the same
+    for every run): a variant that always followed the same one would carry what that one leaves
+    behind (a worker's garbage, the client's). A variant that fails leaves the rounds, noted in
+    ``failures``."""
     samples = {name: [] for name in calls}
+    shuffle = random.Random(ROUNDS).shuffle  # noqa: S311 (an order of calls, not a secret)
     for number in range(WARMUP + rounds):
-        for name, call in list(calls.items()):
+        order = list(calls)
+        shuffle(order)
+        for name in order:
+            call = calls.get(name)
+            if call is None:
+                continue
             try:
                 elapsed = await _timed(call)
             except Exception as error:  # noqa: BLE001 (a failed variant is reported, the others go on)
