@@ -136,7 +136,7 @@ def _count_sql(function, tracker):
             return function(*args, **kwargs)
         finally:
             elapsed = (tracker.clock() - started) * 1000
-            tracker.statements.append((tracker.current or REST, f"{elapsed:.2f} ms  {text[:140]}"))
+            tracker.statements.append((tracker.current or REST, text[:140], elapsed))
 
     return counted
 
@@ -458,8 +458,8 @@ def report(version, profile):
             print(f"  {name}: {', '.join(sorted(keys))}")
         for kind, statements in profile["statements"].items():
             print(f"SQL statements of the last {KINDS[kind]} call:")
-            for component, text in statements:
-                print(f"  [{component}] {text}")
+            for component, text, elapsed in statements:
+                print(f"  [{component}] {elapsed:.2f} ms  {text}")
     for kind, text in profile.get("functions", {}).items():
         print(f"cProfile of {CALLS} {KINDS[kind]} calls, by {SORT}:")
         print(text.split("\n", 1)[1] if text.startswith("\n") else text)
