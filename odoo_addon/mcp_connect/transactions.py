@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import psycopg2
 from odoo import fields, sql_db
+from odoo.modules import module
 from odoo.tools import SQL
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
@@ -107,10 +108,10 @@ def autocommit_fetchone(env, query):
     READ COMMITTED transaction: concurrent increments of one row wait for each other. Each worker
     process keeps at most ``IDLE_MAX`` of these connections per database, besides Odoo's pool.
 
-    Odoo's test cursor runs a test's requests inside the test's transaction, which must see the
-    counters: there, an ``independent_cursor`` does it.
+    While Odoo runs tests, they run inside the test's transaction, which must see the counters
+    and roll them back: there, an ``independent_cursor`` (Odoo's test cursor) does it.
     """
-    if not isinstance(env.cr, sql_db.Cursor):
+    if module.current_test:
         with independent_cursor(env) as cr:
             cr.execute(query)
             return cr.fetchone()
