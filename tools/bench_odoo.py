@@ -47,7 +47,7 @@ import requests  # noqa: E402
 from mcp import ClientSession, StdioServerParameters  # noqa: E402
 from mcp.client.stdio import stdio_client  # noqa: E402
 
-from tests.e2e.helpers import Browser, OAuthClient, OdooAdmin  # noqa: E402
+from tests.e2e.helpers import Browser, OAuthClient, OdooAdmin, connection_of  # noqa: E402
 
 FIELDS = ["name", "email", "phone", "city", "country_id"]
 LIMIT = 80
@@ -477,10 +477,6 @@ def token_endpoint_rates(client):
 # --- set-up -----------------------------------------------------------------------------------
 
 
-def connection_of(admin, client):
-    return admin.call("mcp.connection", "search", [[("client_id", "=", client.client_id)]])[0]
-
-
 def add_model_rules(admin, connection_id, count):
     """``count`` model rules on the connection: res.partner without a filter, then other models with a
     record filter that depends on the user (evaluated as the user, as data scopes are)."""
@@ -575,8 +571,8 @@ def bench_version(version, pg):
         tokens = {client: client.sign_in(Browser())["access_token"] for client in clients}
         limits = {limited: RATE_LIMIT_DEFAULT, session_limited: RATE_LIMIT_DEFAULT, leased: RATE_LIMIT_ON}
         for client, limit in limits.items():
-            admin.call("mcp.connection", "write", [[connection_of(admin, client)], {"rate_limit": limit}])
-        result["model_rules"] = add_model_rules(admin, connection_of(admin, ruled), RULES)
+            admin.call("mcp.connection", "write", [connection_of(admin, client), {"rate_limit": limit}])
+        result["model_rules"] = add_model_rules(admin, connection_of(admin, ruled)[0], RULES)
 
         calls = {}
         makers = {

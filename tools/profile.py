@@ -13,8 +13,8 @@ addon and of ``json`` whose ``module:qualname`` matches a component's pattern (`
 wrapped. Time goes to the innermost component on the call stack, except that only "tool logic"
 and the dispatch itself are split further: an ORM search run to authenticate a token belongs to
 authentication, one run by a tool to the ORM. What no component claims is "the rest of the
-dispatch". SQL statements (``Cursor.execute``, other cursors such as the rate counter's included)
-are counted for the component that runs them.
+dispatch". SQL statements (``Cursor.execute`` of every cursor, and the rate counter's statement on
+its autocommit connection) are counted for the component that runs them.
 
 Environment: PROFILE_CALLS (calls of each kind, default 100; the slowest tenth is left out),
 PROFILE_VERBOSE=1 (list the functions each component matched and the SQL statements of one call),
@@ -365,7 +365,7 @@ def prepare(version, pg):
     import bench_odoo
     import harness
 
-    from tests.e2e.helpers import Browser, OAuthClient, OdooAdmin
+    from tests.e2e.helpers import Browser, OAuthClient, OdooAdmin, connection_of
 
     install = harness.OdooInstall.locate(version)
     harness.install_wheel(install)
@@ -382,8 +382,7 @@ def prepare(version, pg):
         admin.call("res.partner", "create", [partners])
         client = OAuthClient(server, name="profile, rate limit on")
         token = client.sign_in(Browser())["access_token"]
-        connection = bench_odoo.connection_of(admin, client)
-        admin.call("mcp.connection", "write", [[connection], {"rate_limit": bench_odoo.RATE_LIMIT_ON}])
+        admin.call("mcp.connection", "write", [connection_of(admin, client), {"rate_limit": bench_odoo.RATE_LIMIT_ON}])
         session_id = admin.session.cookies.get("session_id")
     finally:
         server.stop()

@@ -116,21 +116,23 @@ def autocommit_fetchone(env, query):
             cr.execute(query)
             return cr.fetchone()
     dbname = env.cr.dbname
-    for attempt in (1, 2):
-        cnx = _autocommit.borrow(dbname)
-        try:
-            with cnx.cursor() as cursor:
-                cursor.execute(query.code, query.params)
-                row = cursor.fetchone()
-        except (psycopg2.OperationalError, psycopg2.InterfaceError):
-            # A connection the server closed (a restart, an idle timeout): once more on a new one.
-            cnx.close()
-            if attempt == 2:
-                raise
-            continue
-        except Exception:
-            cnx.close()
-            raise
-        _autocommit.give_back(dbname, cnx)
-        return row
-    return None
+    try:
+        return _fetchone(dbname, query)
+    except (psycopg2.OperationalError, psycopg2.InterfaceError):
+        # A connection the server closed (a restart, an idle timeout): once more on a new one.
+        return _fetchone(dbname, query)
+
+
+def _fetchone(dbname, query):
+    """``query``'s first row, on one of this process's autocommit connections to ``dbname``: given
+    back when the statement ran, closed when it failed."""
+    cnx = _autocommit.borrow(dbname)
+    try:
+        with cnx.cursor() as cursor:
+            cursor.execute(query.code, query.params)
+            row = cursor.fetchone()
+    except Exception:
+        cnx.close()
+        raise
+    _autocommit.give_back(dbname, cnx)
+    return row

@@ -102,6 +102,11 @@ class Browser:
         return AuthorizationCodeResult(code=answer["code"], state=answer.get("state"), iss=answer.get("iss"))
 
 
+def connection_of(admin, client):
+    """The ids of the connection ``client`` signed in through (a list of one id, as ``search`` answers)."""
+    return admin.call("mcp.connection", "search", [[["client_id", "=", client.client_id]]])
+
+
 class OdooAdmin:
     """An administrator using Odoo's own web JSON-RPC, as the web client does."""
 

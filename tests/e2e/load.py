@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from .helpers import Browser, OAuthClient, OdooAdmin, mcp_call
+from .helpers import Browser, OAuthClient, OdooAdmin, connection_of, mcp_call
 
 
 @dataclass
@@ -119,8 +119,7 @@ def run(server, clients, calls):
         signed_in = list(pool.map(lambda _: client.sign_in(Browser()), range(clients)))
         # The product's default template holds every write for a manager's approval: the load's
         # tool is one an administrator trusts with writes, as the end-to-end template does.
-        connection = admin.call("mcp.connection", "search", [[("client_id", "=", client.client_id)]])
-        admin.call("mcp.connection", "write", [connection, {"approval_tool_ids": [(5, 0, 0)]}])
+        admin.call("mcp.connection", "write", [connection_of(admin, client), {"approval_tool_ids": [(5, 0, 0)]}])
         started = time.perf_counter()
         futures = [
             pool.submit(_session, server, client, stats, calls, f"{run_tag}-{n}", tokens)
@@ -176,8 +175,7 @@ def rate_limit_burst(server, limit, calls, threads=8):
     admin = OdooAdmin(server)
     client = OAuthClient(server, name=f"rate limit {limit}")
     token = client.sign_in(Browser())["access_token"]
-    connection = admin.call("mcp.connection", "search", [[["client_id", "=", client.client_id]]])
-    admin.call("mcp.connection", "write", [connection, {"rate_limit": limit}])
+    admin.call("mcp.connection", "write", [connection_of(admin, client), {"rate_limit": limit}])
     burst = Burst(limit, calls)
     lock = threading.Lock()
 

@@ -1,7 +1,7 @@
 """A connection's record filter and field allow-list, configured by an administrator through Odoo's
 own RPC, enforced on the next MCP request to a live Odoo."""
 
-from .helpers import Browser, OAuthClient, OdooAdmin, call_tool
+from .helpers import Browser, OAuthClient, OdooAdmin, call_tool, connection_of
 
 
 def test_record_filter_and_field_list_through_the_endpoint(odoo):
@@ -19,7 +19,7 @@ def test_record_filter_and_field_list_through_the_endpoint(odoo):
     )
     assert {r["id"] for r in before["structuredContent"]["records"]} == {inside, outside}
 
-    connection = admin.call("mcp.connection", "search", [[["client_id", "=", client.client_id]]])
+    connection = connection_of(admin, client)
     model = admin.call("ir.model", "search", [[["model", "=", "res.partner"]]])
     fields = admin.call("ir.model.fields", "search", [[["model", "=", "res.partner"], ["name", "in", ["name", "ref"]]]])
     admin.call(

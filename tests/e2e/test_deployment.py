@@ -13,7 +13,7 @@ import requests
 
 from . import load
 from .conftest import fresh_server
-from .helpers import Browser, OAuthClient, OdooAdmin, call_tool, mcp_call
+from .helpers import Browser, OAuthClient, OdooAdmin, call_tool, connection_of, mcp_call
 from .metadata_server import _self_signed
 
 
@@ -44,10 +44,6 @@ def two_servers(install, pg, template):
     yield prefork, threaded
     _stop_and_check(prefork, threaded)
     pg.drop_database(prefork.database)
-
-
-def connection_of(admin, client):
-    return admin.call("mcp.connection", "search", [[["client_id", "=", client.client_id]]])
 
 
 def test_revocation_on_one_server_is_enforced_by_the_other(two_servers):

@@ -261,17 +261,22 @@ class TestAttachments(McpCase):
             contains="model res.country is not allowed",
         )
 
-    def test_a_binary_field_is_a_field_not_an_attachment(self):
-        """Odoo keeps binary fields (a contact's photo) in ir.attachment: they are the record's fields,
-        read with read_records under the field list, never through the attachment tools."""
-        self.partner.image_1920 = base64.b64encode(PNG)
-        photo = (
+    def photo_attachment(self):
+        """The attachment Odoo keeps the partner's photo (a binary field) in."""
+        # sudo: the test finds the attachment Odoo keeps the photo in
+        return (
             self.env["ir.attachment"]
             .sudo()
             .search(
                 [("res_model", "=", "res.partner"), ("res_id", "=", self.partner.id), ("res_field", "=", "image_1920")]
             )
         )
+
+    def test_a_binary_field_is_a_field_not_an_attachment(self):
+        """Odoo keeps binary fields (a contact's photo) in ir.attachment: they are the record's fields,
+        read with read_records under the field list, never through the attachment tools."""
+        self.partner.image_1920 = base64.b64encode(PNG)
+        photo = self.photo_attachment()
         self.assertEqual(len(photo), 1)
         self.scope_partners(field_ids=[(6, 0, self.env["ir.model.fields"]._get("res.partner", "name").ids)])
         arguments = {"model": "res.partner", "record_id": self.partner.id}
@@ -293,14 +298,7 @@ class TestAttachments(McpCase):
         ir.attachment too, searching, reading or writing it as an attachment does not pass by
         the field list of its model."""
         self.partner.image_1920 = base64.b64encode(PNG)
-        # sudo: the test finds the attachment Odoo keeps the photo in
-        photo = (
-            self.env["ir.attachment"]
-            .sudo()
-            .search(
-                [("res_model", "=", "res.partner"), ("res_id", "=", self.partner.id), ("res_field", "=", "image_1920")]
-            )
-        )
+        photo = self.photo_attachment()
         self.assertEqual(len(photo), 1)
         stored = photo.datas
         self.scope_partners(field_ids=[(6, 0, self.env["ir.model.fields"]._get("res.partner", "name").ids)])
