@@ -7,6 +7,13 @@ from odoo.tools import SQL
 from .. import compat, guard
 
 
+def _fetches_plainly(model_class):
+    """Whether ``_fetch_query`` of this model is Odoo's own (and this module's guard around it):
+    no model or addon overrides it to change the values it puts in the cache."""
+    plain = (models.BaseModel._fetch_query, Base._fetch_query)
+    return all(vars(cls)["_fetch_query"] in plain for cls in model_class.__mro__ if "_fetch_query" in vars(cls))
+
+
 def unpaged(query):
     """A copy of a search's ``Query`` without its limit, offset and order: the same joins and
     conditions (record rules included), to count what the search matches."""
@@ -98,16 +105,19 @@ class Base(models.AbstractModel):
     def _mcp_fetch_page(self, query, fields):
         """``_fetch_query(query, fields)``, counting in the same statement the rows that ``query``
         matches past its limit and offset: ``(records, total)``. ``total`` is None when the page
-        is empty (no row carries it) or when a field is not a plain column: then this is
-        ``_fetch_query`` itself (relational lists, binary sizes, every language of a text).
+        is empty (no row carries it), when a field is not a plain column, or when the model
+        changes what ``_fetch_query`` reads (calendar events hide the details of others' private
+        events, users hide private fields): then this is ``_fetch_query`` itself.
 
         The columns are read as ``_fetch_query`` reads them and put in the cache the same way,
         without overwriting values already there. The count is a scalar subquery, which
         PostgreSQL runs once while the page itself still stops at its limit (a window count
         would read every matching row's columns first).
         """
-        if self.env.context.get("prefetch_langs") or any(
-            field.name != "id" and (not field.column_type or field.type == "binary") for field in fields
+        if (
+            self.env.context.get("prefetch_langs")
+            or not _fetches_plainly(type(self))
+            or any(field.name != "id" and (not field.column_type or field.type == "binary") for field in fields)
         ):
             return self._fetch_query(query, fields), None
         columns = [field for field in fields if field.name != "id"]

@@ -240,6 +240,22 @@ class TestReadTools(McpCase):
         parsed = [call for call in searched.call_args_list if "Qwc counted" in repr(call.args[1:2])]
         self.assertEqual(len(parsed), 4)
 
+    def test_a_model_that_changes_what_it_fetches_is_read_through_its_own_fetch(self):
+        """A model (or an addon) that overrides _fetch_query changes the values a read sees: calendar
+        events show "Busy" for others' private events. Its page is read through that method, and
+        counted apart, never by the one-statement page that would go around it."""
+        self.env["res.partner"].create([{"name": f"Qwf fetched {n}"} for n in range(3)])
+        partners = type(self.env["res.partner"])
+        arguments = {"model": "res.partner", "domain": [["name", "ilike", "Qwf fetched"]], "fields": ["name"]}
+        with (
+            patch.object(partners, "_fetch_query", autospec=True, side_effect=partners._fetch_query) as fetched,
+            patch.object(read_tools, "_count_all", side_effect=read_tools._count_all) as counted,
+        ):
+            found = self.tool_ok("search_records", {**arguments, "limit": 2})
+        self.assertEqual((found["total"], len(found["records"])), (3, 2))
+        self.assertTrue(fetched.called)
+        self.assertEqual(counted.call_count, 1)
+
     def test_a_page_read_with_its_total_holds_what_search_read_reads(self):
         """The page that carries its total reads its columns itself: the same values as Odoo's
         search_read, a translated text in the request's language (not another one it has)."""
