@@ -104,34 +104,41 @@ class Base(models.AbstractModel):
     @api.model
     def _mcp_fetch_page(self, query, fields):
         """``_fetch_query(query, fields)``, counting in the same statement the rows that ``query``
-        matches past its limit and offset: ``(records, total)``. ``total`` is None when the page
-        is empty (no row carries it), when a field is not a plain column, or when the model
-        changes what ``_fetch_query`` reads (calendar events hide the details of others' private
-        events, users hide private fields): then this is ``_fetch_query`` itself.
+        matches past its limit and offset: ``(records, total, columns)``. ``total`` is None when
+        the page is empty (no row carries it), when a field is not a plain column, or when the
+        model changes what ``_fetch_query`` reads (calendar events hide the details of others'
+        private events, users hide private fields): then this is ``_fetch_query`` itself.
 
         The columns are read as ``_fetch_query`` reads them and put in the cache the same way,
         without overwriting values already there. The count is a scalar subquery, which
         PostgreSQL runs once while the page itself still stops at its limit (a window count
         would read every matching row's columns first).
+
+        ``columns`` maps each field's name to its values, one per record, when they are what
+        the cache holds: the query flushed the fields' pending writes and computations first
+        (``to_flush``), and the cache's values of the same transaction are the database's.
+        It is None after ``_fetch_query``.
         """
         if (
             self.env.context.get("prefetch_langs")
             or not _fetches_plainly(type(self))
             or any(field.name != "id" and (not field.column_type or field.type == "binary") for field in fields)
         ):
-            return self._fetch_query(query, fields), None
+            return self._fetch_query(query, fields), None, None
         columns = [field for field in fields if field.name != "id"]
         with guard.fetching():
             terms = [self._field_to_sql(self._table, field.name, query) for field in columns]
             total = unpaged(query).subselect(SQL("COUNT(*)"))
             rows = self.env.execute_query(query.select(SQL.identifier(self._table, "id"), *terms, total))
         if not rows:
-            return self.browse(), None
+            return self.browse(), None, None
         values = list(zip(*rows, strict=True))
         records = self.browse(values[0])
+        read = {}
         for field, column in zip(columns, values[1:-1], strict=True):
             compat.insert_fetched(field, records, column)
-        return records, values[-1][0]
+            read[field.name] = column
+        return records, values[-1][0], read
 
     def _fetch_field(self, field):
         with guard.implicit():

@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from .. import config
+from .. import compat, config
 from ..mcp import registry
 from ..tools import read as read_tools
 from ..tools import values
@@ -279,6 +279,62 @@ class TestReadTools(McpCase):
             {"model": "res.country", "domain": [["code", "in", ["BE", "NL"]]], "fields": ["name"], "limit": 1},
         )
         self.assertEqual((belgium["total"], belgium["records"][0]["name"]), (2, "Belgium"))
+
+    def test_a_page_formatted_from_its_columns_is_what_read_formats(self):
+        """A page of plain columns is formatted from the values its query read, not record by
+        record: every such field of contacts (texts, a selection, numbers, a float with its
+        digits, datetimes, booleans, relations to a company, a country, a parent, none), currency
+        rates (dates, rates) and countries (a translated name) comes out as read() formats it; a
+        value written in the same transaction and not yet flushed is the one shown."""
+        self.acme.write({"city": "Zyx City", "partner_latitude": 50.8503396, "color": 4})
+        self.bob.write({"country_id": self.env.ref("base.be").id, "employee": True})
+        self.env["res.currency.rate"].create(
+            {"currency_id": self.env.ref("base.EUR").id, "name": "2026-03-01", "rate": 1.0870123456}
+        )
+        for model_name, domain in (
+            ("res.partner", [["name", "ilike", "Zyx"]]),
+            ("res.currency.rate", []),
+            ("res.country", [["code", "in", ["BE", "FR", "NL"]]]),
+        ):
+            model = self.env[model_name].with_user(self.user)
+            names = [
+                name
+                for name, field in model._fields.items()
+                if field.store
+                and field.column_type
+                and field.type in values.COLUMN_TYPES
+                and not field.company_dependent
+                and not callable(field.translate)
+                and compat.field_access(model, field, "read")
+                and name != "id"
+            ]
+            self.assertGreater(len(names), 3)
+            arguments = {"model": model_name, "domain": domain, "fields": names, "order": "id", "limit": 3}
+            with (
+                self.subTest(model=model_name),
+                patch.object(
+                    type(model), "_read_format", autospec=True, side_effect=type(model)._read_format
+                ) as formatted,
+            ):
+                found = self.tool_ok("search_records", arguments)
+                self.assertFalse([call for call in formatted.call_args_list if call.args[0]._name == model_name])
+                described = values.readable_fields(model)
+                expected = model.search_read(domain, names, order="id", limit=3)
+                self.assertTrue(expected)
+                self.assertEqual(
+                    found["records"], json.loads(json.dumps(values.serialize_rows(expected, names, described)))
+                )
+        # The same page in this transaction, after a write the ORM has not flushed yet.
+        partners = self.env["res.partner"].with_user(self.user)
+        partners.browse(self.bob.id).city = "Pending Zyx"
+        names = ["name", "city", "parent_id"]
+        query = partners._search([["name", "ilike", "Zyx"]], order="id", limit=2)
+        records, total, columns = partners._mcp_fetch_page(query, partners._determine_fields_to_fetch(names))
+        self.assertEqual((records.ids, total), ([self.acme.id, self.bob.id], 2))
+        described = values.readable_fields(partners)
+        rows = values.serialize_columns(records, names, columns, described)
+        self.assertEqual(rows[1]["city"], "Pending Zyx")
+        self.assertEqual(rows, values.serialize_rows(records.read(names), names, described))
 
     def test_search_refuses_bad_domains_fields_and_orders(self):
         for domain, fragment in (

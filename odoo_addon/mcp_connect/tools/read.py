@@ -17,6 +17,7 @@ from .values import (
     default_fields,
     fit,
     local_text,
+    serialize_columns,
     serialize_records,
     serialize_rows,
     size,
@@ -102,19 +103,25 @@ def search_records(ctx, arguments):
     limit = arguments.get("limit", DEFAULT_LIMIT)
     offset = arguments.get("offset", 0)
     order = checked_order(model, described, arguments.get("order"))
-    # search_read's queries and checks: the page and its fields in one query, formatted from the
-    # cache (the search applied the record rules, so read()'s access check of the same records
-    # would only read them again). The total comes with the page (a count subquery); a separate
+    # search_read's queries and checks: the page and its fields in one query (the search applied
+    # the record rules, so read()'s access check of the same records would only read them again),
+    # formatted as read() formats them: from the query's own values when the fields are plain
+    # columns, else from the cache. The total comes with the page (a count subquery); a separate
     # count from the same query (the domain and the record rules are not parsed twice) only when
     # the page cannot carry it: past the end, or with fields that are not plain columns.
     query = model._search(domain, offset=offset, limit=limit, order=order or model._order)
     fetched = model._determine_fields_to_fetch(names)
-    records, total = (model.browse(), None) if query.is_empty() else model._mcp_fetch_page(query, fetched)
+    records, total, columns = model.browse(), None, None
+    if not query.is_empty():
+        records, total, columns = model._mcp_fetch_page(query, fetched)
     if (records and len(records) < limit) or (not records and not offset):
         total = offset + len(records)
     elif total is None:
         total = _count_all(model, query)
-    rows, truncated = fit(serialize_rows(records._read_format(names), names, described), overhead=300)
+    rows = serialize_columns(records, names, columns, described) if columns else None
+    if rows is None:
+        rows = serialize_rows(records._read_format(names), names, described)
+    rows, truncated = fit(rows, overhead=300)
     following = offset + len(rows)
     return {
         "model": model._name,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import pytz
 from lxml import etree
 from odoo import fields
+from odoo.exceptions import MissingError
 from odoo.tools import html2plaintext
 
 from .. import compat
@@ -29,6 +30,10 @@ DEFAULT_FIELD_COUNT = 12
 SKIPPED_BY_DEFAULT = ("binary", "image", "html", "properties", "properties_definition", "json")
 # Types whose text values are shown as they are (cut when long).
 PLAIN_TEXT = frozenset({"char", "text", "selection"})
+# Types whose read() value comes from their column alone (a many2one adds its target's name).
+COLUMN_TYPES = frozenset(
+    {"char", "text", "selection", "integer", "float", "monetary", "boolean", "date", "datetime", "many2one"}
+)
 NAME_LIKE = ("name", "display_name", "email", "phone", "state", "date", "ref", "partner_id", "user_id", "amount_total")
 
 
@@ -188,6 +193,55 @@ def serialize_rows(rows, field_names, described):
                 item[name] = convert(row[name], types[name])
         result.append(item)
     return result
+
+
+def serialize_columns(records, field_names, columns, described):
+    """``serialize_rows(records._read_format(field_names), ...)`` from the values the page's query
+    read (``columns``: field name -> one value per record, the values the cache holds), without
+    going through each record's fields: each value is converted by its field's own
+    ``convert_to_record`` and ``convert_to_read``, as ``read()`` does, and a many2one's name is
+    its target's ``display_name`` read as superuser, as ``read()`` reads it.
+
+    None when a field is not such a column (``COLUMN_TYPES``; company-dependent values and texts
+    translated term by term are formatted by their field), or when a many2one's target is
+    missing: then ``read()``'s own formatting runs.
+    """
+    model = records.browse()
+    converters = []
+    for name in field_names:
+        field = model._fields[name]
+        if (
+            name not in columns
+            or field.type not in COLUMN_TYPES
+            or field.company_dependent
+            or callable(field.translate)
+        ):
+            return None
+        converter = _column_converter(model, field, described[name]["type"], columns[name])
+        if converter is None:
+            return None
+        converters.append((name, converter, columns[name]))
+    rows = [{"id": record_id} for record_id in records._ids]
+    for name, converter, values in converters:
+        for row, value in zip(rows, values, strict=True):
+            row[name] = converter(value)
+    return rows
+
+
+def _column_converter(model, field, field_type, values):
+    """value from the column -> JSON value, for ``serialize_columns``."""
+    if field.type == "many2one":
+        targets = model.env[field.comodel_name].sudo().browse(tuple(dict.fromkeys(value for value in values if value)))
+        try:
+            names = {target.id: target.display_name for target in targets}
+        except MissingError:
+            return None
+        return lambda value: {"id": value, "display_name": names[value]} if value else None
+    if field.type in PLAIN_TEXT and field_type in PLAIN_TEXT:
+        # convert_to_record: None is False; convert_to_read: the text itself.
+        return lambda value: None if value is None else _text(value)
+    to_record, to_read = field.convert_to_record, field.convert_to_read
+    return lambda value: convert(to_read(to_record(value, model), model, True), field_type)
 
 
 def size(value):
