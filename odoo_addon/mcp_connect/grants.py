@@ -4,8 +4,8 @@
 result in the registry's ``default`` ormcache: plain values and the compiled policy, never
 records. Every change that could alter a grant calls ``forget``: token revocation, any
 write to a connection, its model rules or the tool catalogue. Odoo itself clears the same
-cache when a user's groups, companies or active flag change, or a group's members or
-implied groups do. A cleared cache is signalled through the database
+cache when a user's groups, companies, active flag, language or time zone change, or a
+group's members or implied groups do. A cleared cache is signalled through the database
 (``base_cache_signaling``/``orm_signaling``), and every worker checks the signal at the
 start of each request: a revocation takes effect on the next request everywhere.
 
@@ -44,6 +44,9 @@ class Grant:
     policy: object
     last_used_at: datetime | None
     connection_last_used_at: datetime | None
+    # The user's own context (``res.users.context_get``: language, time zone), as Odoo gives a
+    # signed-in session: the request runs in it.
+    user_context: object
 
 
 @dataclass(frozen=True)

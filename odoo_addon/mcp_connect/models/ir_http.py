@@ -20,9 +20,10 @@ class IrHttp(models.AbstractModel):
     def _auth_method_mcp(cls):
         """``auth='mcp'``: a bearer token of this server, for this resource (RFC 6750, RFC 8707).
 
-        On success the request runs as the token's user in the token's companies that the
-        user still has (``allowed_company_ids``, the token's main company first); the
-        token is in the context as ``mcp_token_id``. On failure the request stops here
+        On success the request runs as the token's user, in the user's language and time zone
+        (their context, as a signed-in session has it: not the client's Accept-Language), in
+        the token's companies that the user still has (``allowed_company_ids``, the token's
+        main company first); the token is in the context as ``mcp_token_id``. On failure the request stops here
         with 401 (400 for a token in the URL) and a ``WWW-Authenticate`` challenge; while an
         administrator paused AI access, with 503 before any token is looked at.
         """
@@ -50,7 +51,12 @@ class IrHttp(models.AbstractModel):
             raise werkzeug.exceptions.Unauthorized(response=response) from None
         request.update_env(
             user=grant.user_id,
-            context=dict(env.context, allowed_company_ids=list(grant.company_ids), mcp_token_id=grant.token_id),
+            context=dict(
+                env.context,
+                **grant.user_context,
+                allowed_company_ids=list(grant.company_ids),
+                mcp_token_id=grant.token_id,
+            ),
         )
 
     @classmethod

@@ -184,6 +184,7 @@ class McpToken(models.Model):
             policy=connection._compiled_policy(),
             last_used_at=token.last_used_at,
             connection_last_used_at=connection.last_used_at,
+            user_context=self.env(user=user.id)["res.users"].context_get(),
         )
 
     def _companies(self):

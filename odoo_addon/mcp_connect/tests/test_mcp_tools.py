@@ -280,6 +280,37 @@ class TestReadTools(McpCase):
         )
         self.assertEqual((belgium["total"], belgium["records"][0]["name"]), (2, "Belgium"))
 
+    def test_calls_run_in_the_users_language_and_time_zone(self):
+        """A call runs in the user's language and time zone, as their session in Odoo does: what
+        the client's Accept-Language says changes nothing, and a change of the user's language
+        counts from the next call (the cached grant is cleared with Odoo's own user cache)."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env.ref("base.be").with_context(lang="fr_FR").name = "Belgique"
+        arguments = {"model": "res.country", "domain": [["code", "=", "BE"]], "fields": ["name"]}
+        aggregate = {
+            "model": "res.partner",
+            "domain": [["id", "=", self.acme.id]],
+            "groupby": ["create_date:day"],
+            "aggregates": ["__count"],
+        }
+
+        def call(name, arguments, headers=None):
+            response = self.modern("tools/call", {"name": name, "arguments": arguments}, headers=headers)
+            return response.json()["result"]["structuredContent"]
+
+        french_client = {"Accept-Language": "fr-FR"}
+        self.assertEqual(call("search_records", arguments, french_client)["records"][0]["name"], "Belgium")
+        self.assertTrue(call("aggregate_records", aggregate)["groups"][0]["create_date:day"].endswith("Z"))
+        self.user.write({"lang": "fr_FR", "tz": "Europe/Brussels"})
+        self.assertEqual(call("search_records", arguments)["records"][0]["name"], "Belgique")
+        found = call("search_records", {**arguments, "domain": [["name", "=", "Belgique"]]})
+        self.assertEqual([row["id"] for row in found["records"]], [self.env.ref("base.be").id])
+        day = call("aggregate_records", aggregate)["groups"][0]["create_date:day"]
+        self.assertIn(day[-6:], ("+01:00", "+02:00"))
+        self.assertEqual(
+            call("search_records", arguments, {"Accept-Language": "en-US"})["records"][0]["name"], "Belgique"
+        )
+
     def test_a_page_formatted_from_its_columns_is_what_read_formats(self):
         """A page of plain columns is formatted from the values its query read, not record by
         record: every such field of contacts (texts, a selection, numbers, a float with its
