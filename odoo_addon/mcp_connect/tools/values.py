@@ -231,6 +231,8 @@ def serialize_columns(records, field_names, columns, described):
 def _column_converter(model, field, field_type, values):
     """value from the column -> JSON value, for ``serialize_columns``."""
     if field.type == "many2one":
+        # sudo: read() names a many2one's target as superuser, since seeing the value depends on
+        # the record's access rights, not on the target's; the same name is shown here
         targets = model.env[field.comodel_name].sudo().browse(tuple(dict.fromkeys(value for value in values if value)))
         try:
             names = {target.id: target.display_name for target in targets}
