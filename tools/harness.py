@@ -198,6 +198,14 @@ class PgCluster:
     def drop_database(self, name: str) -> None:
         self.psql('DROP DATABASE IF EXISTS :"name" WITH (FORCE)', name=name)
 
+    def copy_database(self, template: str, name: str) -> None:
+        """``name``, a new copy of the database ``template`` and of its files (filestore)."""
+        self.drop_database(name)
+        self.psql('CREATE DATABASE :"name" TEMPLATE :"template"', name=name, template=template)
+        source = RUN / "filestore" / "filestore" / template
+        if source.is_dir():
+            shutil.copytree(source, RUN / "filestore" / "filestore" / name, dirs_exist_ok=True)
+
     def database_exists(self, name: str) -> bool:
         return self.psql("SELECT 1 FROM pg_database WHERE datname = :'name'", name=name).strip() == "1"
 
@@ -397,10 +405,33 @@ class TestReport:
         return self.returncode == 0 and not self.failed and not self.errors and not self.error_lines and self.tests > 0
 
 
+def base_database(odoo: OdooInstall, pg: PgCluster, fresh: bool = True) -> str:
+    """The name of a database with Odoo's ``base`` alone, without demo data, which the test
+    databases start from: ``base`` is installed once per run and version, not once per database
+    (the Odoo tests', the end-to-end template, the database where the addon is not installed).
+    ``fresh=False`` keeps one a previous command of the run made."""
+    name = f"mcp_base_{odoo.major}"
+    if fresh or not pg.database_exists(name):
+        pg.drop_database(name)
+        server = OdooServer(odoo, pg, name)
+        try:
+            server._install(["base"], f"odoo-init-{name}.log", odoo.demo_flags(False))
+        except HarnessError:
+            pg.drop_database(name)
+            raise
+    return name
+
+
+def prepare_base_databases(installs: list[OdooInstall], pg: PgCluster) -> None:
+    """``base_database`` of each version, made side by side."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(installs)) as pool:
+        list(pool.map(lambda odoo: base_database(odoo, pg), installs))
+
+
 def run_odoo_tests(odoo: OdooInstall, pg: PgCluster, test_tags: str | None = None) -> TestReport:
-    """Install the addon in a fresh database with --test-enable and collect the verdict."""
+    """Install the addon in a copy of ``base_database`` with --test-enable and collect the verdict."""
     database = f"mcp_test_{odoo.major}"
-    pg.drop_database(database)
+    pg.copy_database(base_database(odoo, pg, fresh=False), database)
     (RUN / "logs").mkdir(parents=True, exist_ok=True)
     log_path = RUN / "logs" / f"odoo-test-{odoo.version}.log"
     tags = test_tags or f"/{MODULE},/{EXAMPLE_MODULE}"
@@ -481,23 +512,27 @@ class OdooServer:
         return f"http://127.0.0.1:{self.port}"
 
     def init_database(
-        self, fresh: bool = True, config_parameters: dict[str, str] | None = None, template: str | None = None
+        self,
+        fresh: bool = True,
+        config_parameters: dict[str, str] | None = None,
+        template: str | None = None,
+        base: str | None = None,
     ) -> None:
         """Create the database with the addon installed (no server left running).
 
-        With ``template``, an existing installed database is copied instead (much faster).
+        With ``template``, an existing installed database is copied instead (much faster). With
+        ``base`` (``base_database``, no demo data), the addon is installed in a copy of it.
         """
         if fresh:
             self.pg.drop_database(self.database)
         elif self.pg.database_exists(self.database):
             return
         if template and self.pg.database_exists(template):
-            self.pg.psql('CREATE DATABASE :"name" TEMPLATE :"template"', name=self.database, template=template)
-            source = RUN / "filestore" / "filestore" / template
-            if source.is_dir():
-                shutil.copytree(source, RUN / "filestore" / "filestore" / self.database, dirs_exist_ok=True)
+            self.pg.copy_database(template, self.database)
             self._configure(config_parameters)
             return
+        if base:
+            self.pg.copy_database(base, self.database)
         self._install([MODULE], f"odoo-init-{self.database}.log", self.odoo.demo_flags(self.with_demo))
         self._configure(config_parameters)
 
@@ -628,6 +663,8 @@ def cmd_odoo_test(args) -> int:
         for odoo in installs:
             install_wheel(odoo)
             ensure_tour_dependencies(odoo)
+        if not getattr(args, "base_ready", False):
+            prepare_base_databases(installs, pg)
         # The versions run side by side: each has its own database, port and log.
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(installs)) as pool:
             reports = list(pool.map(lambda odoo: run_odoo_tests(odoo, pg, args.test_tags), installs))
@@ -667,10 +704,11 @@ def cmd_e2e(args) -> int:
     ``.run/results/e2e-<version>.log``, printed once both are done.
     """
     versions = selected_versions()
-    for version in versions:
-        OdooInstall.locate(version)
+    installs = [OdooInstall.locate(version) for version in versions]
     pg = PgCluster()
     pg.start()
+    if not getattr(args, "base_ready", False):
+        prepare_base_databases(installs, pg)
     results = RUN / "results"
     results.mkdir(parents=True, exist_ok=True)
     for stale in results.glob("e2e-*"):
@@ -766,13 +804,14 @@ def cmd_suites(_args) -> int:
     pg = PgCluster()
     pg.start()
     try:
-        for version in selected_versions():
-            odoo = OdooInstall.locate(version)
+        installs = [OdooInstall.locate(version) for version in selected_versions()]
+        for odoo in installs:
             install_wheel(odoo)
             ensure_tour_dependencies(odoo)
+        prepare_base_databases(installs, pg)
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            odoo_tests = pool.submit(cmd_odoo_test, argparse.Namespace(test_tags=None, keep_pg=True))
-            end_to_end = pool.submit(cmd_e2e, argparse.Namespace(pytest_args=[]))
+            odoo_tests = pool.submit(cmd_odoo_test, argparse.Namespace(test_tags=None, keep_pg=True, base_ready=True))
+            end_to_end = pool.submit(cmd_e2e, argparse.Namespace(pytest_args=[], base_ready=True))
             codes = [odoo_tests.result(), end_to_end.result()]
     finally:
         pg.release()

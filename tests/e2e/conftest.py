@@ -42,7 +42,9 @@ def template(install, pg):
     template is opened here (the product's default holds every write for a manager's approval).
     """
     name = f"mcp_template_{install.major}"
-    harness.OdooServer(install, pg, name).init_database(fresh=True)
+    harness.OdooServer(install, pg, name).init_database(
+        fresh=True, base=harness.base_database(install, pg, fresh=False)
+    )
     pg.psql(
         "DELETE FROM mcp_connection_template_approval_tool_rel"
         " WHERE mcp_connection_template_id IN (SELECT id FROM mcp_connection_template WHERE is_default)",

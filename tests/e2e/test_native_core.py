@@ -42,8 +42,7 @@ def core_version():
 def bare_database(install, pg):
     """A database with base only, where the addon is listed in Apps, not installed."""
     server = harness.OdooServer(install, pg, f"mcp_bare_{install.major}")
-    pg.drop_database(server.database)
-    server._install(["base"], f"odoo-init-{server.database}.log", install.demo_flags(False))
+    pg.copy_database(harness.base_database(install, pg, fresh=False), server.database)
     yield server.database
     pg.drop_database(server.database)
 
