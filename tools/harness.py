@@ -435,8 +435,12 @@ def run_odoo_tests(odoo: OdooInstall, pg: PgCluster, test_tags: str | None = Non
     (RUN / "logs").mkdir(parents=True, exist_ok=True)
     log_path = RUN / "logs" / f"odoo-test-{odoo.version}.log"
     tags = test_tags or f"/{MODULE},/{EXAMPLE_MODULE}"
+    python, launcher, *arguments = odoo.base_args(pg, database, free_port())
     argv = [
-        *odoo.base_args(pg, database, free_port()),
+        python,
+        str(ROOT / "tools" / "odoo_test_launcher.py"),
+        launcher,
+        *arguments,
         "-i",
         f"{MODULE},{EXAMPLE_MODULE}",
         "--test-enable",
