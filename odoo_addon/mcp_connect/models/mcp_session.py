@@ -7,6 +7,12 @@ from odoo.tools import SQL
 from .. import compat, grants
 
 HANDLE_MAX_LENGTH = 100
+
+
+class UnknownSession(LookupError):
+    """No session of this user and connection has this handle."""
+
+
 SEEN_EVERY_SECONDS = 300
 
 
@@ -85,7 +91,12 @@ class McpSession(models.Model):
         """
         if not isinstance(handle, str) or len(handle) > HANDLE_MAX_LENGTH:
             handle = None
-        named = self._named(handle, user.id, connection.id) if handle else None
+        named = None
+        if handle:
+            try:
+                named = self._named(handle, user.id, connection.id)
+            except UnknownSession:
+                named = None
         if named:
             session_id, ended, version, last_seen_at = named
             if ended:
@@ -112,7 +123,8 @@ class McpSession(models.Model):
     @tools.ormcache("handle", "user_id", "connection_id")
     def _named(self, handle, user_id, connection_id):
         """The session ``handle`` if it is one of this user and connection:
-        ``(id, ended, protocol_version, last_seen_at)``, else None.
+        ``(id, ended, protocol_version, last_seen_at)``; ``UnknownSession`` otherwise, which is
+        never cached: a client naming made-up sessions cannot fill the cache.
 
         Kept in the registry's ormcache, so a client naming its session costs no query: ending a
         session forgets it on every worker (``grants.forget``), as revoking a token does. The
@@ -130,7 +142,9 @@ class McpSession(models.Model):
             )
         )
         row = self.env.cr.fetchone()
-        return tuple(row) if row else None
+        if not row:
+            raise UnknownSession(handle)
+        return tuple(row)
 
     @api.model
     def _end(self, handle, user, connection):

@@ -88,6 +88,15 @@ class TestBearerCache(McpCase):
         grants.forget(self.env)
         self.assertEqual(self.legacy("ping", session=session).status_code, 404)
 
+    def test_a_session_the_server_never_gave_is_looked_up_each_time(self):
+        """Only sessions that exist are kept in the worker's cache: a client with a valid token that
+        names made-up sessions cannot fill it (nor evict the grants it holds)."""
+        self.initialize()
+        for _attempt in range(2):
+            with captured_queries() as queries:
+                self.legacy("ping", session="mcp_made_up_session")
+            self.assertTrue([q for q in queries if "mcp_session" in q and "handle" in q], queries)
+
     def test_revocation_by_a_manager_applies_to_the_next_call(self):
         self.search()
         self.env["mcp.token"].search([("user_id", "=", self.user.id)]).action_revoke()
