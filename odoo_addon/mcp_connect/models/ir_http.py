@@ -23,9 +23,10 @@ class IrHttp(models.AbstractModel):
         On success the request runs as the token's user, in the user's language and time zone
         (their context, as a signed-in session has it: not the client's Accept-Language), in
         the token's companies that the user still has (``allowed_company_ids``, the token's
-        main company first); the token is in the context as ``mcp_token_id``. On failure the request stops here
-        with 401 (400 for a token in the URL) and a ``WWW-Authenticate`` challenge; while an
-        administrator paused AI access, with 503 before any token is looked at.
+        main company first); the token is in the context as ``mcp_token_id``. On failure the
+        request stops here with 401 (400 for a token in the URL) and a ``WWW-Authenticate``
+        challenge; while an administrator paused AI access, with 503 before any token is
+        looked at.
         """
         # Start from an anonymous environment (on 19.0 this also sets the transaction's
         # default environment, which the ORM needs before any user is chosen).

@@ -184,7 +184,9 @@ class McpToken(models.Model):
             policy=connection._compiled_policy(),
             last_used_at=token.last_used_at,
             connection_last_used_at=connection.last_used_at,
-            user_context=self.env(user=user.id)["res.users"].context_get(),
+            # As superuser: the user's own language and time zone are read for them, whatever
+            # their access to their user record (an archived user's token is still refused: user_usable).
+            user_context=self.env(user=user.id, su=True)["res.users"].context_get(),
         )
 
     def _companies(self):
