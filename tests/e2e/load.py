@@ -168,6 +168,14 @@ class Burst:
     def refused(self):
         return self.statuses.count(429)
 
+    def held(self, workers, block):
+        """Whether every call was admitted or refused, the workers admitted no more than the limit,
+        and refused at most ``workers x (block - 1)`` calls early (what each may hold leased)."""
+        return (
+            self.admitted + self.refused == self.calls
+            and self.limit - workers * (block - 1) <= self.admitted <= self.limit
+        )
+
 
 def rate_limit_burst(server, limit, calls, threads=8):
     """``calls`` tools/list from ``threads`` client threads, inside one one-minute window, by one
